@@ -1,0 +1,1 @@
+"""Rules of the field as plain functions: no Telegram, no database."""

@@ -1,0 +1,29 @@
+"""Administrative division codes (GB/T 2260 county + 3-digit township) and jurisdictions."""
+
+from __future__ import annotations
+
+DIVISION_LENGTH = 9
+# A jurisdiction is a prefix: province, city, county or one township.
+JURISDICTION_LENGTHS = (2, 4, 6, 9)
+
+
+def is_division(code: str) -> bool:
+    return len(code) == DIVISION_LENGTH and code.isascii() and code.isdigit()
+
+
+def is_jurisdiction(prefix: str) -> bool:
+    return len(prefix) in JURISDICTION_LENGTHS and prefix.isascii() and prefix.isdigit()
+
+
+def covers(jurisdiction: str, division: str) -> bool:
+    return division.startswith(jurisdiction)
+
+
+def level(prefix: str) -> str:
+    return {2: "province", 4: "city", 6: "county", 9: "township"}[len(prefix)]
+
+
+def prefix_range(prefix: str) -> tuple[str, str]:
+    """Bounds (lo <= code < hi) matching every code starting with `prefix`; a range on a
+    plain index works on every database, where LIKE 'p%' needs special operator classes."""
+    return prefix, prefix + "\x7f"

@@ -1,0 +1,220 @@
+"""Tables for every object of the domain. Natural keys are unique; lookups by enterprise,
+division prefix, deadline and status are indexed."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, Column, Index, LargeBinary, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.clock import utcnow
+
+
+def _tg_id(**kw) -> object:
+    # Telegram ids exceed 2**31.
+    return Field(sa_type=BigInteger, **kw)
+
+
+class Enterprise(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    uscc: str = Field(max_length=18, unique=True)
+    name: str = Field(max_length=200, index=True)
+    division: str = Field(max_length=9, index=True)
+    industry: str = Field(default="", max_length=100)
+    size: str = Field(default="", max_length=10)
+    tags: str = Field(default="", max_length=300)
+    public_code: str = Field(max_length=32, unique=True)
+
+
+class Agency(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=50, unique=True)
+    name: str = Field(max_length=200)
+    uscc: str = Field(default="", max_length=18)
+    division: str = Field(default="", max_length=9)
+
+
+class Staff(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("agency_id", "name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    agency_id: int = Field(foreign_key="agency.id", index=True)
+    name: str = Field(max_length=100)
+    qualification: str = Field(default="", max_length=200)
+    user_id: int | None = _tg_id(default=None, index=True, nullable=True)
+
+
+class Contract(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("agency_id", "enterprise_id", "kind", "start_date"),
+        Index("ix_contract_enterprise_end", "enterprise_id", "end_date"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    agency_id: int = Field(foreign_key="agency.id", index=True)
+    enterprise_id: int = Field(foreign_key="enterprise.id")
+    kind: str = Field(max_length=20)
+    start_date: date
+    end_date: date
+
+
+class Visit(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("agency_id", "ref"),
+        Index("ix_visit_enterprise_date", "enterprise_id", "date"),
+        Index("ix_visit_agency_date", "agency_id", "date"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    agency_id: int = Field(foreign_key="agency.id")
+    ref: str = Field(max_length=64)
+    enterprise_id: int = Field(foreign_key="enterprise.id")
+    staff_id: int | None = Field(default=None, foreign_key="staff.id")
+    date: date
+    kind: str = Field(max_length=20)
+
+
+class Hazard(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("agency_id", "ref"),
+        Index("ix_hazard_enterprise_status", "enterprise_id", "status"),
+        Index("ix_hazard_status_deadline", "status", "deadline"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    agency_id: int | None = Field(default=None, foreign_key="agency.id")
+    ref: str = Field(max_length=64)
+    enterprise_id: int = Field(foreign_key="enterprise.id")
+    visit_id: int | None = Field(default=None, foreign_key="visit.id", index=True)
+    found_on: date
+    description: str = Field(max_length=2000)
+    location: str = Field(default="", max_length=200)
+    suggestion: str = Field(default="", max_length=2000)
+    level: str = Field(max_length=10)
+    deadline: date
+    status: str = Field(max_length=12)
+    closed_on: date | None = None
+
+
+class HazardEvent(SQLModel, table=True):
+    """Append-only history of a hazard: nothing about a hazard is overwritten silently."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    hazard_id: int = Field(foreign_key="hazard.id", index=True)
+    kind: str = Field(max_length=16)
+    actor_id: int | None = _tg_id(default=None, nullable=True)
+    note: str = Field(default="", max_length=2000)
+    deadline: date | None = None
+    at: datetime = Field(default_factory=utcnow)
+
+
+class HazardPhoto(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="hazardevent.id", index=True)
+    file_id: str = Field(max_length=200)
+
+
+class ServiceReport(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    visit_id: int = Field(foreign_key="visit.id", unique=True)
+    submitted_on: date
+    file_id: str = Field(default="", max_length=200)
+    submitted_by: int | None = _tg_id(default=None, nullable=True)
+
+
+class Rating(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    visit_id: int = Field(foreign_key="visit.id", unique=True)
+    stars: int = Field(ge=1, le=5)
+    comment: str = Field(default="", max_length=1000)
+    rated_by: int | None = _tg_id(default=None, nullable=True)
+    at: datetime = Field(default_factory=utcnow)
+
+
+class IndicatorRecord(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("enterprise_id", "indicator"),)
+    id: int | None = Field(default=None, primary_key=True)
+    enterprise_id: int = Field(foreign_key="enterprise.id")
+    indicator: str = Field(max_length=32)
+    fulfilled_on: date
+    expires_on: date | None = Field(default=None, index=True)
+
+
+class Tip(SQLModel, table=True):
+    """An anonymous tip. Nothing here may identify the sender (contract: Anonymity)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    receipt_hash: str = Field(max_length=64, unique=True)
+    target_kind: str = Field(max_length=12)
+    enterprise_id: int | None = Field(default=None, foreign_key="enterprise.id", index=True)
+    agency_id: int | None = Field(default=None, foreign_key="agency.id", index=True)
+    division: str = Field(default="", max_length=9, index=True)
+    category: str = Field(max_length=20)
+    status: str = Field(max_length=16, index=True)
+    created_hour: datetime
+    body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class TipMessage(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    tip_id: int = Field(foreign_key="tip.id", index=True)
+    author: str = Field(max_length=12)  # tipster | regulator | note
+    created_hour: datetime
+    body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class TipAttachment(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    tip_id: int = Field(foreign_key="tip.id", index=True)
+    message_id: int | None = Field(default=None, foreign_key="tipmessage.id")
+    body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class User(SQLModel, table=True):
+    """A person known to the bot. Created only when needed (a role, a saved language):
+    someone who only sends tips never gets a row."""
+
+    __tablename__ = "app_user"
+    id: int = _tg_id(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    locale: str | None = Field(default=None, max_length=5)
+    unreachable: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class RoleGrant(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("user_id", "role", "target"),)
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = _tg_id(foreign_key="app_user.id", index=True)
+    role: str = Field(max_length=12)
+    # USCC, agency code, division prefix or "-" (admin), as in the invite.
+    target: str = Field(max_length=50, index=True)
+    enterprise_id: int | None = Field(default=None, foreign_key="enterprise.id", index=True)
+    agency_id: int | None = Field(default=None, foreign_key="agency.id", index=True)
+    granted_at: datetime = Field(default_factory=utcnow)
+
+
+class Invite(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=32, unique=True)
+    role: str = Field(max_length=12)
+    target: str = Field(max_length=50)
+    created_by: int | None = _tg_id(default=None, nullable=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    used_at: datetime | None = None
+    used_by: int | None = _tg_id(default=None, nullable=True)
+
+
+class Outbox(SQLModel, table=True):
+    """A notice waiting to be sent; written in the transaction of the change that caused it."""
+
+    __table_args__ = (Index("ix_outbox_status_due", "status", "not_before"),)
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = _tg_id(index=True)
+    kind: str = Field(max_length=32)
+    # One per recipient and occasion: a second enqueue of the same key is a no-op.
+    dedupe_key: str | None = Field(default=None, max_length=200, unique=True)
+    payload: str  # JSON: text, reply_markup, photo/document, parse_mode
+    status: str = Field(default="pending", max_length=12)
+    attempts: int = 0
+    not_before: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = None
+    error: str = Field(default="", max_length=500)
