@@ -1,0 +1,88 @@
+"""Assembly: the bot, the dispatcher with its middlewares and routers, polling or webhook."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
+from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.config import Settings
+from bot.i18n import Translator
+from bot.menus import set_default_menus, set_user_menu
+from bot.middlewares import ContextMiddleware
+from handlers.errors import on_error
+from handlers.routers import feature_routers
+from storage.db import create_engine, session_factory
+
+log = logging.getLogger(__name__)
+
+
+def build_bot(settings: Settings) -> Bot:
+    if settings.bot_token is None:
+        raise SystemExit("BOT_TOKEN is not set")
+    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url.rstrip("/")))
+    return Bot(
+        token=settings.bot_token.get_secret_value(),
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+    )
+
+
+def build_fsm(settings: Settings) -> tuple[BaseStorage, BaseEventIsolation]:
+    if settings.redis_url:
+        from aiogram.fsm.storage.redis import DefaultKeyBuilder, RedisEventIsolation, RedisStorage
+
+        storage = RedisStorage.from_url(
+            settings.redis_url,
+            key_builder=DefaultKeyBuilder(with_destiny=True),
+            state_ttl=86400,
+            data_ttl=86400,
+        )
+        return storage, RedisEventIsolation(storage.redis)
+    return MemoryStorage(), SimpleEventIsolation()
+
+
+@dataclass
+class App:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    translator: Translator
+    dispatcher: Dispatcher
+
+    async def close(self) -> None:
+        await self.dispatcher.storage.close()
+        await self.dispatcher.fsm.events_isolation.close()
+        await self.engine.dispose()
+
+
+def build_app(settings: Settings, engine: AsyncEngine | None = None) -> App:
+    engine = engine or create_engine(settings.database_url)
+    sessions = session_factory(engine)
+    translator = Translator(settings.default_locale)
+    storage, isolation = build_fsm(settings)
+    dp = Dispatcher(
+        storage=storage,
+        events_isolation=isolation,
+        settings=settings,
+        translator=translator,
+        sessions=sessions,
+    )
+    dp.update.outer_middleware(ContextMiddleware(sessions, settings, translator))
+    dp.errors.register(on_error)
+    dp.include_routers(*feature_routers())
+    return App(settings, engine, sessions, translator, dp)
+
+
+async def on_startup(bot: Bot, app: App) -> None:
+    await set_default_menus(bot, app.translator)
+    for admin_id in app.settings.admin_ids:
+        await set_user_menu(bot, app.translator.bind(app.settings.default_locale), admin_id, {"admin"})

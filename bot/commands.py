@@ -1,0 +1,201 @@
+"""What each sub-command does. Each returns an exit code; bad input exits non-zero."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from aiogram.exceptions import TelegramAPIError
+from aiogram.utils.deep_linking import create_start_link
+
+from bot.app import build_app, build_bot, on_startup
+from bot.config import Settings
+from bot.i18n import Translator
+from bot.import_report import render_result
+from domain.roles import TargetError, normalise_target
+from storage.clock import utcnow
+from storage.db import create_engine, session_factory
+from storage.importer import KINDS, FileProblem, import_directory, import_file
+from storage.migrate import upgrade
+from storage.users import InviteError, create_invite
+
+log = logging.getLogger("bot")
+
+
+def _plain(settings: Settings) -> Translator:
+    return Translator(settings.default_locale, autoescape=False)
+
+
+async def run(settings: Settings, args: argparse.Namespace) -> int:
+    if settings.bot_token is None:
+        log.error("BOT_TOKEN is not set (try `python -m bot demo` for the offline demo)")
+        return 2
+    if settings.tip_secret is None:
+        log.error("TIP_SECRET is not set: it protects anonymous tips and is required")
+        return 2
+    await upgrade(settings.database_url)
+    app = build_app(settings)
+    bot = build_bot(settings)
+    from bot.scheduler import build_scheduler
+
+    scheduler = build_scheduler(app, bot)
+    app.dispatcher.startup.register(lambda: on_startup(bot, app))
+    scheduler.start()
+    try:
+        if settings.webhook_url:
+            await _serve_webhook(app, bot)
+        else:
+            await bot.delete_webhook()
+            await app.dispatcher.start_polling(bot, app=app)
+    finally:
+        scheduler.shutdown(wait=False)
+        await app.close()
+    return 0
+
+
+async def _serve_webhook(app, bot) -> None:
+    import asyncio
+
+    from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+    from aiohttp import web
+
+    settings = app.settings
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    web_app = web.Application()
+    SimpleRequestHandler(dispatcher=app.dispatcher, bot=bot, secret_token=secret, app=app).register(
+        web_app, path="/webhook"
+    )
+    setup_application(web_app, app.dispatcher, bot=bot, app=app)
+    await bot.set_webhook(settings.webhook_url, secret_token=secret)
+    runner = web.AppRunner(web_app)
+    await runner.setup()
+    host, port = settings.webhook_host_port
+    await web.TCPSite(runner, host, port).start()
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
+
+
+async def db(settings: Settings, args: argparse.Namespace) -> int:
+    await upgrade(settings.database_url)
+    print("database is up to date")
+    return 0
+
+
+async def import_(settings: Settings, args: argparse.Namespace) -> int:
+    t = _plain(settings)
+    if args.kind != "all" and args.kind not in KINDS:
+        print(t("import.file.kind", value=args.kind, allowed=", ".join(KINDS)))
+        return 2
+    if not args.file.exists():
+        print(f"no such file: {args.file}")
+        return 2
+    await upgrade(settings.database_url)
+    engine = create_engine(settings.database_url)
+    try:
+        async with session_factory(engine)() as session:
+            kw = {"skip_bad_rows": args.skip_bad_rows, "catalogue": settings.indicator_catalogue}
+            if args.kind == "all":
+                results = await import_directory(session, args.file, **kw)
+            else:
+                results = [
+                    await import_file(session, args.kind, args.file.name, args.file.read_bytes(), **kw)
+                ]
+    except FileProblem as exc:
+        print(t(f"import.file.{exc.reason}", **exc.params))
+        return 1
+    finally:
+        await engine.dispose()
+    for result in results:
+        print(render_result(lambda key, **p: t(key, **p), result, limit=None))
+    return 0 if all(r.written for r in results) else 1
+
+
+async def invite(settings: Settings, args: argparse.Namespace) -> int:
+    t = _plain(settings)
+    try:
+        target = normalise_target(args.role, args.target)
+    except TargetError as exc:
+        print(t(f"invite.bad.{exc}", value=args.target))
+        return 2
+    await upgrade(settings.database_url)
+    engine = create_engine(settings.database_url)
+    try:
+        async with session_factory(engine)() as session:
+            inv = await create_invite(
+                session, args.role, target, None, args.days or settings.invite_days, utcnow()
+            )
+    except InviteError as exc:
+        print(t(f"invite.bad.{exc}", value=args.target))
+        return 1
+    finally:
+        await engine.dispose()
+    link = f"(set BOT_TOKEN to build the link) start=inv_{inv.code}"
+    if settings.bot_token is not None:
+        bot = build_bot(settings)
+        try:
+            link = await create_start_link(bot, f"inv_{inv.code}")
+        except TelegramAPIError as exc:
+            log.warning("could not reach the Bot API for the bot's username: %s", exc)
+        finally:
+            await bot.session.close()
+    print(
+        t(
+            "invite.created",
+            role=t(f"role.{args.role}"),
+            target=target,
+            link=link,
+            code=inv.code,
+            expires=inv.expires_at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M"),
+        )
+    )
+    return 0
+
+
+async def jobs(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.scheduler import JOBS
+
+    job = JOBS.get(args.name)
+    if job is None:
+        print(f"unknown job {args.name!r}; jobs: {', '.join(sorted(JOBS))}")
+        return 2
+    await upgrade(settings.database_url)
+    app = build_app(settings)
+    bot = build_bot(settings)
+    try:
+        result = await job(app, bot)
+    finally:
+        await bot.session.close()
+        await app.close()
+    print(f"{args.name}: {result}")
+    return 0
+
+
+async def generate(settings: Settings, args: argparse.Namespace) -> int:
+    from domain.synthetic import generate as write_county
+    from storage.clock import today
+
+    if args.enterprises < 1:
+        print("--enterprises must be at least 1")
+        return 2
+    counts = write_county(args.folder, args.enterprises, seed=args.seed, today=today(settings.tz))
+    print(", ".join(f"{k}: {v}" for k, v in counts.items()))
+    return 0
+
+
+async def demo(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.demo import run_demo
+
+    return await run_demo(settings, args)
+
+
+COMMANDS = {
+    "run": run,
+    "demo": demo,
+    "db": db,
+    "import": import_,
+    "invite": invite,
+    "jobs": jobs,
+    "generate": generate,
+}

@@ -1,0 +1,84 @@
+"""Who may do what: invite targets and the command table by role (plain data)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from domain import divisions, uscc
+from domain.enums import Role
+
+
+class TargetError(ValueError):
+    """An invite target of the wrong form; the message is a reason key."""
+
+
+def normalise_target(role: str, target: str) -> str:
+    """The canonical form of an invite target: `owner USCC`, `staff AGENCY_CODE`,
+    `regulator DIVISION_PREFIX`, `admin -`."""
+    if role == Role.owner:
+        try:
+            return uscc.validate(target)
+        except uscc.USCCError as exc:
+            raise TargetError(f"uscc_{exc}") from None
+    if role == Role.staff:
+        if not target or len(target) > 50:
+            raise TargetError("agency_code")
+        return target
+    if role == Role.regulator:
+        if not divisions.is_jurisdiction(target):
+            raise TargetError("division_prefix")
+        return target
+    if role == Role.admin:
+        if target != "-":
+            raise TargetError("admin_target")
+        return target
+    raise TargetError("role")
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    name: str
+    roles: frozenset[str]  # empty: everyone
+    available: bool = True  # False: announced in the contract, not offered yet
+
+
+def _spec(name: str, *roles: Role, available: bool = True) -> CommandSpec:
+    return CommandSpec(name, frozenset(roles), available)
+
+
+COMMANDS: tuple[CommandSpec, ...] = (
+    _spec("start"),
+    _spec("help"),
+    _spec("cancel"),
+    _spec("language"),
+    _spec("whoami"),
+    _spec("tip", available=False),
+    _spec("follow", available=False),
+    _spec("status", Role.owner, available=False),
+    _spec("hazards", Role.owner, available=False),
+    _spec("rate", Role.owner, available=False),
+    _spec("qr", Role.owner, available=False),
+    _spec("clients", Role.staff, available=False),
+    _spec("visit", Role.staff, available=False),
+    _spec("hazard", Role.staff, available=False),
+    _spec("report", Role.staff, available=False),
+    _spec("verify", Role.staff, available=False),
+    _spec("due", Role.staff, available=False),
+    _spec("digest", Role.regulator, available=False),
+    _spec("tips", Role.regulator, available=False),
+    _spec("overdue", Role.regulator, available=False),
+    _spec("agencies", Role.regulator, available=False),
+    _spec("enterprise", Role.regulator, available=False),
+    _spec("invite", Role.admin),
+    _spec("import", Role.admin),
+)
+BY_NAME = {c.name: c for c in COMMANDS}
+
+
+def allowed(spec: CommandSpec, roles: set[str]) -> bool:
+    return not spec.roles or bool(spec.roles & roles)
+
+
+def menu(roles: set[str]) -> list[CommandSpec]:
+    """Commands offered to someone with these roles, in the table's order."""
+    return [c for c in COMMANDS if c.available and allowed(c, roles)]

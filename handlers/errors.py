@@ -1,0 +1,32 @@
+"""Unexpected failures (registered on the dispatcher, so every router's errors reach it): logged without the update (it may identify a tipster), answered kindly."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import ErrorEvent
+
+from bot.i18n import BoundTranslator
+
+log = logging.getLogger(__name__)
+
+
+async def on_error(event: ErrorEvent, t: BoundTranslator | None = None) -> bool:
+    log.error(
+        "update %s failed: %s",
+        event.update.update_id,
+        type(event.exception).__name__,
+        exc_info=event.exception,
+    )
+    if t is None:
+        return True
+    text = t("error.generic")
+    try:
+        if event.update.message:
+            await event.update.message.answer(text)
+        elif event.update.callback_query:
+            await event.update.callback_query.answer(text, show_alert=True)
+    except TelegramAPIError:
+        log.warning("could not tell the user about a failed update")
+    return True

@@ -1,0 +1,47 @@
+"""Last resort, included last: every update gets a clear answer, none is ignored."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import CommandStart
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+
+from bot.i18n import BoundTranslator
+from bot.viewer import Viewer
+from domain.roles import BY_NAME, allowed
+
+router = Router(name="fallback")
+
+
+@router.message(CommandStart(deep_link=True))
+async def unknown_link(message: Message, t: BoundTranslator) -> None:
+    await message.answer(t("start.bad_link"))
+
+
+@router.message(F.text.startswith("/"))
+async def command_fallback(message: Message, t: BoundTranslator, viewer: Viewer) -> None:
+    name = message.text[1:].split(maxsplit=1)[0].split("@")[0].lower() if len(message.text) > 1 else ""
+    spec = BY_NAME.get(name)
+    if spec is None:
+        await message.answer(t("fallback.unknown_command"))
+    elif not allowed(spec, viewer.roles):
+        await message.answer(t("fallback.not_allowed", roles=[t(f"role.{r}") for r in sorted(spec.roles)]))
+    else:
+        await message.answer(t("fallback.not_available"))
+
+
+@router.message(F.text)
+async def text_fallback(message: Message, t: BoundTranslator, state: FSMContext) -> None:
+    key = "fallback.in_dialog" if await state.get_state() else "fallback.text"
+    await message.answer(t(key))
+
+
+@router.message()
+async def content_fallback(message: Message, t: BoundTranslator) -> None:
+    await message.answer(t("fallback.unsupported"))
+
+
+@router.callback_query()
+async def stale_callback(query: CallbackQuery, t: BoundTranslator) -> None:
+    await query.answer(t("callback.invalid"), show_alert=True)

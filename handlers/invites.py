@@ -1,0 +1,75 @@
+"""Roles by invite: admins create one-time invites, people accept them by deep link."""
+
+from __future__ import annotations
+
+from aiogram import Bot, Router
+from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.types import Message
+from aiogram.utils.deep_linking import create_start_link
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from bot.filters import HasRole
+from bot.i18n import BoundTranslator
+from bot.menus import set_user_menu
+from bot.viewer import Viewer
+from domain.enums import Role
+from domain.roles import TargetError, normalise_target
+from storage.clock import utcnow
+from storage.users import InviteError, accept_invite, create_invite
+
+router = Router(name="invites")
+
+
+@router.message(CommandStart(deep_link=True, magic=lambda args: args.startswith("inv_")))
+async def accept(
+    message: Message,
+    command: CommandObject,
+    t: BoundTranslator,
+    viewer: Viewer,
+    session: AsyncSession,
+    bot: Bot,
+) -> None:
+    code = command.args.removeprefix("inv_")
+    try:
+        grant = await accept_invite(session, code, viewer.user_id, message.from_user.full_name, utcnow())
+    except InviteError as exc:
+        await message.answer(t(f"invite.refused.{exc}"))
+        return
+    roles = viewer.roles | {grant.role}
+    await message.answer(t("invite.accepted", role=t(f"role.{grant.role}"), target=grant.target))
+    await set_user_menu(bot, t, viewer.user_id, roles)
+
+
+@router.message(Command("invite"), HasRole(Role.admin))
+async def invite(
+    message: Message,
+    command: CommandObject,
+    t: BoundTranslator,
+    viewer: Viewer,
+    session: AsyncSession,
+    settings: Settings,
+    bot: Bot,
+) -> None:
+    parts = (command.args or "").split()
+    if len(parts) != 2:
+        await message.answer(t("invite.usage"))
+        return
+    role, raw_target = parts[0].lower(), parts[1]
+    try:
+        target = normalise_target(role, raw_target)
+        inv = await create_invite(session, role, target, viewer.user_id, settings.invite_days, utcnow())
+    except (TargetError, InviteError) as exc:
+        await message.answer(t(f"invite.bad.{exc}", value=raw_target[:60]) + "\n" + t("invite.usage"))
+        return
+    link = await create_start_link(bot, f"inv_{inv.code}")
+    await message.answer(
+        t(
+            "invite.created",
+            role=t(f"role.{role}"),
+            target=target,
+            link=link,
+            code=inv.code,
+            expires=inv.expires_at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M"),
+        )
+    )

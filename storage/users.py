@@ -1,0 +1,144 @@
+"""Users, role grants and invites."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.enums import Role
+from storage.models import Agency, Enterprise, Invite, RoleGrant, Staff, User
+
+
+class InviteError(Exception):
+    """Why an invite cannot be made or used; the message is a reason key."""
+
+
+async def load_user(session: AsyncSession, user_id: int) -> tuple[User | None, list[RoleGrant]]:
+    user = await session.get(User, user_id)
+    if user is None:
+        return None, []
+    grants = (
+        await session.scalars(select(RoleGrant).where(RoleGrant.user_id == user_id).order_by(RoleGrant.id))
+    ).all()
+    return user, list(grants)
+
+
+async def ensure_user(session: AsyncSession, user_id: int) -> User:
+    user = await session.get(User, user_id)
+    if user is None:
+        user = User(id=user_id)
+        session.add(user)
+        await session.flush()
+    return user
+
+
+async def set_locale(session: AsyncSession, user_id: int, locale: str) -> None:
+    user = await ensure_user(session, user_id)
+    user.locale = locale
+    await session.commit()
+
+
+async def resolve_target(session: AsyncSession, role: str, target: str) -> tuple[int | None, int | None]:
+    """(enterprise_id, agency_id) the target names; InviteError when it names nothing."""
+    if role == Role.owner:
+        eid = await session.scalar(select(Enterprise.id).where(Enterprise.uscc == target))
+        if eid is None:
+            raise InviteError("unknown_enterprise")
+        return eid, None
+    if role == Role.staff:
+        aid = await session.scalar(select(Agency.id).where(Agency.code == target))
+        if aid is None:
+            raise InviteError("unknown_agency")
+        return None, aid
+    return None, None
+
+
+async def create_invite(
+    session: AsyncSession, role: str, target: str, created_by: int | None, days: int, now: datetime
+) -> Invite:
+    await resolve_target(session, role, target)
+    invite = Invite(
+        code=secrets.token_urlsafe(16),
+        role=role,
+        target=target,
+        created_by=created_by,
+        created_at=now,
+        expires_at=now + timedelta(days=days),
+    )
+    session.add(invite)
+    await session.commit()
+    return invite
+
+
+async def accept_invite(
+    session: AsyncSession, code: str, user_id: int, full_name: str, now: datetime
+) -> RoleGrant:
+    """Use an invite once: the conditional update makes a race between two acceptors safe."""
+    claimed = await session.execute(
+        update(Invite)
+        .where(Invite.code == code, Invite.used_at.is_(None), Invite.expires_at > now)
+        .values(used_at=now, used_by=user_id)
+    )
+    if claimed.rowcount != 1:
+        invite = await session.scalar(select(Invite).where(Invite.code == code))
+        await session.rollback()
+        if invite is None:
+            raise InviteError("unknown")
+        raise InviteError("used" if invite.used_at is not None else "expired")
+    invite = await session.scalar(select(Invite).where(Invite.code == code))
+    try:
+        enterprise_id, agency_id = await resolve_target(session, invite.role, invite.target)
+    except InviteError:
+        await session.rollback()
+        raise
+    await ensure_user(session, user_id)
+    grant = await session.scalar(
+        select(RoleGrant).where(
+            RoleGrant.user_id == user_id, RoleGrant.role == invite.role, RoleGrant.target == invite.target
+        )
+    )
+    if grant is None:
+        grant = RoleGrant(
+            user_id=user_id,
+            role=invite.role,
+            target=invite.target,
+            enterprise_id=enterprise_id,
+            agency_id=agency_id,
+        )
+        session.add(grant)
+    if invite.role == Role.staff:
+        await _link_staff(session, agency_id, user_id, full_name)
+    await session.commit()
+    return grant
+
+
+async def _link_staff(session: AsyncSession, agency_id: int, user_id: int, full_name: str) -> None:
+    linked = await session.scalar(select(Staff).where(Staff.agency_id == agency_id, Staff.user_id == user_id))
+    if linked is not None:
+        return
+    named = await session.scalar(
+        select(Staff).where(Staff.agency_id == agency_id, Staff.name == full_name, Staff.user_id.is_(None))
+    )
+    if named is not None:
+        named.user_id = user_id
+    else:
+        session.add(Staff(agency_id=agency_id, name=full_name[:100] or str(user_id), user_id=user_id))
+
+
+async def grant_labels(session: AsyncSession, grants: list) -> list[str]:
+    """Display names of the enterprises and agencies that grants point to, in order."""
+    eids = {g.enterprise_id for g in grants if g.enterprise_id}
+    aids = {g.agency_id for g in grants if g.agency_id}
+    names: dict[tuple[str, int], str] = {}
+    if eids:
+        for i, n in await session.execute(
+            select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(eids))
+        ):
+            names[("e", i)] = n
+    if aids:
+        for i, n in await session.execute(select(Agency.id, Agency.name).where(Agency.id.in_(aids))):
+            names[("a", i)] = n
+    return [names.get(("e", g.enterprise_id)) or names.get(("a", g.agency_id)) or "" for g in grants]

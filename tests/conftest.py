@@ -1,0 +1,105 @@
+"""Fixtures: a real database (a SQLite file, or PostgreSQL when TEST_DATABASE_URL is set),
+the emulator with the bot polling it, and a small generated county."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import asyncpg
+import pytest
+from sqlalchemy.engine import make_url
+
+from bot.config import Settings
+from bot.emulator.harness import LocalRun, TgUser
+from domain.synthetic import generate
+from storage.clock import today
+from storage.db import create_engine, session_factory
+from storage.importer import import_directory
+from storage.migrate import upgrade
+
+ADMIN = TgUser(910000001, "Ada", "Admin", "ada_admin", "en")
+TIP_SECRET = "test-tip-secret-" + "x" * 32
+TZ_SETTINGS = Settings(_env_file=None)
+
+PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+BACKENDS = [
+    "sqlite",
+    pytest.param("postgres", marks=pytest.mark.skipif(not PG_URL, reason="TEST_DATABASE_URL unset")),
+]
+
+
+def _pg_dsn(url: str, database: str | None = None) -> str:
+    u = make_url(url).set(drivername="postgresql")
+    if database:
+        u = u.set(database=database)
+    return u.render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> str:
+    """TEST_DATABASE_URL's database, migrated once; every test gets a fresh copy of it."""
+    # Requested from inside a running loop: migrate in a thread with its own.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(lambda: asyncio.run(upgrade(PG_URL))).result()
+    return make_url(PG_URL).database
+
+
+@pytest.fixture(params=BACKENDS)
+async def db_url(request, tmp_path: Path):
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path}/bot.db"
+        await upgrade(url)
+        yield url
+        return
+    template = request.getfixturevalue("pg_template")
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(_pg_dsn(PG_URL, "postgres"))
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    finally:
+        await admin.close()
+    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    admin = await asyncpg.connect(_pg_dsn(PG_URL, "postgres"))
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    return Settings(
+        _env_file=None, database_url=db_url, admin_ids=str(ADMIN.id), tip_secret=TIP_SECRET, redis_url=""
+    )
+
+
+@pytest.fixture
+async def sessions(db_url: str):
+    engine = create_engine(db_url)
+    yield session_factory(engine)
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def county(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("county")
+    generate(folder, 120, seed=3, today=today(TZ_SETTINGS.tz))
+    return folder
+
+
+@pytest.fixture
+async def seeded(sessions, county: Path):
+    async with sessions() as session:
+        results = await import_directory(session, county)
+    assert all(r.written and not r.errors for r in results)
+    return sessions
+
+
+@pytest.fixture
+async def local(settings: Settings, seeded):
+    async with LocalRun(settings) as run:
+        yield run

@@ -1,0 +1,54 @@
+"""Every text exists in both languages and the locale is chosen as promised."""
+
+import re
+
+import pytest
+
+from bot.i18n import Translator, locale_for
+from domain.roles import COMMANDS
+
+
+def test_catalogues_have_the_same_keys():
+    t = Translator()
+    assert t.keys("zh") == t.keys("en")
+
+
+def test_every_command_has_a_menu_text_and_fits_telegram():
+    t = Translator()
+    for loc in ("zh", "en"):
+        for c in COMMANDS:
+            assert 1 <= len(t(f"cmd.{c.name}", loc)) <= 256
+
+
+def test_placeholders_match_between_languages():
+    t = Translator()
+    names = re.compile(r"{{\s*(\w+)")
+    from bot.i18n import _load
+
+    zh, en = _load("zh"), _load("en")
+    for key in zh:
+        assert set(names.findall(zh[key])) == set(names.findall(en[key])), key
+
+
+@pytest.mark.parametrize(
+    ("saved", "telegram", "default", "expected"),
+    [
+        ("en", "zh-hans", "zh", "en"),
+        (None, "zh-hans", "en", "zh"),
+        (None, "zh", "en", "zh"),
+        (None, "en-US", "zh", "en"),
+        (None, "de", "zh", "zh"),
+        (None, None, "en", "en"),
+        ("fr", "en", "zh", "en"),
+    ],
+)
+def test_locale_choice(saved, telegram, default, expected):
+    assert locale_for(saved, telegram, default) == expected
+
+
+def test_user_values_are_escaped_for_telegram_html():
+    t = Translator()
+    out = t("invite.bad.agency_code", "en", value="<b>&")
+    assert "&lt;b&gt;&amp;" in out
+    plain = Translator(autoescape=False)
+    assert "<b>&" in plain("invite.bad.agency_code", "en", value="<b>&")
