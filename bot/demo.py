@@ -80,12 +80,11 @@ async def _seed(settings: Settings, folder: Path, enterprises: int) -> None:
 
 async def _inputs(script: str | None) -> AsyncIterator[str]:
     if script:
-        stream = sys.stdin if script == "-" else open(script, encoding="utf-8")  # noqa: SIM115
-        with stream:
-            for line in stream:
-                if line.strip() and not line.lstrip().startswith(";"):
-                    print(f"> {line.rstrip()}")
-                    yield line.rstrip("\n")
+        read = sys.stdin.read if script == "-" else lambda: Path(script).read_text(encoding="utf-8")
+        for line in (await asyncio.to_thread(read)).splitlines():
+            if line.strip() and not line.lstrip().startswith(";"):
+                print(f"> {line}")
+                yield line
         return
     while True:
         try:

@@ -16,8 +16,6 @@ from bot.viewer import Viewer
 from domain.roles import menu
 from storage.users import grant_labels, load_user, set_locale
 
-router = Router(name="common")
-
 
 class LanguageCb(CallbackData, prefix="lang"):
     locale: str
@@ -27,17 +25,14 @@ def help_text(t: BoundTranslator, viewer: Viewer) -> str:
     return t("help.text", commands=[(c.name, t(f"cmd.{c.name}")) for c in menu(viewer.roles)])
 
 
-@router.message(CommandStart(deep_link=False), F.text.regexp(r"^/start(@\w+)?$"))
 async def start(message: Message, t: BoundTranslator, viewer: Viewer) -> None:
     await message.answer(t("start.welcome") + "\n\n" + help_text(t, viewer))
 
 
-@router.message(Command("help"))
 async def help_command(message: Message, t: BoundTranslator, viewer: Viewer) -> None:
     await message.answer(help_text(t, viewer))
 
 
-@router.message(Command("whoami"))
 async def whoami(message: Message, t: BoundTranslator, viewer: Viewer, session: AsyncSession) -> None:
     _, grants = await load_user(session, viewer.user_id)
     labels = await grant_labels(session, grants)
@@ -60,7 +55,6 @@ def language_keyboard() -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
-@router.message(Command("language"))
 async def language(
     message: Message,
     command: CommandObject,
@@ -79,7 +73,6 @@ async def language(
     await _switch(session, bot, t, viewer, choice, message.answer)
 
 
-@router.callback_query(LanguageCb.filter())
 async def language_pressed(
     query: CallbackQuery,
     callback_data: LanguageCb,
@@ -103,10 +96,20 @@ async def _switch(session, bot, t: BoundTranslator, viewer: Viewer, locale: str,
     await set_user_menu(bot, new_t, viewer.user_id, viewer.roles)
 
 
-@router.message(Command("cancel"))
 async def cancel(message: Message, t: BoundTranslator, state: FSMContext) -> None:
     if await state.get_state() is None:
         await message.answer(t("cancel.nothing"))
         return
     await state.clear()
     await message.answer(t("cancel.done"))
+
+
+def build_router() -> Router:
+    router = Router(name="common")
+    router.message.register(start, CommandStart(deep_link=False), F.text.regexp(r"^/start(@\w+)?$"))
+    router.message.register(help_command, Command("help"))
+    router.message.register(whoami, Command("whoami"))
+    router.message.register(language, Command("language"))
+    router.callback_query.register(language_pressed, LanguageCb.filter())
+    router.message.register(cancel, Command("cancel"))
+    return router

@@ -11,15 +11,11 @@ from bot.i18n import BoundTranslator
 from bot.viewer import Viewer
 from domain.roles import BY_NAME, allowed
 
-router = Router(name="fallback")
 
-
-@router.message(CommandStart(deep_link=True))
 async def unknown_link(message: Message, t: BoundTranslator) -> None:
     await message.answer(t("start.bad_link"))
 
 
-@router.message(F.text.startswith("/"))
 async def command_fallback(message: Message, t: BoundTranslator, viewer: Viewer) -> None:
     name = message.text[1:].split(maxsplit=1)[0].split("@")[0].lower() if len(message.text) > 1 else ""
     spec = BY_NAME.get(name)
@@ -31,17 +27,24 @@ async def command_fallback(message: Message, t: BoundTranslator, viewer: Viewer)
         await message.answer(t("fallback.not_available"))
 
 
-@router.message(F.text)
 async def text_fallback(message: Message, t: BoundTranslator, state: FSMContext) -> None:
     key = "fallback.in_dialog" if await state.get_state() else "fallback.text"
     await message.answer(t(key))
 
 
-@router.message()
 async def content_fallback(message: Message, t: BoundTranslator) -> None:
     await message.answer(t("fallback.unsupported"))
 
 
-@router.callback_query()
 async def stale_callback(query: CallbackQuery, t: BoundTranslator) -> None:
     await query.answer(t("callback.invalid"), show_alert=True)
+
+
+def build_router() -> Router:
+    router = Router(name="fallback")
+    router.message.register(unknown_link, CommandStart(deep_link=True))
+    router.message.register(command_fallback, F.text.startswith("/"))
+    router.message.register(text_fallback, F.text)
+    router.message.register(content_fallback)
+    router.callback_query.register(stale_callback)
+    return router

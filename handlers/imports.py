@@ -22,9 +22,6 @@ from domain.enums import Role
 from storage.importer import KINDS, FileProblem, import_file
 
 log = logging.getLogger(__name__)
-router = Router(name="imports")
-router.message.filter(HasRole(Role.admin))
-router.callback_query.filter(HasRole(Role.admin))
 
 MAX_FILE_BYTES = 20 * 1024 * 1024  # what the Bot API lets a bot download
 SKIP_FLAG = "--skip-bad-rows"
@@ -47,8 +44,6 @@ def kinds_keyboard() -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
-@router.message(Command("import"), F.document)
-@router.message(F.document, F.caption.regexp(rf"^({'|'.join(KINDS)})(\s|$)"))
 async def import_with_caption(
     message: Message,
     t: BoundTranslator,
@@ -66,13 +61,11 @@ async def import_with_caption(
     await _run_import(message, kind, SKIP_FLAG in words, t, session, settings, bot)
 
 
-@router.message(Command("import"))
 async def import_start(message: Message, t: BoundTranslator, state: FSMContext) -> None:
     await state.set_state(ImportDialog.kind)
     await message.answer(t("import.choose_kind"), reply_markup=kinds_keyboard())
 
 
-@router.callback_query(ImportDialog.kind, ImportKindCb.filter())
 async def kind_chosen(
     query: CallbackQuery, callback_data: ImportKindCb, t: BoundTranslator, state: FSMContext
 ) -> None:
@@ -85,12 +78,10 @@ async def kind_chosen(
     await query.message.edit_text(t("import.send_file", kind=callback_data.kind))
 
 
-@router.message(ImportDialog.kind, ~F.text.startswith("/"))
 async def kind_expected(message: Message, t: BoundTranslator) -> None:
     await message.answer(t("dialog.use_buttons"), reply_markup=kinds_keyboard())
 
 
-@router.message(ImportDialog.file, F.document)
 async def file_received(
     message: Message,
     t: BoundTranslator,
@@ -104,7 +95,6 @@ async def file_received(
     await _run_import(message, kind, SKIP_FLAG in (message.caption or ""), t, session, settings, bot)
 
 
-@router.message(ImportDialog.file, ~F.text.startswith("/"))
 async def file_expected(message: Message, t: BoundTranslator) -> None:
     await message.answer(t("import.file_expected"))
 
@@ -140,3 +130,17 @@ async def _run_import(
         "import of %s: %d rows, %d errors, written=%s", kind, result.rows, len(result.errors), result.written
     )
     await message.answer(render_result(t, result))
+
+
+def build_router() -> Router:
+    router = Router(name="imports")
+    router.message.filter(HasRole(Role.admin))
+    router.callback_query.filter(HasRole(Role.admin))
+    router.message.register(import_with_caption, Command("import"), F.document)
+    router.message.register(import_with_caption, F.document, F.caption.regexp(rf"^({'|'.join(KINDS)})(\s|$)"))
+    router.message.register(import_start, Command("import"))
+    router.callback_query.register(kind_chosen, ImportDialog.kind, ImportKindCb.filter())
+    router.message.register(kind_expected, ImportDialog.kind, ~F.text.startswith("/"))
+    router.message.register(file_received, ImportDialog.file, F.document)
+    router.message.register(file_expected, ImportDialog.file, ~F.text.startswith("/"))
+    return router

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import Bot, Router
+from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import Message
 from aiogram.utils.deep_linking import create_start_link
@@ -18,10 +18,7 @@ from domain.roles import TargetError, normalise_target
 from storage.clock import utcnow
 from storage.users import InviteError, accept_invite, create_invite
 
-router = Router(name="invites")
 
-
-@router.message(CommandStart(deep_link=True, magic=lambda args: args.startswith("inv_")))
 async def accept(
     message: Message,
     command: CommandObject,
@@ -41,7 +38,6 @@ async def accept(
     await set_user_menu(bot, t, viewer.user_id, roles)
 
 
-@router.message(Command("invite"), HasRole(Role.admin))
 async def invite(
     message: Message,
     command: CommandObject,
@@ -73,3 +69,10 @@ async def invite(
             expires=inv.expires_at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M"),
         )
     )
+
+
+def build_router() -> Router:
+    router = Router(name="invites")
+    router.message.register(accept, CommandStart(deep_link=True, magic=F.args.startswith("inv_")))
+    router.message.register(invite, Command("invite"), HasRole(Role.admin))
+    return router

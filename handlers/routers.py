@@ -1,4 +1,5 @@
-"""All feature routers, in the order they are tried: specific first, the fallback last."""
+"""All feature routers, in the order they are tried: specific first, the fallback last.
+Built fresh for each dispatcher (a router belongs to one parent)."""
 
 from __future__ import annotations
 
@@ -8,4 +9,4 @@ from handlers import common, fallback, imports, invites
 
 
 def feature_routers() -> list[Router]:
-    return [invites.router, common.router, imports.router, fallback.router]
+    return [module.build_router() for module in (invites, common, imports, fallback)]

@@ -225,12 +225,13 @@ class Lookups:
 
 
 def _enterprise(row: dict[str, str], lk: Lookups) -> dict[str, Any]:
+    code = _uscc(row)
     division = _required(row, "division")
     if not divisions.is_division(division):
         raise RowProblem("division", value=division)
     tags = ";".join(t.strip() for t in row.get("tags", "").split(";") if t.strip())
     return {
-        "uscc": _uscc(row),
+        "uscc": code,
         "name": _text(row, "name", 200),
         "division": division,
         "industry": _text(row, "industry", 100, optional=True),

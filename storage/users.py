@@ -83,11 +83,11 @@ async def accept_invite(
         .values(used_at=now, used_by=user_id)
     )
     if claimed.rowcount != 1:
-        invite = await session.scalar(select(Invite).where(Invite.code == code))
+        used_at = (await session.execute(select(Invite.used_at).where(Invite.code == code))).first()
         await session.rollback()
-        if invite is None:
+        if used_at is None:
             raise InviteError("unknown")
-        raise InviteError("used" if invite.used_at is not None else "expired")
+        raise InviteError("used" if used_at[0] is not None else "expired")
     invite = await session.scalar(select(Invite).where(Invite.code == code))
     try:
         enterprise_id, agency_id = await resolve_target(session, invite.role, invite.target)

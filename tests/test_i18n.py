@@ -21,7 +21,6 @@ def test_every_command_has_a_menu_text_and_fits_telegram():
 
 
 def test_placeholders_match_between_languages():
-    t = Translator()
     names = re.compile(r"{{\s*(\w+)")
     from bot.i18n import _load
 

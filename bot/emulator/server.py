@@ -85,6 +85,7 @@ class Emulator:
         self.state = EmulatorState()
         self._changed = asyncio.Condition()
         self.first_poll = asyncio.Event()  # set when a bot first asks for updates
+        self._closing = False
         self._ids = itertools.count(1)
         self.app = web.Application(client_max_size=64 * 1024**2)
         self.app.router.add_post("/bot{token}/{method}", self._api)
@@ -115,6 +116,9 @@ class Emulator:
         return f"http://{host}:{self.port}"
 
     async def stop(self) -> None:
+        # Release long polls at once, or the server would wait for them to time out.
+        self._closing = True
+        await self._notify()
         if self._runner:
             await self._runner.cleanup()
 
@@ -125,7 +129,7 @@ class Emulator:
     async def _wait_for(self, predicate, timeout: float) -> bool:
         async with self._changed:
             try:
-                await asyncio.wait_for(self._changed.wait_for(predicate), timeout)
+                await asyncio.wait_for(self._changed.wait_for(lambda: self._closing or predicate()), timeout)
             except TimeoutError:
                 return False
         return True
@@ -271,7 +275,7 @@ class Emulator:
 
     async def m_sendPhoto(self, p: dict) -> dict:
         chat_id = self._known_chat(p)
-        stored = self._file_param(p.get("photo"), "photo", "photo.jpg")
+        stored = self._file_param(p, "photo", "photo.jpg")
         extra = {"photo": [_photo_size(stored)]}
         if p.get("caption"):
             extra["caption"] = _text(p["caption"], p.get("parse_mode"), MAX_CAPTION, "caption")
@@ -279,7 +283,7 @@ class Emulator:
 
     async def m_sendDocument(self, p: dict) -> dict:
         chat_id = self._known_chat(p)
-        stored = self._file_param(p.get("document"), "document", "document")
+        stored = self._file_param(p, "document", "document")
         extra = {"document": _document(stored)}
         if p.get("caption"):
             extra["caption"] = _text(p["caption"], p.get("parse_mode"), MAX_CAPTION, "caption")
@@ -436,7 +440,10 @@ class Emulator:
         self.state.files[stored.file_id] = stored
         return stored
 
-    def _file_param(self, value: Any, kind: str, default_name: str) -> StoredFile:
+    def _file_param(self, p: dict, kind: str, default_name: str) -> StoredFile:
+        value = p.get(kind)
+        if isinstance(value, str) and value.startswith("attach://"):
+            value = p.get(value.removeprefix("attach://"))
         if isinstance(value, web.FileField):
             return self._store(value.file.read(), kind, value.filename or default_name, value.content_type)
         if isinstance(value, str) and value in self.state.files:

@@ -1,0 +1,121 @@
+"""The command line as an operator uses it: exit codes, messages, and what lands in the database."""
+
+import asyncio
+import csv
+import os
+import sqlite3
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.emulator import Emulator
+from bot.emulator.harness import DEMO_TOKEN
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+async def cli(tmp_path: Path, *args: str, stdin: bytes | None = None, **env: str) -> tuple[int, str]:
+    environ = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "PYTHONPATH")}
+    environ.update(
+        {
+            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/cli.db",
+            "LOG_LEVEL": "WARNING",
+            "DEFAULT_LOCALE": "en",
+            **env,
+        }
+    )
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        cwd=tmp_path,
+        env=environ,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await asyncio.wait_for(proc.communicate(stdin), 300)
+    return proc.returncode, out.decode()
+
+
+def _count(tmp_path: Path, table: str) -> int:
+    with sqlite3.connect(tmp_path / "cli.db") as db:
+        return db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+async def test_generate_then_import_all_twice(tmp_path):
+    code, out = await cli(tmp_path, "generate", "county", "--enterprises", "60", "--seed", "5")
+    assert code == 0 and "enterprises: 60" in out
+    code, out = await cli(tmp_path, "import", "all", "county")
+    assert code == 0, out
+    assert "inserted 60" in out
+    hazards = _count(tmp_path, "hazard")
+    with (tmp_path / "county" / "hazards.csv").open(encoding="utf-8") as fh:
+        assert hazards == sum(1 for _ in csv.reader(fh)) - 1
+    code, out = await cli(tmp_path, "import", "all", "county")
+    assert code == 0 and "inserted 0, updated 0" in out and _count(tmp_path, "hazard") == hazards
+
+
+async def test_a_bad_file_exits_non_zero_with_line_numbers_and_writes_nothing(tmp_path):
+    (tmp_path / "e.csv").write_text(
+        "uscc,name,division\n91350100M000100Y43,甲,330226100\n91350100M000100Y44,乙,330226100\n"
+        "91350100M000100Y43,丙,330226100\n",
+        encoding="utf-8",
+    )
+    code, out = await cli(tmp_path, "import", "enterprises", "e.csv")
+    assert code == 1
+    assert "Line 3: wrong check character" in out and "Line 4: duplicate of line 2" in out
+    assert _count(tmp_path, "enterprise") == 0
+    code, out = await cli(tmp_path, "import", "enterprises", "e.csv", "--skip-bad-rows")
+    assert code == 0 and _count(tmp_path, "enterprise") == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("import", "widgets", "x.csv"), "Unknown kind"),
+        (("import", "enterprises", "missing.csv"), "no such file"),
+        (("invite", "owner", "123"), "18 characters"),
+        (("jobs", "run", "nope"), "unknown job"),
+        (("generate", "x", "--enterprises", "0"), "at least 1"),
+        (("import",), "usage:"),
+        (("frobnicate",), "usage:"),
+    ],
+)
+async def test_bad_input_prints_why_and_exits_non_zero(tmp_path, args, expected):
+    code, out = await cli(tmp_path, *args)
+    assert code != 0
+    assert expected in out
+
+
+async def test_run_refuses_to_start_without_token_or_tip_secret(tmp_path):
+    code, out = await cli(tmp_path, "run")
+    assert code == 2 and "BOT_TOKEN is not set" in out
+    code, out = await cli(tmp_path, "run", BOT_TOKEN=DEMO_TOKEN)
+    assert code == 2 and "TIP_SECRET is not set" in out
+
+
+async def test_invite_prints_the_deep_link(tmp_path):
+    emulator = Emulator()
+    base = await emulator.start()
+    try:
+        assert (await cli(tmp_path, "db", "upgrade"))[0] == 0
+        code, out = await cli(
+            tmp_path,
+            "invite",
+            "regulator",
+            "330226",
+            "--days",
+            "3",
+            BOT_TOKEN=DEMO_TOKEN,
+            TELEGRAM_API_URL=base,
+        )
+    finally:
+        await emulator.stop()
+    assert code == 0, out
+    assert "https://t.me/safety_demo_bot?start=inv_" in out
+    with sqlite3.connect(tmp_path / "cli.db") as db:
+        role, target = db.execute("SELECT role, target FROM invite").fetchone()
+    assert (role, target) == ("regulator", "330226")

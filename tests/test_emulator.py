@@ -1,0 +1,154 @@
+"""The emulator behaves like the Bot API where a lenient fake would hide bugs."""
+
+import time
+
+import aiohttp
+import pytest
+from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNotFound,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.methods import TelegramMethod
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.emulator import Emulator
+from bot.emulator.harness import DEMO_TOKEN, EmulatorClient, TgUser
+
+USER = TgUser(940000005, "Eve", "Emu", "eve", "en")
+KB = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text="A", callback_data="a")]])
+
+
+@pytest.fixture
+async def emu():
+    emulator = Emulator()
+    base = await emulator.start()
+    bot = Bot(DEMO_TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(base)))
+    client = EmulatorClient(base)
+    await client.send(USER, "hi", wait=False)  # the user has talked to the bot: the chat exists
+    yield emulator, bot, client
+    await client.close()
+    await bot.session.close()
+    await emulator.stop()
+
+
+async def test_messages_carry_dates_in_seconds_and_the_bot_as_sender(emu):
+    _, bot, _ = emu
+    msg = await bot.send_message(USER.id, "hello")
+    assert abs(msg.date.timestamp() - time.time()) < 5
+    assert msg.from_user.is_bot and msg.chat.id == USER.id
+
+
+async def test_text_limits_and_html_errors(emu):
+    _, bot, _ = emu
+    await bot.send_message(USER.id, "x" * 4096)
+    with pytest.raises(TelegramBadRequest, match="message is too long"):
+        await bot.send_message(USER.id, "x" * 4097)
+    # Entities do not count towards the limit: 4096 characters in bold is fine.
+    await bot.send_message(USER.id, "<b>" + "x" * 4096 + "</b>", parse_mode="HTML")
+    with pytest.raises(TelegramBadRequest, match="can't parse entities"):
+        await bot.send_message(USER.id, "<div>x</div>", parse_mode="HTML")
+    with pytest.raises(TelegramBadRequest, match="can't parse entities"):
+        await bot.send_message(USER.id, "<b>x", parse_mode="HTML")
+    with pytest.raises(TelegramBadRequest, match="text is empty"):
+        await bot.send_message(USER.id, "<b></b>", parse_mode="HTML")
+    with pytest.raises(TelegramBadRequest, match="chat not found"):
+        await bot.send_message(1, "nobody")
+
+
+async def test_edits_follow_telegram_rules(emu):
+    _, bot, client = emu
+    msg = await bot.send_message(USER.id, "pick", reply_markup=KB)
+    with pytest.raises(TelegramBadRequest, match="message is not modified"):
+        await bot.edit_message_text("pick", chat_id=USER.id, message_id=msg.message_id, reply_markup=KB)
+    await bot.edit_message_text("picked", chat_id=USER.id, message_id=msg.message_id)
+    stored = next(m for m in await client.chat(USER.id) if m["message_id"] == msg.message_id)
+    assert stored["text"] == "picked" and "reply_markup" not in stored  # no keyboard given: removed
+    with pytest.raises(TelegramBadRequest, match="message to edit not found"):
+        await bot.edit_message_text("x", chat_id=USER.id, message_id=9999)
+    with pytest.raises(TelegramBadRequest, match="BUTTON_DATA_INVALID"):
+        big = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text="B", callback_data="x" * 65)]])
+        await bot.send_message(USER.id, "too much data", reply_markup=big)
+
+
+async def test_callback_queries_have_chat_instance_and_are_answered_once(emu):
+    _, bot, client = emu
+    msg = await bot.send_message(USER.id, "pick", reply_markup=KB)
+    # No bot is polling here: enqueue the press without waiting, then read it as the bot would.
+    await client._post(
+        "/press", {"user": USER.as_dict(), "message_id": msg.message_id, "button": 0, "wait": False}
+    )
+    updates = await bot.get_updates(offset=0, timeout=0)
+    cq = updates[-1].callback_query
+    assert cq.data == "a" and cq.chat_instance and cq.message.message_id == msg.message_id
+    assert await bot.answer_callback_query(cq.id, text="ok")
+    with pytest.raises(TelegramBadRequest, match="query is too old"):
+        await bot.answer_callback_query(cq.id)
+    # A button that is not on the message cannot be pressed without forging.
+    with pytest.raises(LookupError):
+        await client._post(
+            "/press", {"user": USER.as_dict(), "message_id": msg.message_id, "data": "b", "wait": False}
+        )
+
+
+async def test_flood_limits_answer_429_with_retry_after(emu):
+    _, bot, client = emu
+    await client.control("limits", enforce=True)
+    await bot.send_message(USER.id, "one")
+    with pytest.raises(TelegramRetryAfter) as err:
+        await bot.send_message(USER.id, "two, too soon")
+    assert err.value.retry_after == 1
+    assert (await client.stats())["too_many"] == 1
+
+
+async def test_blocked_users_and_injected_faults(emu):
+    _, bot, client = emu
+    await client.control("block", user_id=USER.id)
+    with pytest.raises(TelegramForbiddenError, match="bot was blocked by the user"):
+        await bot.send_message(USER.id, "hello?")
+    await client.control("block", user_id=USER.id, blocked=False)
+    await client.control("faults", method="sendMessage", status=502, count=1)
+    with pytest.raises(TelegramServerError):
+        await bot.send_message(USER.id, "first try fails")
+    assert (await bot.send_message(USER.id, "second try works")).text == "second try works"
+
+
+async def test_unknown_methods_are_404_and_bad_tokens_401(emu):
+    emulator, bot, _ = emu
+
+    class NoSuchMethod(TelegramMethod[bool]):
+        __returning__ = bool
+        __api_method__ = "sendTelepathy"
+
+    with pytest.raises(TelegramNotFound):
+        await bot(NoSuchMethod())
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"http://127.0.0.1:{emulator.port}/botnotatoken/getMe") as resp,
+    ):
+        assert resp.status == 401 and (await resp.json())["description"] == "Unauthorized"
+
+
+async def test_files_round_trip(emu):
+    _, bot, client = emu
+    from aiogram.types import BufferedInputFile
+
+    sent = await bot.send_document(USER.id, BufferedInputFile(b"col\n1\n", filename="t.csv"), caption="file")
+    assert sent.document.file_name == "t.csv"
+    data = await bot.download(sent.document.file_id)
+    assert data.read() == b"col\n1\n"
+    assert await client.file(sent.document.file_id) == b"col\n1\n"
+
+
+async def test_webhook_blocks_get_updates(emu):
+    _, bot, _ = emu
+    await bot.set_webhook("http://127.0.0.1:1/hook")
+    with pytest.raises(TelegramBadRequest.__base__, match="webhook is active"):
+        await bot.get_updates()
+    await bot.delete_webhook()
+    assert isinstance(await bot.get_updates(timeout=0), list)
