@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from domain.compliance import Thresholds
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
@@ -31,6 +33,11 @@ class Settings(BaseSettings):
     # Domain defaults every county tunes (domain.md "default" numbers).
     invite_days: int = Field(default=7, ge=1)
     indicator_catalogue: str = ""
+    risk_red_share: float = Field(default=0.5, ge=0, le=1)
+    risk_orange_share: float = Field(default=0.7, ge=0, le=1)
+    risk_yellow_share: float = Field(default=0.9, ge=0, le=1)
+    risk_red_overdue: int = Field(default=3, ge=1)
+    indicator_expiring_days: int = Field(default=30, ge=0)
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -54,6 +61,15 @@ class Settings(BaseSettings):
     def _known_zone(cls, value: str) -> str:
         ZoneInfo(value)
         return value
+
+    def thresholds(self) -> Thresholds:
+        return Thresholds(
+            self.risk_red_share,
+            self.risk_orange_share,
+            self.risk_yellow_share,
+            self.risk_red_overdue,
+            self.indicator_expiring_days,
+        )
 
     @cached_property
     def tz(self) -> ZoneInfo:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import common, fallback, imports, invites
+from handlers import common, fallback, imports, invites, lookup, status
 
 
 def feature_routers() -> list[Router]:
-    return [module.build_router() for module in (invites, common, imports, fallback)]
+    return [module.build_router() for module in (invites, status, common, lookup, imports, fallback)]

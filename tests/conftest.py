@@ -103,3 +103,20 @@ async def seeded(sessions, county: Path):
 async def local(settings: Settings, seeded):
     async with LocalRun(settings) as run:
         yield run
+
+
+async def grant(sessions, user: TgUser, role: str, target: str) -> None:
+    """Give a person a role the way production does: an invite, accepted."""
+    from storage.clock import utcnow
+    from storage.users import accept_invite, create_invite
+
+    async with sessions() as s:
+        invite = await create_invite(s, role, target, None, 1, utcnow())
+        await accept_invite(s, invite.code, user.id, user.first_name, utcnow())
+
+
+def rows(county: Path, kind: str) -> list[dict]:
+    import csv
+
+    with (county / f"{kind}.csv").open(encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))

@@ -87,7 +87,9 @@ async def test_staff_and_regulator_roles_add_up(local):
     await local.client.send(OWNER, f"/start {staff}")
     await local.client.send(OWNER, f"/start {regulator}")
     text = (await local.client.send(OWNER, "/whoami")).text
-    assert "agency staff: AG001" in text and "regulator: 330226100" in text
+    # One role a line.
+    assert re.search(r"^• agency staff: AG001 \(.+\)$", text, re.M)
+    assert re.search(r"^• regulator: 330226100$", text, re.M)
 
 
 async def test_default_menus_exist_per_language(local):
