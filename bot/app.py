@@ -20,6 +20,7 @@ from bot.menus import set_default_menus, set_user_menu
 from bot.middlewares import ContextMiddleware
 from handlers.errors import on_error
 from handlers.routers import feature_routers
+from notifications.sender import Sender
 from storage.db import create_engine, session_factory
 
 log = logging.getLogger(__name__)
@@ -57,8 +58,10 @@ class App:
     sessions: async_sessionmaker[AsyncSession]
     translator: Translator
     dispatcher: Dispatcher
+    sender: Sender
 
     async def close(self) -> None:
+        await self.sender.close()
         await self.dispatcher.storage.close()
         await self.dispatcher.fsm.events_isolation.close()
         await self.engine.dispose()
@@ -69,17 +72,19 @@ def build_app(settings: Settings, engine: AsyncEngine | None = None) -> App:
     sessions = session_factory(engine)
     translator = Translator(settings.default_locale)
     storage, isolation = build_fsm(settings)
+    sender = Sender(sessions)
     dp = Dispatcher(
         storage=storage,
         events_isolation=isolation,
         settings=settings,
         translator=translator,
         sessions=sessions,
+        sender=sender,
     )
     dp.update.outer_middleware(ContextMiddleware(sessions, settings, translator))
     dp.errors.register(on_error)
     dp.include_routers(*feature_routers())
-    return App(settings, engine, sessions, translator, dp)
+    return App(settings, engine, sessions, translator, dp, sender)
 
 
 async def on_startup(bot: Bot, app: App) -> None:

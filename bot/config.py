@@ -10,6 +10,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from domain.compliance import Thresholds
+from domain.lifecycle import LifecycleSettings
 
 
 class Settings(BaseSettings):
@@ -38,6 +39,11 @@ class Settings(BaseSettings):
     risk_yellow_share: float = Field(default=0.9, ge=0, le=1)
     risk_red_overdue: int = Field(default=3, ge=1)
     indicator_expiring_days: int = Field(default=30, ge=0)
+    hazard_deadline_general_days: int = Field(default=30, ge=1)
+    hazard_deadline_major_days: int = Field(default=7, ge=1)
+    report_due_days: int = Field(default=30, ge=1)
+    rating_window_days: int = Field(default=30, ge=1)
+    contract_grace_days: int = Field(default=90, ge=0)
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -69,6 +75,15 @@ class Settings(BaseSettings):
             self.risk_yellow_share,
             self.risk_red_overdue,
             self.indicator_expiring_days,
+        )
+
+    def lifecycle(self) -> LifecycleSettings:
+        return LifecycleSettings(
+            self.hazard_deadline_general_days,
+            self.hazard_deadline_major_days,
+            self.report_due_days,
+            self.rating_window_days,
+            self.contract_grace_days,
         )
 
     @cached_property

@@ -8,16 +8,12 @@ from aiogram import Bot
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.app import App
-from notifications.outbox import send_due
 
 Job = Callable[[App, Bot], Awaitable[object]]
 
 
 async def outbox_job(app: App, bot: Bot) -> int:
-    total = 0
-    while sent := await send_due(bot, app.sessions):
-        total += sent
-    return total
+    return await app.sender.flush(bot)
 
 
 JOBS: dict[str, Job] = {"outbox": outbox_job}

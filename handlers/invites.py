@@ -29,7 +29,14 @@ async def accept(
 ) -> None:
     code = command.args.removeprefix("inv_")
     try:
-        grant = await accept_invite(session, code, viewer.user_id, message.from_user.full_name, utcnow())
+        grant = await accept_invite(
+            session,
+            code,
+            viewer.user_id,
+            message.from_user.full_name,
+            utcnow(),
+            message.from_user.language_code,
+        )
     except InviteError as exc:
         await message.answer(t(f"invite.refused.{exc}"))
         return

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import common, fallback, imports, invites, lookup, status
+from handlers import common, fallback, imports, invites, lookup, owner, staff, status
 
 
 def feature_routers() -> list[Router]:
-    return [module.build_router() for module in (invites, status, common, lookup, imports, fallback)]
+    return [
+        module.build_router() for module in (invites, status, common, owner, staff, lookup, imports, fallback)
+    ]

@@ -173,7 +173,8 @@ class User(SQLModel, table=True):
 
     __tablename__ = "app_user"
     id: int = _tg_id(primary_key=True, sa_column_kwargs={"autoincrement": False})
-    locale: str | None = Field(default=None, max_length=5)
+    locale: str | None = Field(default=None, max_length=5)  # chosen with /language
+    telegram_language: str | None = Field(default=None, max_length=16)  # last seen language_code
     unreachable: bool = False
     created_at: datetime = Field(default_factory=utcnow)
 

@@ -74,7 +74,7 @@ async def create_invite(
 
 
 async def accept_invite(
-    session: AsyncSession, code: str, user_id: int, full_name: str, now: datetime
+    session: AsyncSession, code: str, user_id: int, full_name: str, now: datetime, language: str | None = None
 ) -> RoleGrant:
     """Use an invite once: the conditional update makes a race between two acceptors safe."""
     claimed = await session.execute(
@@ -94,7 +94,8 @@ async def accept_invite(
     except InviteError:
         await session.rollback()
         raise
-    await ensure_user(session, user_id)
+    user = await ensure_user(session, user_id)
+    user.telegram_language = language
     grant = await session.scalar(
         select(RoleGrant).where(
             RoleGrant.user_id == user_id, RoleGrant.role == invite.role, RoleGrant.target == invite.target

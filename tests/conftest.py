@@ -112,7 +112,7 @@ async def grant(sessions, user: TgUser, role: str, target: str) -> None:
 
     async with sessions() as s:
         invite = await create_invite(s, role, target, None, 1, utcnow())
-        await accept_invite(s, invite.code, user.id, user.first_name, utcnow())
+        await accept_invite(s, invite.code, user.id, user.first_name, utcnow(), user.language_code)
 
 
 def rows(county: Path, kind: str) -> list[dict]:

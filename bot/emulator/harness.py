@@ -182,6 +182,10 @@ class LocalRun:
         self.client = EmulatorClient(base)
         return self
 
+    async def flush(self) -> int:
+        """Send every notice due in the outbox now (what the scheduled sender would do)."""
+        return await self.app.sender.flush(self.bot)
+
     async def __aexit__(self, *exc: object) -> None:
         if self._polling is not None:
             with contextlib.suppress(RuntimeError):

@@ -12,6 +12,7 @@ import asyncio
 import hashlib
 import itertools
 import json
+import mimetypes
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
@@ -506,12 +507,10 @@ class Emulator:
             stored = self._store(_b64(body["photo_b64"]), "photo", "photo.jpg", "image/jpeg")
             extra["photo"] = [_photo_size(stored)]
         if "document_b64" in body:
-            stored = self._store(
-                _b64(body["document_b64"]),
-                "document",
-                body.get("file_name", "file"),
-                body.get("mime_type", "application/octet-stream"),
-            )
+            name = body.get("file_name", "file")
+            # Telegram reports the type the client declared, which clients take from the name.
+            mime = body.get("mime_type") or mimetypes.guess_type(name)[0] or "application/octet-stream"
+            stored = self._store(_b64(body["document_b64"]), "document", name, mime)
             extra["document"] = _document(stored)
         for key in ("sticker", "location", "contact", "voice"):
             if key in body:

@@ -1,0 +1,292 @@
+"""Enterprise owners: /hazards with rectification evidence, and /rate for agency visits."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from bot.filters import HasRole
+from bot.i18n import BoundTranslator, Translator
+from bot.status_view import days_text
+from bot.ui import StepCb, fits, step_button
+from bot.viewer import Viewer
+from domain.enums import HazardStatus, Role
+from domain.lifecycle import Action
+from handlers.callbacks import ListCb, RateCb, stars_keyboard
+from handlers.status import owned_ids
+from notifications.notices import notify
+from notifications.sender import Sender
+from storage import inspections as q
+from storage.clock import today as local_today
+from storage.models import Agency, Enterprise, Hazard, Visit
+
+MAX_PHOTOS = 5
+
+
+class FixCb(CallbackData, prefix="fix"):
+    hazard_id: int
+
+
+class FixDialog(StatesGroup):
+    photos = State()
+    note = State()
+
+
+class RateDialog(StatesGroup):
+    comment = State()
+
+
+# ---------------------------------------------------------------- /hazards
+
+
+async def hazards_command(
+    message: Message, t: BoundTranslator, viewer: Viewer, session: AsyncSession, settings: Settings
+) -> None:
+    await _send_hazards(message, t, viewer, session, settings)
+
+
+async def hazards_from_notice(
+    query: CallbackQuery, t: BoundTranslator, viewer: Viewer, session: AsyncSession, settings: Settings
+) -> None:
+    await query.answer()
+    await _send_hazards(query.message, t, viewer, session, settings)
+
+
+async def _send_hazards(message: Message, t, viewer, session, settings) -> None:
+    today = local_today(settings.tz)
+    rows = await q.owner_hazards(session, owned_ids(viewer))
+    if not rows:
+        await message.answer(t("hazards.none"))
+        return
+    items, kb = [], InlineKeyboardBuilder()
+    for n, (hazard, name) in enumerate(rows, start=1):
+        items.append(
+            {
+                "n": n,
+                "name": name,
+                "description": hazard.description,
+                "location": hazard.location,
+                "deadline": hazard.deadline.isoformat(),
+                "when": days_text(t, hazard.deadline, today),
+                "major": hazard.level == "major",
+                "submitted": hazard.status == HazardStatus.submitted,
+                "suggestion": hazard.suggestion,
+            }
+        )
+        if hazard.status == HazardStatus.open:
+            kb.button(text=t("hazards.fix_button", n=n), callback_data=FixCb(hazard_id=hazard.id))
+    kb.adjust(2)
+    await message.answer(t("hazards.list", items=items), reply_markup=kb.as_markup() if kb.buttons else None)
+
+
+async def _own_open_hazard(session, viewer, hazard_id: int) -> Hazard | None:
+    hazard = await session.get(Hazard, hazard_id)
+    if hazard is None or hazard.enterprise_id not in owned_ids(viewer) or hazard.status != HazardStatus.open:
+        return None
+    return hazard
+
+
+async def fix_pressed(
+    query: CallbackQuery,
+    callback_data: FixCb,
+    t: BoundTranslator,
+    viewer: Viewer,
+    session: AsyncSession,
+    state: FSMContext,
+) -> None:
+    hazard = await _own_open_hazard(session, viewer, callback_data.hazard_id)
+    if hazard is None:
+        await query.answer(t("hazards.not_open"), show_alert=True)
+        return
+    await query.answer()
+    await state.set_state(FixDialog.photos)
+    await state.update_data(hazard_id=hazard.id, photos=[])
+    await query.message.answer(t("fix.ask_photos", description=hazard.description, limit=MAX_PHOTOS))
+
+
+async def fix_photo(message: Message, t: BoundTranslator, state: FSMContext) -> None:
+    photos = (await state.get_data()).get("photos", [])
+    photos.append(message.photo[-1].file_id)
+    await state.update_data(photos=photos)
+    if len(photos) >= MAX_PHOTOS:
+        await state.set_state(FixDialog.note)
+        await message.answer(t("fix.ask_note"))
+        return
+    await message.answer(
+        t("dialog.photo_received", n=len(photos), limit=MAX_PHOTOS),
+        reply_markup=step_button(t("dialog.done"), "done"),
+    )
+
+
+async def fix_photos_done(query: CallbackQuery, t: BoundTranslator, state: FSMContext) -> None:
+    await query.answer()
+    await query.message.edit_reply_markup(reply_markup=None)
+    await state.set_state(FixDialog.note)
+    await query.message.answer(t("fix.ask_note"))
+
+
+async def fix_photo_expected(message: Message, t: BoundTranslator, state: FSMContext) -> None:
+    have = bool((await state.get_data()).get("photos"))
+    await message.answer(
+        t("fix.photo_expected"), reply_markup=step_button(t("dialog.done"), "done") if have else None
+    )
+
+
+async def fix_note(
+    message: Message,
+    t: BoundTranslator,
+    viewer: Viewer,
+    session: AsyncSession,
+    settings: Settings,
+    state: FSMContext,
+    bot: Bot,
+    sender: Sender,
+    translator: Translator,
+) -> None:
+    if not fits(message.text, 1000):
+        await message.answer(t("dialog.text_limit", limit=1000))
+        return
+    data = await state.get_data()
+    await state.clear()
+    hazard = await _own_open_hazard(session, viewer, data["hazard_id"])
+    if hazard is None or not await q.move_hazard(
+        session, hazard, Action.submit, viewer.user_id, message.text.strip(), data["photos"]
+    ):
+        await session.rollback()
+        await message.answer(t("hazards.not_open"))
+        return
+    enterprise = await session.get(Enterprise, hazard.enterprise_id)
+    staff = (
+        await q.users_with_role(session, Role.staff, agency_id=hazard.agency_id) if hazard.agency_id else []
+    )
+    events = len(await q.history(session, hazard.id))
+    await notify(
+        session,
+        translator,
+        staff,
+        "evidence",
+        "fix.notice_staff",
+        f"hazard:{hazard.id}:submitted:{events}",
+        name=enterprise.name,
+        description=hazard.description,
+        note=message.text.strip(),
+        photos=len(data["photos"]),
+    )
+    await session.commit()
+    sender.kick(bot)
+    await message.answer(t("fix.saved", description=hazard.description))
+
+
+# ---------------------------------------------------------------- /rate
+
+
+async def rate_command(
+    message: Message, t: BoundTranslator, viewer: Viewer, session: AsyncSession, settings: Settings
+) -> None:
+    since = local_today(settings.tz) - timedelta(days=settings.lifecycle().rating_window_days)
+    rows = await q.unrated_visits(session, owned_ids(viewer), since)
+    if not rows:
+        await message.answer(t("rate.none"))
+        return
+    kb = InlineKeyboardBuilder()
+    for visit, name, agency in rows:
+        kb.button(
+            text=f"{visit.date.isoformat()} {name[:20]} · {agency[:20]} · {t(f'visit.{visit.kind}')}",
+            callback_data=RateCb(visit_id=visit.id, stars=0),
+        )
+    kb.adjust(1)
+    await message.answer(t("rate.choose"), reply_markup=kb.as_markup())
+
+
+async def rate_pressed(
+    query: CallbackQuery,
+    callback_data: RateCb,
+    t: BoundTranslator,
+    viewer: Viewer,
+    session: AsyncSession,
+    settings: Settings,
+    state: FSMContext,
+) -> None:
+    visit = await session.get(Visit, callback_data.visit_id)
+    since = local_today(settings.tz) - timedelta(days=settings.lifecycle().rating_window_days)
+    if visit is None or visit.enterprise_id not in owned_ids(viewer) or not 0 <= callback_data.stars <= 5:
+        await query.answer(t("callback.invalid"), show_alert=True)
+        return
+    if await q.is_rated(session, visit.id):
+        await query.answer(t("rate.already"), show_alert=True)
+        return
+    if visit.date < since:
+        await query.answer(t("rate.too_old"), show_alert=True)
+        return
+    await query.answer()
+    agency = await session.get(Agency, visit.agency_id)
+    about = {"agency": agency.name, "date": visit.date.isoformat(), "kind": t(f"visit.{visit.kind}")}
+    if callback_data.stars == 0:
+        await query.message.edit_text(t("rate.pick_stars", **about), reply_markup=stars_keyboard(visit.id))
+        return
+    await state.set_state(RateDialog.comment)
+    await state.update_data(visit_id=visit.id, stars=callback_data.stars)
+    await query.message.edit_text(t("rate.chosen", stars="★" * callback_data.stars, **about))
+    await query.message.answer(t("rate.ask_comment"), reply_markup=step_button(t("rate.skip"), "skip"))
+
+
+async def rate_comment(
+    message: Message, t: BoundTranslator, viewer: Viewer, session: AsyncSession, state: FSMContext
+) -> None:
+    if not fits(message.text, 1000):
+        await message.answer(
+            t("dialog.text_limit", limit=1000), reply_markup=step_button(t("rate.skip"), "skip")
+        )
+        return
+    await _save_rating(message, message.text.strip(), t, viewer, session, state)
+
+
+async def rate_skip(
+    query: CallbackQuery, t: BoundTranslator, viewer: Viewer, session: AsyncSession, state: FSMContext
+) -> None:
+    await query.answer()
+    await query.message.edit_reply_markup(reply_markup=None)
+    await _save_rating(query.message, "", t, viewer, session, state)
+
+
+async def _save_rating(message: Message, comment: str, t, viewer, session, state: FSMContext) -> None:
+    data = await state.get_data()
+    await state.clear()
+    visit = await session.get(Visit, data["visit_id"])
+    if visit is None or visit.enterprise_id not in owned_ids(viewer):
+        await message.answer(t("callback.invalid"))
+        return
+    if not await q.save_rating(session, visit.id, data["stars"], comment, viewer.user_id):
+        await message.answer(t("rate.already"))
+        return
+    await session.commit()
+    await message.answer(t("rate.saved", stars="★" * data["stars"]))
+
+
+def build_router() -> Router:
+    router = Router(name="owner")
+    router.message.filter(HasRole(Role.owner))
+    router.callback_query.filter(HasRole(Role.owner))
+    m, c = router.message.register, router.callback_query.register
+    not_command = ~F.text.startswith("/")
+    m(hazards_command, Command("hazards"))
+    m(rate_command, Command("rate"))
+    c(hazards_from_notice, ListCb.filter(F.what == "hazards"))
+    c(fix_pressed, FixCb.filter())
+    m(fix_photo, FixDialog.photos, F.photo)
+    c(fix_photos_done, FixDialog.photos, StepCb.filter(F.action == "done"))
+    m(fix_photo_expected, FixDialog.photos, not_command)
+    m(fix_note, FixDialog.note, not_command)
+    c(rate_pressed, RateCb.filter())
+    m(rate_comment, RateDialog.comment, not_command)
+    c(rate_skip, RateDialog.comment, StepCb.filter(F.action == "skip"))
+    return router
