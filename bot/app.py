@@ -11,13 +11,16 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
-from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.i18n import Translator
+from bot.memory_fsm import ForgetfulEventIsolation, ForgetfulMemoryStorage
 from bot.menus import set_default_menus, set_user_menu
 from bot.middlewares import ContextMiddleware
+from bot.tip_guard import TipGuard
+from domain.anonymity import TipKeys
 from handlers.errors import on_error
 from handlers.routers import feature_routers
 from notifications.sender import Sender
@@ -37,7 +40,7 @@ def build_bot(settings: Settings) -> Bot:
     )
 
 
-def build_fsm(settings: Settings) -> tuple[BaseStorage, BaseEventIsolation]:
+def build_fsm(settings: Settings) -> tuple[BaseStorage, BaseEventIsolation, Redis | None]:
     if settings.redis_url:
         from aiogram.fsm.storage.redis import DefaultKeyBuilder, RedisEventIsolation, RedisStorage
 
@@ -47,8 +50,8 @@ def build_fsm(settings: Settings) -> tuple[BaseStorage, BaseEventIsolation]:
             state_ttl=86400,
             data_ttl=86400,
         )
-        return storage, RedisEventIsolation(storage.redis)
-    return MemoryStorage(), SimpleEventIsolation()
+        return storage, RedisEventIsolation(storage.redis), storage.redis
+    return ForgetfulMemoryStorage(), ForgetfulEventIsolation(), None
 
 
 @dataclass
@@ -71,8 +74,12 @@ def build_app(settings: Settings, engine: AsyncEngine | None = None) -> App:
     engine = engine or create_engine(settings.database_url)
     sessions = session_factory(engine)
     translator = Translator(settings.default_locale)
-    storage, isolation = build_fsm(settings)
+    storage, isolation, redis = build_fsm(settings)
     sender = Sender(sessions)
+    guard = TipGuard(
+        settings.tz, settings.tip_daily_limit, settings.follow_miss_limit, settings.follow_miss_window, redis
+    )
+    keys = TipKeys.from_secret(settings.tip_secret.get_secret_value()) if settings.tip_secret else None
     dp = Dispatcher(
         storage=storage,
         events_isolation=isolation,
@@ -80,6 +87,8 @@ def build_app(settings: Settings, engine: AsyncEngine | None = None) -> App:
         translator=translator,
         sessions=sessions,
         sender=sender,
+        tip_guard=guard,
+        tip_keys=keys,
     )
     dp.update.outer_middleware(ContextMiddleware(sessions, settings, translator))
     dp.errors.register(on_error)

@@ -11,6 +11,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from bot.config import Settings
+from bot.logs import configure_logging
 
 log = logging.getLogger("bot")
 
@@ -48,8 +49,7 @@ def main(argv: list[str] | None = None) -> None:
         settings = Settings()
     except ValidationError as exc:
         sys.exit(f"bad settings: {exc}")
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    configure_logging(settings.log_level)
     command = args.command or "run"
     from bot.commands import COMMANDS
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import common, fallback, imports, invites, lookup, owner, staff, status
+from handlers import common, fallback, imports, invites, lookup, owner, staff, status, tip_triage, tips
 
 
 def feature_routers() -> list[Router]:
     return [
-        module.build_router() for module in (invites, status, common, owner, staff, lookup, imports, fallback)
+        module.build_router()
+        for module in (invites, status, tips, common, owner, staff, lookup, tip_triage, imports, fallback)
     ]

@@ -1,0 +1,186 @@
+"""/tips for regulators: read, review, answer and close the tips of their jurisdiction.
+Every action re-checks the jurisdiction; staff and owners never reach this router."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from bot.filters import HasRole
+from bot.i18n import BoundTranslator
+from bot.ui import fits
+from domain.anonymity import TipKeys
+from domain.enums import Role, TipStatus
+from handlers.lookup import jurisdictions
+from storage import tips as store
+from storage.models import Tip
+
+ACTIONS = ("review", "reply", "note", *store.CLOSED)
+
+
+class OpenTipCb(CallbackData, prefix="tip"):
+    tip_id: int
+
+
+class TipActionCb(CallbackData, prefix="ta"):
+    action: str
+    tip_id: int
+
+
+class AnswerDialog(StatesGroup):
+    text = State()
+
+
+def _when(tip_hour, settings: Settings) -> str:
+    return tip_hour.astimezone(settings.tz).strftime("%Y-%m-%d %H:00")
+
+
+async def tips_command(
+    message: Message, t: BoundTranslator, viewer, session: AsyncSession, settings: Settings
+) -> None:
+    tips = await store.for_regulator(session, jurisdictions(viewer))
+    if not tips:
+        await message.answer(t("tips.none"))
+        return
+    kb = InlineKeyboardBuilder()
+    items = []
+    for tip in tips:
+        target = await store.target_by(session, tip.target_kind, tip.enterprise_id or tip.agency_id)
+        items.append(
+            {
+                "id": tip.id,
+                "status": t(f"tipstatus.{tip.status}"),
+                "category": t(f"tip.category_{tip.category}"),
+                "target": target.name if target else "",
+                "when": _when(tip.created_hour, settings),
+            }
+        )
+        kb.button(text=f"#{tip.id}", callback_data=OpenTipCb(tip_id=tip.id))
+    kb.adjust(5)
+    await message.answer(t("tips.list", items=items), reply_markup=kb.as_markup())
+
+
+async def _visible_tip(session, viewer, tip_id: int) -> Tip | None:
+    tip = await session.get(Tip, tip_id)
+    return tip if tip is not None and store.visible(jurisdictions(viewer), tip) else None
+
+
+async def open_tip(
+    query: CallbackQuery,
+    callback_data: OpenTipCb,
+    t: BoundTranslator,
+    viewer,
+    session: AsyncSession,
+    settings: Settings,
+    tip_keys: TipKeys,
+) -> None:
+    tip = await _visible_tip(session, viewer, callback_data.tip_id)
+    if tip is None:
+        await query.answer(t("tips.not_yours"), show_alert=True)
+        return
+    await query.answer()
+    await _show(query.message, tip, t, session, settings, tip_keys)
+
+
+async def _show(message: Message, tip: Tip, t, session, settings, tip_keys: TipKeys) -> None:
+    target = await store.target_by(session, tip.target_kind, tip.enterprise_id or tip.agency_id)
+    thread = await store.messages(session, tip_keys, tip.id, ("tipster", "regulator", "note"))
+    photos = await store.attachments(session, tip_keys, tip.id)
+    for n, photo in enumerate(photos, start=1):
+        await message.answer_photo(BufferedInputFile(photo, filename=f"tip-{tip.id}-{n}.jpg"))
+    kb = InlineKeyboardBuilder()
+    if tip.status == TipStatus.new:
+        kb.button(text=t("tips.do_review"), callback_data=TipActionCb(action="review", tip_id=tip.id))
+    kb.button(text=t("tips.do_reply"), callback_data=TipActionCb(action="reply", tip_id=tip.id))
+    kb.button(text=t("tips.do_note"), callback_data=TipActionCb(action="note", tip_id=tip.id))
+    if tip.status not in store.CLOSED:
+        for status in store.CLOSED:
+            kb.button(text=t(f"tips.do_{status}"), callback_data=TipActionCb(action=status, tip_id=tip.id))
+    kb.adjust(3)
+    await message.answer(
+        t(
+            "tips.detail",
+            id=tip.id,
+            kind=t(f"tip.kind_{tip.target_kind}"),
+            target=target.name if target else "",
+            category=t(f"tip.category_{tip.category}"),
+            status=t(f"tipstatus.{tip.status}"),
+            when=_when(tip.created_hour, settings),
+            text=store.text_of(tip_keys, tip),
+            photos=len(photos),
+            thread=[
+                {
+                    "who": t(f"tips.author_{m['author']}"),
+                    "when": _when(m["hour"], settings),
+                    "text": m["text"],
+                }
+                for m in thread
+            ],
+        ),
+        reply_markup=kb.as_markup(),
+    )
+
+
+async def tip_action(
+    query: CallbackQuery,
+    callback_data: TipActionCb,
+    t: BoundTranslator,
+    viewer,
+    session: AsyncSession,
+    settings: Settings,
+    state: FSMContext,
+    tip_keys: TipKeys,
+) -> None:
+    tip = await _visible_tip(session, viewer, callback_data.tip_id)
+    if tip is None or callback_data.action not in ACTIONS:
+        await query.answer(t("tips.not_yours"), show_alert=True)
+        return
+    await query.answer()
+    if callback_data.action in ("reply", "note"):
+        await state.set_state(AnswerDialog.text)
+        await state.update_data(tip_id=tip.id, kind=callback_data.action)
+        await query.message.answer(t(f"tips.ask_{callback_data.action}"))
+        return
+    status = TipStatus.in_review if callback_data.action == "review" else callback_data.action
+    await store.set_status(session, tip, status)
+    await session.commit()
+    await query.message.edit_reply_markup(reply_markup=None)
+    await query.message.answer(t("tips.status_set", id=tip.id, status=t(f"tipstatus.{status}")))
+
+
+async def answer_text(
+    message: Message, t: BoundTranslator, viewer, session: AsyncSession, state: FSMContext, tip_keys: TipKeys
+) -> None:
+    if not fits(message.text, 2000):
+        await message.answer(t("dialog.text_limit", limit=2000))
+        return
+    data = await state.get_data()
+    await state.clear()
+    tip = await _visible_tip(session, viewer, data["tip_id"])
+    if tip is None:
+        await message.answer(t("tips.not_yours"))
+        return
+    author = "regulator" if data["kind"] == "reply" else "note"
+    await store.add_message(session, tip_keys, tip, author, message.text.strip())
+    if tip.status == TipStatus.new:
+        await store.set_status(session, tip, TipStatus.in_review)
+    await session.commit()
+    await message.answer(t(f"tips.saved_{data['kind']}", id=tip.id))
+
+
+def build_router() -> Router:
+    router = Router(name="tip_triage")
+    router.message.filter(HasRole(Role.regulator))
+    router.callback_query.filter(HasRole(Role.regulator))
+    router.message.register(tips_command, Command("tips"))
+    router.callback_query.register(open_tip, OpenTipCb.filter())
+    router.callback_query.register(tip_action, TipActionCb.filter())
+    router.message.register(answer_text, AnswerDialog.text, ~F.text.startswith("/"))
+    return router

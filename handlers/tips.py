@@ -1,0 +1,390 @@
+"""Anonymous tips for everyone: /tip (or the QR code's tip_ link) and /follow RECEIPT.
+
+Nothing here logs, stores or forwards who the sender is: the draft lives in FSM storage only
+until confirm or cancel, the tip is stored sealed with the hour only, and the receipt shown
+once is the only link back."""
+
+from __future__ import annotations
+
+import base64
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from bot.i18n import BoundTranslator
+from bot.images import reencode
+from bot.tip_guard import TipGuard
+from bot.ui import StepCb, step_button
+from bot.viewer import Viewer
+from domain.anonymity import TipKeys, looks_like_receipt
+from domain.enums import TipCategory, TipTarget
+from storage import tips as store
+from storage.models import Tip
+from storage.profiles import by_public_code
+
+MAX_PHOTOS = 5
+TEXT_MIN, TEXT_MAX = 10, 2000
+
+
+class TargetCb(CallbackData, prefix="tt"):
+    kind: str
+    target_id: int
+
+
+class CategoryCb(CallbackData, prefix="tc"):
+    category: str
+
+
+class FollowCb(CallbackData, prefix="fu"):
+    action: str  # add
+
+
+class TipDialog(StatesGroup):
+    target = State()
+    category = State()
+    text = State()
+    photos = State()
+    review = State()
+
+
+class FollowDialog(StatesGroup):
+    receipt = State()
+    ready = State()
+    message = State()
+
+
+# ---------------------------------------------------------------- /tip
+
+
+async def tip_command(
+    message: Message, t: BoundTranslator, viewer: Viewer, state: FSMContext, tip_guard: TipGuard
+) -> None:
+    if not await _may_file(message, t, viewer, tip_guard):
+        return
+    await state.clear()
+    await state.set_state(TipDialog.target)
+    await message.answer(
+        t("tip.intro", min=TEXT_MIN, max=TEXT_MAX, photos=MAX_PHOTOS) + "\n\n" + t("tip.ask_target")
+    )
+
+
+async def tip_link(
+    message: Message,
+    command: CommandObject,
+    t: BoundTranslator,
+    viewer: Viewer,
+    session: AsyncSession,
+    state: FSMContext,
+    tip_guard: TipGuard,
+) -> None:
+    enterprise = await by_public_code(session, command.args.removeprefix("tip_"))
+    if enterprise is None:
+        await message.answer(t("start.bad_link"))
+        return
+    if not await _may_file(message, t, viewer, tip_guard):
+        return
+    await state.clear()
+    await state.update_data(kind=TipTarget.enterprise, target_id=enterprise.id, target_name=enterprise.name)
+    await message.answer(t("tip.intro", min=TEXT_MIN, max=TEXT_MAX, photos=MAX_PHOTOS))
+    await _ask_category(message, t, state, enterprise.name)
+
+
+async def _may_file(message: Message, t, viewer: Viewer, tip_guard: TipGuard) -> bool:
+    if await tip_guard.tips_left(viewer.user_id) <= 0:
+        await message.answer(t("tip.limit", limit=tip_guard.daily_limit))
+        return False
+    return True
+
+
+async def tip_target_text(message: Message, t: BoundTranslator, session: AsyncSession) -> None:
+    query = (message.text or "").strip()
+    if not 2 <= len(query) <= 100:
+        await message.answer(t("tip.ask_target"))
+        return
+    found = await store.find_targets(session, query)
+    if not found:
+        await message.answer(t("tip.no_target"))
+        return
+    kb = InlineKeyboardBuilder()
+    for target in found:
+        kb.button(
+            text=f"{t(f'tip.kind_{target.kind}')}: {target.name[:50]}",
+            callback_data=TargetCb(kind=target.kind, target_id=target.id),
+        )
+    kb.adjust(1)
+    await message.answer(t("tip.choose_target"), reply_markup=kb.as_markup())
+
+
+async def tip_target_chosen(
+    query: CallbackQuery,
+    callback_data: TargetCb,
+    t: BoundTranslator,
+    session: AsyncSession,
+    state: FSMContext,
+) -> None:
+    target = await store.target_by(session, callback_data.kind, callback_data.target_id)
+    if target is None:
+        await query.answer(t("callback.invalid"), show_alert=True)
+        return
+    await query.answer()
+    await state.update_data(kind=target.kind, target_id=target.id, target_name=target.name)
+    await query.message.edit_reply_markup(reply_markup=None)
+    await _ask_category(query.message, t, state, target.name)
+
+
+async def _ask_category(message: Message, t, state: FSMContext, name: str) -> None:
+    await state.set_state(TipDialog.category)
+    kb = InlineKeyboardBuilder()
+    for category in TipCategory:
+        kb.button(text=t(f"tip.category_{category}"), callback_data=CategoryCb(category=category))
+    kb.adjust(1)
+    await message.answer(t("tip.ask_category", name=name), reply_markup=kb.as_markup())
+
+
+async def tip_category(
+    query: CallbackQuery, callback_data: CategoryCb, t: BoundTranslator, state: FSMContext
+) -> None:
+    if callback_data.category not in TipCategory.__members__:
+        await query.answer(t("callback.invalid"), show_alert=True)
+        return
+    await query.answer()
+    await state.update_data(category=callback_data.category)
+    await state.set_state(TipDialog.text)
+    await query.message.edit_text(
+        t("tip.category_chosen", category=t(f"tip.category_{callback_data.category}"))
+    )
+    await query.message.answer(t("tip.ask_text", min=TEXT_MIN, max=TEXT_MAX))
+
+
+async def tip_text(message: Message, t: BoundTranslator, state: FSMContext) -> None:
+    text = (message.text or "").strip()
+    if not TEXT_MIN <= len(text) <= TEXT_MAX:
+        await message.answer(t("tip.text_length", min=TEXT_MIN, max=TEXT_MAX, n=len(text)))
+        return
+    await state.update_data(text=text, photos=[])
+    await state.set_state(TipDialog.photos)
+    await message.answer(
+        t("tip.ask_photos", limit=MAX_PHOTOS), reply_markup=step_button(t("dialog.done"), "done")
+    )
+
+
+async def tip_photo(message: Message, t: BoundTranslator, state: FSMContext, bot: Bot) -> None:
+    photo = await _clean_image(message, bot)
+    if photo is None:
+        await message.answer(t("tip.image_refused"), reply_markup=step_button(t("dialog.done"), "done"))
+        return
+    photos = (await state.get_data()).get("photos", [])
+    photos.append(base64.b64encode(photo).decode())
+    await state.update_data(photos=photos)
+    if len(photos) >= MAX_PHOTOS:
+        await _review(message, t, state)
+        return
+    await message.answer(
+        t("dialog.photo_received", n=len(photos), limit=MAX_PHOTOS),
+        reply_markup=step_button(t("dialog.done"), "done"),
+    )
+
+
+async def _clean_image(message: Message, bot: Bot) -> bytes | None:
+    """The photo re-encoded without metadata; an image sent as a file too. None if not an image."""
+    source = message.photo[-1] if message.photo else message.document
+    if message.document is not None and (message.document.file_size or 0) > 10 * 1024 * 1024:
+        return None
+    data = await bot.download(source)
+    return reencode(data.read())
+
+
+async def tip_photos_done(query: CallbackQuery, t: BoundTranslator, state: FSMContext) -> None:
+    await query.answer()
+    await query.message.edit_reply_markup(reply_markup=None)
+    await _review(query.message, t, state)
+
+
+async def tip_photo_expected(message: Message, t: BoundTranslator) -> None:
+    await message.answer(t("dialog.photo_expected"), reply_markup=step_button(t("dialog.done"), "done"))
+
+
+async def _review(message: Message, t, state: FSMContext) -> None:
+    data = await state.get_data()
+    await state.set_state(TipDialog.review)
+    kb = InlineKeyboardBuilder()
+    kb.button(text=t("tip.confirm"), callback_data=StepCb(action="confirm"))
+    kb.button(text=t("tip.discard"), callback_data=StepCb(action="discard"))
+    await message.answer(
+        t(
+            "tip.review",
+            name=data["target_name"],
+            category=t(f"tip.category_{data['category']}"),
+            text=data["text"],
+            photos=len(data["photos"]),
+        ),
+        reply_markup=kb.as_markup(),
+    )
+
+
+async def tip_confirm(
+    query: CallbackQuery,
+    t: BoundTranslator,
+    viewer: Viewer,
+    session: AsyncSession,
+    state: FSMContext,
+    tip_guard: TipGuard,
+    tip_keys: TipKeys,
+) -> None:
+    await query.answer()
+    await query.message.edit_reply_markup(reply_markup=None)
+    data = await state.get_data()
+    await state.clear()  # the draft is gone whatever happens next
+    if await tip_guard.tips_left(viewer.user_id) <= 0:
+        await query.message.answer(t("tip.limit", limit=tip_guard.daily_limit))
+        return
+    target = await store.target_by(session, data["kind"], data["target_id"])
+    if target is None:
+        await query.message.answer(t("tip.no_target"))
+        return
+    photos = [base64.b64decode(p) for p in data["photos"]]
+    receipt = await store.file_tip(session, tip_keys, target, data["category"], data["text"], photos)
+    await tip_guard.count_tip(viewer.user_id)
+    await query.message.answer(t("tip.filed", receipt=receipt))
+
+
+async def tip_discard(query: CallbackQuery, t: BoundTranslator, state: FSMContext) -> None:
+    await state.clear()
+    await query.answer()
+    await query.message.edit_reply_markup(reply_markup=None)
+    await query.message.answer(t("cancel.done"))
+
+
+# ---------------------------------------------------------------- /follow
+
+
+async def follow_command(
+    message: Message,
+    command: CommandObject,
+    t: BoundTranslator,
+    viewer: Viewer,
+    session: AsyncSession,
+    state: FSMContext,
+    tip_guard: TipGuard,
+    tip_keys: TipKeys,
+    settings: Settings,
+) -> None:
+    await state.clear()
+    if not command.args:
+        await state.set_state(FollowDialog.receipt)
+        await message.answer(t("follow.ask_receipt"))
+        return
+    await _follow(message, command.args, t, viewer, session, state, tip_guard, tip_keys, settings)
+
+
+async def follow_receipt(
+    message: Message,
+    t: BoundTranslator,
+    viewer: Viewer,
+    session: AsyncSession,
+    state: FSMContext,
+    tip_guard: TipGuard,
+    tip_keys: TipKeys,
+    settings: Settings,
+) -> None:
+    await _follow(message, message.text or "", t, viewer, session, state, tip_guard, tip_keys, settings)
+
+
+async def _follow(
+    message: Message, receipt: str, t, viewer, session, state, tip_guard, tip_keys, settings
+) -> None:
+    if await tip_guard.throttled(viewer.user_id):
+        await state.clear()
+        await message.answer(t("follow.slow_down"))
+        return
+    tip = await store.by_receipt(session, tip_keys, receipt) if looks_like_receipt(receipt[:60]) else None
+    if tip is None:
+        await tip_guard.miss(viewer.user_id)
+        await state.clear()
+        await message.answer(t("follow.not_found"))
+        return
+    replies = await store.messages(session, tip_keys, tip.id, ("regulator",))
+    await state.set_state(FollowDialog.ready)
+    await state.update_data(tip_id=tip.id)
+    kb = InlineKeyboardBuilder()
+    kb.button(text=t("follow.add"), callback_data=FollowCb(action="add"))
+    await message.answer(
+        t(
+            "follow.status",
+            status=t(f"tipstatus.{tip.status}"),
+            category=t(f"tip.category_{tip.category}"),
+            filed=tip.created_hour.astimezone(settings.tz).strftime("%Y-%m-%d %H:00"),
+            replies=[
+                {"hour": r["hour"].astimezone(settings.tz).strftime("%Y-%m-%d %H:00"), "text": r["text"]}
+                for r in replies
+            ],
+        ),
+        reply_markup=kb.as_markup(),
+    )
+
+
+async def follow_add(query: CallbackQuery, t: BoundTranslator, state: FSMContext) -> None:
+    await query.answer()
+    await query.message.edit_reply_markup(reply_markup=None)
+    await state.set_state(FollowDialog.message)
+    await query.message.answer(t("follow.ask_message", max=TEXT_MAX))
+
+
+async def follow_message(
+    message: Message,
+    t: BoundTranslator,
+    session: AsyncSession,
+    state: FSMContext,
+    tip_keys: TipKeys,
+    bot: Bot,
+) -> None:
+    text = (message.text or message.caption or "").strip()
+    photos: list[bytes] = []
+    if message.photo or message.document:
+        photo = await _clean_image(message, bot)
+        if photo is None:
+            await message.answer(t("tip.image_refused"))
+            return
+        photos.append(photo)
+    if len(text) > TEXT_MAX or (not text and not photos):
+        await message.answer(t("follow.ask_message", max=TEXT_MAX))
+        return
+    tip_id = (await state.get_data()).get("tip_id")
+    await state.clear()
+    tip = await session.get(Tip, tip_id)
+    if tip is None:
+        await message.answer(t("follow.not_found"))
+        return
+    await store.add_message(session, tip_keys, tip, "tipster", text, photos)
+    await session.commit()
+    await message.answer(t("follow.added"))
+
+
+def build_router() -> Router:
+    router = Router(name="tips")
+    m, c = router.message.register, router.callback_query.register
+    not_command = ~F.text.startswith("/")
+    image = F.photo | F.document.mime_type.startswith("image/")
+    m(tip_link, CommandStart(deep_link=True, magic=F.args.startswith("tip_")))
+    m(tip_command, Command("tip"))
+    m(follow_command, Command("follow"))
+    m(tip_target_text, TipDialog.target, F.text, not_command)
+    c(tip_target_chosen, TipDialog.target, TargetCb.filter())
+    c(tip_category, TipDialog.category, CategoryCb.filter())
+    m(tip_text, TipDialog.text, F.text, not_command)
+    m(tip_photo, TipDialog.photos, image)
+    c(tip_photos_done, TipDialog.photos, StepCb.filter(F.action == "done"))
+    m(tip_photo_expected, TipDialog.photos, not_command)
+    c(tip_confirm, TipDialog.review, StepCb.filter(F.action == "confirm"))
+    c(tip_discard, TipDialog.review, StepCb.filter(F.action == "discard"))
+    m(follow_receipt, FollowDialog.receipt, F.text, not_command)
+    c(follow_add, FollowDialog.ready, FollowCb.filter(F.action == "add"))
+    m(follow_message, FollowDialog.message, F.text | F.photo | F.document, not_command)
+    return router

@@ -1,0 +1,172 @@
+"""Anonymous tips: rows hold the target, category, status, the hour, sealed contents and the
+receipt's keyed hash — never anything about the sender."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.anonymity import TipKeys, new_receipt, to_hour
+from domain.divisions import covers, prefix_range
+from domain.enums import TipStatus, TipTarget
+from storage.clock import utcnow
+from storage.models import Agency, Enterprise, Tip, TipAttachment, TipMessage
+
+OPEN = (TipStatus.new, TipStatus.in_review)
+CLOSED = (TipStatus.substantiated, TipStatus.unfounded, TipStatus.referred)
+
+
+@dataclass
+class Target:
+    kind: str
+    id: int
+    name: str
+    division: str
+
+
+async def find_targets(session: AsyncSession, query: str, limit: int = 8) -> list[Target]:
+    """Enterprises by USCC or part of the name, agencies by code or part of the name."""
+    q = query.strip()
+    pattern = "%" + q.replace("%", "").replace("_", "") + "%"
+    ents = (
+        await session.scalars(
+            select(Enterprise)
+            .where((Enterprise.uscc == q.upper()) | Enterprise.name.like(pattern))
+            .limit(limit)
+        )
+    ).all()
+    agencies = (
+        await session.scalars(
+            select(Agency).where((Agency.code == q) | Agency.name.like(pattern)).limit(limit)
+        )
+    ).all()
+    found = [Target(TipTarget.agency, a.id, a.name, a.division) for a in agencies]
+    found += [Target(TipTarget.enterprise, e.id, e.name, e.division) for e in ents]
+    return found[:limit]
+
+
+async def target_by(session: AsyncSession, kind: str, target_id: int) -> Target | None:
+    if kind == TipTarget.enterprise:
+        ent = await session.get(Enterprise, target_id)
+        return Target(kind, ent.id, ent.name, ent.division) if ent else None
+    if kind == TipTarget.agency:
+        agency = await session.get(Agency, target_id)
+        return Target(kind, agency.id, agency.name, agency.division) if agency else None
+    return None
+
+
+async def file_tip(
+    session: AsyncSession, keys: TipKeys, target: Target, category: str, text: str, photos: list[bytes]
+) -> str:
+    """Store a tip and return its receipt, which exists nowhere else afterwards."""
+    receipt = new_receipt()
+    hour = to_hour(utcnow())
+    tip = Tip(
+        receipt_hash=keys.receipt_hash(receipt),
+        target_kind=target.kind,
+        enterprise_id=target.id if target.kind == TipTarget.enterprise else None,
+        agency_id=target.id if target.kind == TipTarget.agency else None,
+        division=target.division,
+        category=category,
+        status=TipStatus.new,
+        created_hour=hour,
+        body=keys.seal(json.dumps({"text": text}, ensure_ascii=False).encode(), b"tip"),
+    )
+    session.add(tip)
+    await session.flush()
+    session.add_all(TipAttachment(tip_id=tip.id, body=keys.seal(p, b"attachment")) for p in photos)
+    await session.commit()
+    return receipt
+
+
+async def by_receipt(session: AsyncSession, keys: TipKeys, receipt: str) -> Tip | None:
+    return await session.scalar(select(Tip).where(Tip.receipt_hash == keys.receipt_hash(receipt)))
+
+
+async def add_message(
+    session: AsyncSession, keys: TipKeys, tip: Tip, author: str, text: str, photos: list[bytes] = ()
+) -> None:
+    message = TipMessage(
+        tip_id=tip.id,
+        author=author,
+        created_hour=to_hour(utcnow()),
+        body=keys.seal(text.encode(), b"message"),
+    )
+    session.add(message)
+    await session.flush()
+    session.add_all(
+        TipAttachment(tip_id=tip.id, message_id=message.id, body=keys.seal(p, b"attachment")) for p in photos
+    )
+
+
+async def messages(session: AsyncSession, keys: TipKeys, tip_id: int, authors: tuple[str, ...]) -> list[dict]:
+    rows = (
+        await session.scalars(
+            select(TipMessage)
+            .where(TipMessage.tip_id == tip_id, TipMessage.author.in_(authors))
+            .order_by(TipMessage.id)
+        )
+    ).all()
+    return [
+        {"author": m.author, "hour": m.created_hour, "text": keys.open(m.body, b"message").decode()}
+        for m in rows
+    ]
+
+
+async def attachments(session: AsyncSession, keys: TipKeys, tip_id: int) -> list[bytes]:
+    rows = (
+        await session.scalars(
+            select(TipAttachment).where(TipAttachment.tip_id == tip_id).order_by(TipAttachment.id)
+        )
+    ).all()
+    return [keys.open(a.body, b"attachment") for a in rows]
+
+
+def text_of(keys: TipKeys, tip: Tip) -> str:
+    return json.loads(keys.open(tip.body, b"tip"))["text"]
+
+
+def in_jurisdiction(prefixes: list[str]):
+    return or_(*(and_(Tip.division >= lo, Tip.division < hi) for lo, hi in map(prefix_range, prefixes)))
+
+
+def visible(prefixes: list[str], tip: Tip) -> bool:
+    return any(covers(p, tip.division) for p in prefixes)
+
+
+async def for_regulator(session: AsyncSession, prefixes: list[str], limit: int = 10) -> list[Tip]:
+    """The jurisdiction's tips: unhandled first, newest first."""
+    unhandled = Tip.status.in_(OPEN)
+    rows = await session.scalars(
+        select(Tip)
+        .where(in_jurisdiction(prefixes))
+        .order_by(unhandled.desc(), Tip.created_hour.desc(), Tip.id.desc())
+        .limit(limit)
+    )
+    return list(rows.all())
+
+
+async def set_status(session: AsyncSession, tip: Tip, status: str) -> None:
+    await session.execute(update(Tip).where(Tip.id == tip.id).values(status=status))
+
+
+async def new_counts(session: AsyncSession, hour: datetime) -> list[tuple[str, int]]:
+    """(division, number of tips filed in that hour) for the hourly notice to regulators."""
+    rows = await session.execute(
+        select(Tip.division, func.count()).where(Tip.created_hour == hour).group_by(Tip.division)
+    )
+    return [(d, int(n)) for d, n in rows]
+
+
+async def new_follow_ups(session: AsyncSession, hour: datetime) -> list[tuple[str, int]]:
+    rows = await session.execute(
+        select(Tip.division, func.count())
+        .join(TipMessage, TipMessage.tip_id == Tip.id)
+        .where(TipMessage.author == "tipster", TipMessage.created_hour == hour)
+        .group_by(Tip.division)
+    )
+    return [(d, int(n)) for d, n in rows]
