@@ -75,7 +75,7 @@ def build_app(settings: Settings, engine: AsyncEngine | None = None) -> App:
     sessions = session_factory(engine)
     translator = Translator(settings.default_locale)
     storage, isolation, redis = build_fsm(settings)
-    sender = Sender(sessions)
+    sender = Sender(sessions, lease=settings.outbox_lease_seconds)
     guard = TipGuard(
         settings.tz, settings.tip_daily_limit, settings.follow_miss_limit, settings.follow_miss_window, redis
     )

@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     report_due_days: int = Field(default=30, ge=1)
     rating_window_days: int = Field(default=30, ge=1)
     contract_grace_days: int = Field(default=90, ge=0)
+    outbox_lease_seconds: float = Field(default=60.0, gt=0)
     tip_daily_limit: int = Field(default=5, ge=1)
     follow_miss_limit: int = Field(default=5, ge=1)
     follow_miss_window: int = Field(default=600, ge=1)  # seconds

@@ -6,7 +6,14 @@ from __future__ import annotations
 
 import logging
 
-PINNED = ("aiosqlite", "sqlalchemy.engine", "sqlalchemy.pool", "PIL", "aiohttp.access", "alembic.runtime.plugins")
+PINNED = (
+    "aiosqlite",
+    "sqlalchemy.engine",
+    "sqlalchemy.pool",
+    "PIL",
+    "aiohttp.access",
+    "alembic.runtime.plugins",
+)
 
 
 def configure_logging(level: str) -> None:

@@ -41,9 +41,11 @@ class ContextMiddleware(BaseMiddleware):
     async def _viewer(self, session: AsyncSession, tg_user: User) -> Viewer:
         # Reads only: a user row is created when there is something to keep (a role, a language).
         user, grants = await load_user(session, tg_user.id)
-        if user is not None and user.telegram_language != tg_user.language_code:
+        if user is not None and (user.telegram_language != tg_user.language_code or user.unreachable):
             # Notices are sent outside any update: they need the language Telegram reports.
+            # Someone who writes to the bot again has unblocked it.
             user.telegram_language = tg_user.language_code
+            user.unreachable = False
             await session.commit()
         return Viewer(
             user_id=tg_user.id,

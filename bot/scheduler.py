@@ -20,6 +20,11 @@ async def outbox_job(app: App, bot: Bot) -> int:
     return await app.sender.flush(bot)
 
 
+async def outbox_drain(app: App, bot: Bot) -> int:
+    """`jobs run outbox`: everything due, waiting out retry_after and dead senders' leases."""
+    return await app.sender.flush(bot, horizon=app.sender.lease + 5)
+
+
 async def tips_job(app: App, bot: Bot) -> int:
     """Tell regulators how many tips arrived in the last full hour, then send."""
     hour = to_hour(utcnow()) - timedelta(hours=1)
@@ -29,7 +34,7 @@ async def tips_job(app: App, bot: Bot) -> int:
     return told
 
 
-JOBS: dict[str, Job] = {"outbox": outbox_job, "tips": tips_job}
+JOBS: dict[str, Job] = {"outbox": outbox_drain, "tips": tips_job}
 
 
 def build_scheduler(app: App, bot: Bot) -> AsyncIOScheduler:

@@ -219,3 +219,25 @@ class Outbox(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
     error: str = Field(default="", max_length=500)
+    # Which sender holds the row while sending it, and since when: a row held longer than the
+    # lease by a sender that died is taken up again.
+    claimed_by: str = Field(default="", max_length=40)
+    claimed_at: datetime | None = None
+
+
+class ReminderLog(SQLModel, table=True):
+    """Each reminder item once per recipient and occasion (e.g. hazard 7, overdue, window 2)."""
+
+    __table_args__ = (UniqueConstraint("user_id", "item"),)
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = _tg_id()
+    item: str = Field(max_length=80)
+    at: datetime = Field(default_factory=utcnow)
+
+
+class SchedulerLock(SQLModel, table=True):
+    """Only the process holding this lease schedules jobs when several processes run."""
+
+    name: str = Field(primary_key=True, max_length=40)
+    owner: str = Field(max_length=40)
+    expires_at: datetime

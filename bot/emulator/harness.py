@@ -140,8 +140,9 @@ class EmulatorClient:
     async def commands(self) -> dict[str, list[dict]]:
         return await self._get("/commands")
 
-    async def stats(self) -> dict:
-        return await self._get("/stats")
+    async def stats(self, **wait: float) -> dict:
+        """The emulator's counters; `holding=1` or `messages=N` (with `timeout`) wait for them."""
+        return await self._get("/stats", **wait)
 
     async def control(self, what: str, **body: Any) -> None:
         await self._post("/" + what, body)

@@ -39,9 +39,10 @@ class ApiError(Exception):
 @dataclass
 class Fault:
     method: str  # "*" for any
-    status: int = 500
+    status: int = 500  # 0: no error, only the delay; 429 answers with retry_after
     count: int = 1
     delay: float = 0.0
+    after: int = 0  # let this many matching calls through first
 
 
 @dataclass
@@ -76,6 +77,7 @@ class EmulatorState:
     chat_last_send: dict[int, float] = field(default_factory=dict)
     calls: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     too_many: int = 0
+    holding: int = 0  # requests held by a delay fault right now
 
 
 SENDING = {"sendMessage", "sendPhoto", "sendDocument"}
@@ -103,6 +105,8 @@ class Emulator:
         self.app.router.add_post(c + "/limits", self._c_limits)
         self.app.router.add_post(c + "/faults", self._c_faults)
         self.app.router.add_post(c + "/block", self._c_block)
+        self.app.router.add_post(c + "/faults/clear", self._c_clear_faults)
+        self.app.router.add_post(c + "/users", self._c_users)
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -147,7 +151,7 @@ class Emulator:
         handler = getattr(self, "m_" + method[:1].lower() + method[1:], None)
         self.state.calls[method] += 1
         try:
-            await self._fault(method)
+            await self._fault(method, request)
             if handler is None:
                 raise ApiError(404, "Not Found")
             if method in SENDING:
@@ -157,17 +161,30 @@ class Emulator:
             return _error(exc)
         return web.json_response({"ok": True, "result": result})
 
-    async def _fault(self, method: str) -> None:
+    async def _fault(self, method: str, request: web.Request) -> None:
         for fault in self.state.faults:
-            if fault.method in ("*", method) and fault.count > 0:
-                fault.count -= 1
-                if fault.delay:
-                    await asyncio.sleep(fault.delay)
-                if fault.status >= 400:
-                    raise ApiError(
-                        fault.status, "Internal Server Error" if fault.status >= 500 else "Bad Request"
-                    )
-                return
+            if fault.method not in ("*", method) or fault.count <= 0:
+                continue
+            if fault.after > 0:
+                fault.after -= 1
+                continue
+            fault.count -= 1
+            if fault.delay:
+                self.state.holding += 1
+                await self._notify()
+                await self._wait_for(lambda: False, fault.delay)  # ends early when the emulator stops
+                self.state.holding -= 1
+                if request.transport is None or request.transport.is_closing():
+                    # The client went away while the request was held: it never arrived.
+                    raise ConnectionResetError("client gone")
+            if fault.status == 429:
+                self.state.too_many += 1
+                raise ApiError(429, "Too Many Requests: retry after 1", retry_after=1)
+            if fault.status >= 400:
+                raise ApiError(
+                    fault.status, "Internal Server Error" if fault.status >= 500 else "Bad Request"
+                )
+            return
 
     def _check_limits(self, chat_id: int) -> None:
         if chat_id in self.state.blocked:
@@ -581,12 +598,23 @@ class Emulator:
         return web.json_response(self.state.commands)
 
     async def _c_stats(self, request: web.Request) -> web.Response:
+        # ?holding=1 waits until a request is being held; ?messages=N until N were sent.
+        holding, messages = int(request.query.get("holding", 0)), int(request.query.get("messages", 0))
+        await self._wait_for(
+            lambda: (
+                self.state.holding >= holding
+                and sum(1 for e in self.state.events if e["kind"] == "message") >= messages
+            ),
+            float(request.query.get("timeout", 0)),
+        )
         return web.json_response(
             {
                 "calls": self.state.calls,
                 "too_many": self.state.too_many,
                 "acked": self.state.acked,
                 "pending": len(self.state.updates),
+                "holding": self.state.holding,
+                "messages": sum(1 for e in self.state.events if e["kind"] == "message"),
             }
         )
 
@@ -602,8 +630,19 @@ class Emulator:
                 int(body.get("status", 500)),
                 int(body.get("count", 1)),
                 float(body.get("delay", 0)),
+                int(body.get("after", 0)),
             )
         )
+        return web.json_response({"ok": True})
+
+    async def _c_clear_faults(self, request: web.Request) -> web.Response:
+        self.state.faults.clear()
+        return web.json_response({"ok": True})
+
+    async def _c_users(self, request: web.Request) -> web.Response:
+        """Register many users at once, as if each had opened the bot (for load tests)."""
+        for raw in (await request.json())["users"]:
+            self._user(raw)
         return web.json_response({"ok": True})
 
     async def _c_block(self, request: web.Request) -> web.Response:
