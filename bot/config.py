@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from domain.compliance import Thresholds
 from domain.lifecycle import LifecycleSettings
+from domain.reminders import ReminderSettings
 
 
 class Settings(BaseSettings):
@@ -44,6 +45,11 @@ class Settings(BaseSettings):
     report_due_days: int = Field(default=30, ge=1)
     rating_window_days: int = Field(default=30, ge=1)
     contract_grace_days: int = Field(default=90, ge=0)
+    reminder_before_days: int = Field(default=3, ge=0)
+    reminder_repeat_days: int = Field(default=3, ge=1)
+    escalate_after_days: int = Field(default=30, ge=1)
+    report_warn_days: int = Field(default=7, ge=0)
+    report_grace_days: int = Field(default=15, ge=0)
     outbox_lease_seconds: float = Field(default=60.0, gt=0)
     tip_daily_limit: int = Field(default=5, ge=1)
     follow_miss_limit: int = Field(default=5, ge=1)
@@ -88,6 +94,17 @@ class Settings(BaseSettings):
             self.report_due_days,
             self.rating_window_days,
             self.contract_grace_days,
+        )
+
+    def reminders(self) -> ReminderSettings:
+        return ReminderSettings(
+            self.reminder_before_days,
+            self.reminder_repeat_days,
+            self.escalate_after_days,
+            self.report_due_days,
+            self.report_warn_days,
+            self.report_grace_days,
+            self.indicator_expiring_days,
         )
 
     @cached_property

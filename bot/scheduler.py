@@ -1,4 +1,5 @@
-"""Scheduled jobs (APScheduler 3) and the registry behind `jobs run NAME`."""
+"""Scheduled jobs (APScheduler 3) and the registry behind `jobs run NAME`. When several
+processes run, only the one holding the scheduler lease (a row in the database) runs jobs."""
 
 from __future__ import annotations
 
@@ -7,13 +8,21 @@ from datetime import timedelta
 
 from aiogram import Bot
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy import or_, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import App
 from domain.anonymity import to_hour
+from domain.indicators import load_catalogue
+from notifications.reminders import run_reminders
 from notifications.tip_notices import notify_new_tips
-from storage.clock import utcnow
+from storage.clock import today, utcnow
+from storage.models import SchedulerLock
 
 Job = Callable[[App, Bot], Awaitable[object]]
+LEASE = timedelta(seconds=90)
 
 
 async def outbox_job(app: App, bot: Bot) -> int:
@@ -34,13 +43,61 @@ async def tips_job(app: App, bot: Bot) -> int:
     return told
 
 
-JOBS: dict[str, Job] = {"outbox": outbox_drain, "tips": tips_job}
+async def reminders_job(app: App, bot: Bot) -> str:
+    names = {
+        i.code: {"zh": i.name_zh, "en": i.name_en} for i in load_catalogue(app.settings.indicator_catalogue)
+    }
+    async with app.sessions() as session:
+        recipients, items = await run_reminders(
+            session, app.translator, today(app.settings.tz), app.settings.reminders(), names
+        )
+    sent = await app.sender.flush(bot, horizon=5)
+    return f"{items} items for {recipients} recipients, {sent} messages sent"
+
+
+JOBS: dict[str, Job] = {"outbox": outbox_drain, "tips": tips_job, "reminders": reminders_job}
+
+
+async def hold_lease(sessions: async_sessionmaker[AsyncSession], owner: str, name: str = "scheduler") -> bool:
+    """Take or renew the lease; False while another live process holds it."""
+    now = utcnow()
+    async with sessions() as session:
+        renewed = await session.execute(
+            update(SchedulerLock)
+            .where(
+                SchedulerLock.name == name, or_(SchedulerLock.owner == owner, SchedulerLock.expires_at < now)
+            )
+            .values(owner=owner, expires_at=now + LEASE)
+        )
+        if renewed.rowcount == 1:
+            await session.commit()
+            return True
+        session.add(SchedulerLock(name=name, owner=owner, expires_at=now + LEASE))
+        try:
+            await session.commit()
+        except IntegrityError:
+            return False
+        return True
+
+
+def _guarded(job: Job, app: App, bot: Bot) -> Callable[[], Awaitable[None]]:
+    async def run() -> None:
+        if await hold_lease(app.sessions, app.sender.token):
+            await job(app, bot)
+
+    return run
 
 
 def build_scheduler(app: App, bot: Bot) -> AsyncIOScheduler:
-    scheduler = AsyncIOScheduler(timezone=app.settings.tz)
+    tz = app.settings.tz
+    scheduler = AsyncIOScheduler(timezone=tz)
+    options = {"max_instances": 1, "coalesce": True}
+    scheduler.add_job(_guarded(outbox_job, app, bot), "interval", seconds=5, id="outbox", **options)
+    scheduler.add_job(_guarded(tips_job, app, bot), "cron", minute=5, id="tips", **options)
     scheduler.add_job(
-        outbox_job, "interval", seconds=5, args=(app, bot), id="outbox", max_instances=1, coalesce=True
+        _guarded(reminders_job, app, bot),
+        CronTrigger.from_crontab(app.settings.reminder_schedule, tz),
+        id="reminders",
+        **options,
     )
-    scheduler.add_job(tips_job, "cron", minute=5, args=(app, bot), id="tips", max_instances=1, coalesce=True)
     return scheduler

@@ -24,7 +24,7 @@ from bot.ui import StepCb, fits, parse_day, step_button
 from bot.viewer import Viewer
 from domain.enums import HazardLevel, Role, VisitKind
 from domain.lifecycle import Action, check_visit_date, default_deadline, report_due, report_state
-from handlers.callbacks import list_button, stars_keyboard
+from handlers.callbacks import ListCb, list_button, stars_keyboard
 from notifications.notices import notify
 from notifications.sender import Sender
 from storage import inspections as q
@@ -890,6 +890,13 @@ async def due_command(
     await message.answer(t("due.text", reports=reports[:30], more=max(0, len(reports) - 30), overdue=overdue))
 
 
+async def due_from_notice(
+    query: CallbackQuery, t: BoundTranslator, viewer: Viewer, session: AsyncSession, settings: Settings
+) -> None:
+    await query.answer()
+    await due_command(query.message, t, viewer, session, settings)
+
+
 def build_router() -> Router:
     router = Router(name="staff")
     router.message.filter(HasRole(Role.staff))
@@ -903,6 +910,7 @@ def build_router() -> Router:
     m(report_command, Command("report"))
     m(verify_command, Command("verify"))
     m(due_command, Command("due"))
+    c(due_from_notice, ListCb.filter(F.what == "due"))
     c(visit_client, VisitDialog.client, ClientCb.filter())
     m(visit_search, VisitDialog.client, F.text, not_command)
     c(visit_kind, VisitDialog.kind, KindCb.filter())

@@ -20,7 +20,7 @@ async def notify(
     kind: str,
     key: str,
     occasion: str,
-    markup: Callable[[BoundTranslator], InlineKeyboardMarkup] | None = None,
+    markup: Callable[[BoundTranslator], InlineKeyboardMarkup | None] | None = None,
     localize: Callable[[BoundTranslator], dict] | None = None,
     **params: object,
 ) -> int:
@@ -29,7 +29,8 @@ async def notify(
     locales = await locales_of(session, user_ids, translator.default_locale)
     for uid in user_ids:
         t = translator.bind(locales[uid])
-        reply_markup = markup(t).model_dump(exclude_none=True) if markup else None
+        keyboard = markup(t) if markup else None
+        reply_markup = keyboard.model_dump(exclude_none=True) if keyboard else None
         text = t(key, **params, **(localize(t) if localize else {}))
         await enqueue(session, uid, kind, text, dedupe_key=f"{occasion}:{uid}", reply_markup=reply_markup)
     return len(user_ids)

@@ -119,3 +119,16 @@ async def test_invite_prints_the_deep_link(tmp_path):
     with sqlite3.connect(tmp_path / "cli.db") as db:
         role, target = db.execute("SELECT role, target FROM invite").fetchone()
     assert (role, target) == ("regulator", "330226")
+
+
+async def test_jobs_run_reminders_once_and_exits(tmp_path):
+    emulator = Emulator()
+    base = await emulator.start()
+    try:
+        code, out = await cli(
+            tmp_path, "jobs", "run", "reminders", BOT_TOKEN=DEMO_TOKEN, TELEGRAM_API_URL=base
+        )
+    finally:
+        await emulator.stop()
+    assert code == 0, out
+    assert "reminders: 0 items for 0 recipients, 0 messages sent" in out

@@ -18,6 +18,7 @@ from pydantic import SecretStr
 from bot.app import App, build_app, on_startup
 from bot.config import Settings
 from bot.emulator.server import Emulator
+from notifications.sender import CHAT_INTERVAL
 from storage.migrate import upgrade
 
 DEMO_TOKEN = "123456789:local-emulator-token"
@@ -184,8 +185,8 @@ class LocalRun:
         return self
 
     async def flush(self) -> int:
-        """Send every notice due in the outbox now (what the scheduled sender would do)."""
-        return await self.app.sender.flush(self.bot)
+        """Send every notice due in the outbox, waiting out the per-chat spacing."""
+        return await self.app.sender.flush(self.bot, horizon=2 * CHAT_INTERVAL)
 
     async def __aexit__(self, *exc: object) -> None:
         if self._polling is not None:
