@@ -50,6 +50,7 @@ class Settings(BaseSettings):
     escalate_after_days: int = Field(default=30, ge=1)
     report_warn_days: int = Field(default=7, ge=0)
     report_grace_days: int = Field(default=15, ge=0)
+    coverage_target: float = Field(default=0.5, ge=0, le=1)  # seed 001: at least 50% covered
     outbox_lease_seconds: float = Field(default=60.0, gt=0)
     tip_daily_limit: int = Field(default=5, ge=1)
     follow_miss_limit: int = Field(default=5, ge=1)

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.app import App
 from domain.anonymity import to_hour
 from domain.indicators import load_catalogue
+from notifications.digest import enqueue_weekly
 from notifications.reminders import run_reminders
 from notifications.tip_notices import notify_new_tips
 from storage.clock import today, utcnow
@@ -55,7 +56,19 @@ async def reminders_job(app: App, bot: Bot) -> str:
     return f"{items} items for {recipients} recipients, {sent} messages sent"
 
 
-JOBS: dict[str, Job] = {"outbox": outbox_drain, "tips": tips_job, "reminders": reminders_job}
+async def digest_job(app: App, bot: Bot) -> str:
+    async with app.sessions() as session:
+        regulators = await enqueue_weekly(session, app.translator, app.settings, today(app.settings.tz))
+    sent = await app.sender.flush(bot, horizon=5)
+    return f"digest for {regulators} jurisdiction(s), {sent} messages sent"
+
+
+JOBS: dict[str, Job] = {
+    "outbox": outbox_drain,
+    "tips": tips_job,
+    "reminders": reminders_job,
+    "digest": digest_job,
+}
 
 
 async def hold_lease(sessions: async_sessionmaker[AsyncSession], owner: str, name: str = "scheduler") -> bool:
@@ -98,6 +111,12 @@ def build_scheduler(app: App, bot: Bot) -> AsyncIOScheduler:
         _guarded(reminders_job, app, bot),
         CronTrigger.from_crontab(app.settings.reminder_schedule, tz),
         id="reminders",
+        **options,
+    )
+    scheduler.add_job(
+        _guarded(digest_job, app, bot),
+        CronTrigger.from_crontab(app.settings.digest_schedule, tz),
+        id="digest",
         **options,
     )
     return scheduler

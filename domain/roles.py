@@ -64,7 +64,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     _spec("report", Role.staff),
     _spec("verify", Role.staff),
     _spec("due", Role.staff),
-    _spec("digest", Role.regulator, available=False),
+    _spec("digest", Role.regulator),
     _spec("tips", Role.regulator),
     _spec("overdue", Role.regulator, available=False),
     _spec("agencies", Role.regulator, available=False),

@@ -5,11 +5,35 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import common, fallback, imports, invites, lookup, owner, staff, status, tip_triage, tips
+from handlers import (
+    common,
+    digest,
+    fallback,
+    imports,
+    invites,
+    lookup,
+    owner,
+    staff,
+    status,
+    tip_triage,
+    tips,
+)
 
 
 def feature_routers() -> list[Router]:
     return [
         module.build_router()
-        for module in (invites, status, tips, common, owner, staff, lookup, tip_triage, imports, fallback)
+        for module in (
+            invites,
+            status,
+            tips,
+            common,
+            owner,
+            staff,
+            lookup,
+            tip_triage,
+            digest,
+            imports,
+            fallback,
+        )
     ]

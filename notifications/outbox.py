@@ -5,6 +5,7 @@ up again when the lease runs out."""
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import datetime, timedelta
 
@@ -26,9 +27,15 @@ async def enqueue(
     *,
     dedupe_key: str | None = None,
     reply_markup: dict | None = None,
+    attachment: tuple[str, bytes, str] | None = None,
 ) -> None:
-    """Add a notice to the caller's transaction; a repeated dedupe key adds nothing."""
-    payload = json.dumps({"text": text, "reply_markup": reply_markup}, ensure_ascii=False)
+    """Add a notice to the caller's transaction; a repeated dedupe key adds nothing.
+    `attachment` is ("photo" | "document", bytes, file name); `text` is then its caption."""
+    body: dict = {"text": text, "reply_markup": reply_markup}
+    if attachment is not None:
+        kind, data, name = attachment
+        body.update(attach=kind, data=base64.b64encode(data).decode(), name=name)
+    payload = json.dumps(body, ensure_ascii=False)
     now = utcnow()
     values = {
         "chat_id": chat_id,

@@ -6,6 +6,7 @@ kick after a change share a lock; several processes share the work through lease
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
 import time
@@ -20,6 +21,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
+from aiogram.types import BufferedInputFile
 from aiolimiter import AsyncLimiter
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -113,7 +115,7 @@ class Sender:
         payload = json.loads(row.payload)
         async with self._limiter:
             try:
-                await bot.send_message(row.chat_id, payload["text"], reply_markup=payload.get("reply_markup"))
+                await _deliver(bot, row.chat_id, payload)
             except TelegramRetryAfter as exc:
                 self.stats["retry_after"] += 1
                 self._paused_until = time.monotonic() + exc.retry_after
@@ -160,3 +162,13 @@ class Sender:
         async with self.sessions() as session:
             await session.execute(update(User).where(User.id == row.chat_id).values(unreachable=True))
             await session.commit()
+
+
+async def _deliver(bot: Bot, chat_id: int, payload: dict) -> None:
+    markup = payload.get("reply_markup")
+    if payload.get("attach"):
+        file = BufferedInputFile(base64.b64decode(payload["data"]), filename=payload["name"])
+        send = bot.send_photo if payload["attach"] == "photo" else bot.send_document
+        await send(chat_id, file, caption=payload["text"] or None, reply_markup=markup)
+        return
+    await bot.send_message(chat_id, payload["text"], reply_markup=markup)

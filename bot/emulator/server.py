@@ -159,6 +159,8 @@ class Emulator:
             result = await handler(params)
         except ApiError as exc:
             return _error(exc)
+        except ConnectionResetError:
+            return web.Response(status=499)  # nobody is listening any more
         return web.json_response({"ok": True, "result": result})
 
     async def _fault(self, method: str, request: web.Request) -> None:

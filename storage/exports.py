@@ -1,0 +1,37 @@
+"""XLSX workbooks for the finance office and the digest: a header row, frozen panes and
+column widths that fit (CJK characters count double)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Sequence
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+
+def _width(value: object) -> int:
+    text = "" if value is None else str(value)
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+def workbook(sheets: dict[str, tuple[Sequence[str], Iterable[Sequence[object]]]]) -> bytes:
+    """One sheet per entry: title → (header, rows)."""
+    book = Workbook()
+    book.remove(book.active)
+    for title, (header, rows) in sheets.items():
+        sheet = book.create_sheet(title[:31])
+        sheet.append(list(header))
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        widths = [_width(h) for h in header]
+        for row in rows:
+            sheet.append(list(row))
+            widths = [max(w, _width(v)) for w, v in zip(widths, row, strict=False)]
+        sheet.freeze_panes = "A2"
+        for i, w in enumerate(widths, start=1):
+            sheet.column_dimensions[get_column_letter(i)].width = min(60, w + 2)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
