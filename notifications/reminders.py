@@ -81,7 +81,8 @@ async def plan(session: AsyncSession, today: date, s: ReminderSettings) -> list[
     unclosed = Hazard.status.in_(UNCLOSED)
     queries: list[tuple[str, object, object]] = []
 
-    soon_key = _key("h", Hazard.id, ":soon")
+    # A hazard's items name its deadline: an extended deadline starts its reminders afresh.
+    soon_key = _key("h", Hazard.id, ":", Hazard.deadline, ":soon")
     queries.append(
         (
             "soon",
@@ -97,7 +98,7 @@ async def plan(session: AsyncSession, today: date, s: ReminderSettings) -> list[
             ),
         )
     )
-    over_key = _key("h", Hazard.id, ":over:", window)
+    over_key = _key("h", Hazard.id, ":", Hazard.deadline, ":over:", window)
     for occasion, recipients in (
         ("overdue", and_(RoleGrant.role == Role.owner, RoleGrant.enterprise_id == Hazard.enterprise_id)),
         ("overdue_clients", and_(RoleGrant.role == Role.staff, RoleGrant.agency_id == Hazard.agency_id)),
@@ -112,7 +113,7 @@ async def plan(session: AsyncSession, today: date, s: ReminderSettings) -> list[
                 .where(unclosed, Hazard.deadline < today),
             )
         )
-    esc_key = _key("h", Hazard.id, ":esc")
+    esc_key = _key("h", Hazard.id, ":", Hazard.deadline, ":esc")
     queries.append(
         (
             "escalated",

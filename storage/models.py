@@ -241,3 +241,16 @@ class SchedulerLock(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=40)
     owner: str = Field(max_length=40)
     expires_at: datetime
+
+
+class AgencyGrade(SQLModel, table=True):
+    """A published half-year grade: stored, so later edits of the data do not change it."""
+
+    __table_args__ = (UniqueConstraint("agency_id", "period"),)
+    id: int | None = Field(default=None, primary_key=True)
+    agency_id: int = Field(foreign_key="agency.id", index=True)
+    period: str = Field(max_length=8)  # e.g. 2026H1
+    score: float
+    grade: str = Field(default="", max_length=1)  # empty: not graded
+    figures: str  # JSON of the figures the grade was computed from
+    published_at: datetime = Field(default_factory=utcnow)
