@@ -10,8 +10,10 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from domain.compliance import Thresholds
+from domain.grading import GradeSettings
 from domain.lifecycle import LifecycleSettings
 from domain.reminders import ReminderSettings
+from domain.subsidy import SubsidySettings
 
 
 class Settings(BaseSettings):
@@ -50,6 +52,17 @@ class Settings(BaseSettings):
     escalate_after_days: int = Field(default=30, ge=1)
     report_warn_days: int = Field(default=7, ge=0)
     report_grace_days: int = Field(default=15, ge=0)
+    grade_a: float = 90
+    grade_b: float = 75
+    grade_c: float = 60
+    grade_min_ratings: int = Field(default=5, ge=0)
+    grade_tip_penalty: float = Field(default=10, ge=0)
+    subsidy_comprehensive: int = Field(default=200, ge=0)
+    subsidy_monthly: int = Field(default=360, ge=0)
+    subsidy_threshold: float = Field(default=0.30, ge=0, le=1)
+    subsidy_step: float = Field(default=0.10, gt=0, le=1)
+    subsidy_cut: float = Field(default=0.10, ge=0, le=1)
+    grades_schedule: str = "0 6 1 1,7 *"
     coverage_target: float = Field(default=0.5, ge=0, le=1)  # seed 001: at least 50% covered
     outbox_lease_seconds: float = Field(default=60.0, gt=0)
     tip_daily_limit: int = Field(default=5, ge=1)
@@ -106,6 +119,20 @@ class Settings(BaseSettings):
             self.report_warn_days,
             self.report_grace_days,
             self.indicator_expiring_days,
+        )
+
+    def grades(self) -> GradeSettings:
+        return GradeSettings(
+            self.grade_a, self.grade_b, self.grade_c, self.grade_min_ratings, self.grade_tip_penalty
+        )
+
+    def subsidy(self) -> SubsidySettings:
+        return SubsidySettings(
+            self.subsidy_comprehensive,
+            self.subsidy_monthly,
+            self.subsidy_threshold,
+            self.subsidy_step,
+            self.subsidy_cut,
         )
 
     @cached_property

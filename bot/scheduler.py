@@ -15,12 +15,17 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import App
 from domain.anonymity import to_hour
+from domain.enums import Role
+from domain.grading import Period
 from domain.indicators import load_catalogue
 from notifications.digest import enqueue_weekly
+from notifications.notices import notify
 from notifications.reminders import run_reminders
 from notifications.tip_notices import notify_new_tips
 from storage.clock import today, utcnow
+from storage.inspections import users_with_role
 from storage.models import SchedulerLock
+from storage.regulator import publish_grades
 
 Job = Callable[[App, Bot], Awaitable[object]]
 LEASE = timedelta(seconds=90)
@@ -63,11 +68,39 @@ async def digest_job(app: App, bot: Bot) -> str:
     return f"digest for {regulators} jurisdiction(s), {sent} messages sent"
 
 
+async def grades_job(app: App, bot: Bot) -> str:
+    """Publish the last half year's agency grades once, and tell each agency's staff."""
+    day = today(app.settings.tz)
+    period = Period.of(day).previous()
+    async with app.sessions() as session:
+        figures = await publish_grades(
+            session, period, day, app.settings.report_due_days, app.settings.grades()
+        )
+        for f in figures:
+            staff = await users_with_role(session, Role.staff, agency_id=f.agency_id)
+            await notify(
+                session,
+                app.translator,
+                staff,
+                "grade",
+                "agencies.notice",
+                f"grade:{period.label}:{f.agency_id}",
+                localize=lambda t, f=f: {"grade": f.grade or t("agencies.not_graded")},
+                agency=f.name,
+                period=period.label,
+                score=f.score,
+            )
+        await session.commit()
+    sent = await app.sender.flush(bot, horizon=5)
+    return f"{len(figures)} grades published for {period.label}, {sent} messages sent"
+
+
 JOBS: dict[str, Job] = {
     "outbox": outbox_drain,
     "tips": tips_job,
     "reminders": reminders_job,
     "digest": digest_job,
+    "grades": grades_job,
 }
 
 
@@ -117,6 +150,12 @@ def build_scheduler(app: App, bot: Bot) -> AsyncIOScheduler:
         _guarded(digest_job, app, bot),
         CronTrigger.from_crontab(app.settings.digest_schedule, tz),
         id="digest",
+        **options,
+    )
+    scheduler.add_job(
+        _guarded(grades_job, app, bot),
+        CronTrigger.from_crontab(app.settings.grades_schedule, tz),
+        id="grades",
         **options,
     )
     return scheduler

@@ -39,11 +39,10 @@ def normalise_target(role: str, target: str) -> str:
 class CommandSpec:
     name: str
     roles: frozenset[str]  # empty: everyone
-    available: bool = True  # False: announced in the contract, not offered yet
 
 
-def _spec(name: str, *roles: Role, available: bool = True) -> CommandSpec:
-    return CommandSpec(name, frozenset(roles), available)
+def _spec(name: str, *roles: Role) -> CommandSpec:
+    return CommandSpec(name, frozenset(roles))
 
 
 COMMANDS: tuple[CommandSpec, ...] = (
@@ -66,9 +65,11 @@ COMMANDS: tuple[CommandSpec, ...] = (
     _spec("due", Role.staff),
     _spec("digest", Role.regulator),
     _spec("tips", Role.regulator),
-    _spec("overdue", Role.regulator, available=False),
-    _spec("agencies", Role.regulator, available=False),
+    _spec("overdue", Role.regulator),
+    _spec("agencies", Role.regulator),
     _spec("enterprise", Role.regulator),
+    _spec("subsidy", Role.regulator),
+    _spec("coverage", Role.regulator),
     _spec("invite", Role.admin),
     _spec("import", Role.admin),
 )
@@ -81,4 +82,4 @@ def allowed(spec: CommandSpec, roles: set[str]) -> bool:
 
 def menu(roles: set[str]) -> list[CommandSpec]:
     """Commands offered to someone with these roles, in the table's order."""
-    return [c for c in COMMANDS if c.available and allowed(c, roles)]
+    return [c for c in COMMANDS if allowed(c, roles)]

@@ -23,8 +23,8 @@ async def command_fallback(message: Message, t: BoundTranslator, viewer: Viewer)
         await message.answer(t("fallback.unknown_command"))
     elif not allowed(spec, viewer.roles):
         await message.answer(t("fallback.not_allowed", roles=[t(f"role.{r}") for r in sorted(spec.roles)]))
-    else:
-        await message.answer(t("fallback.not_available"))
+    else:  # allowed, yet no handler took it (e.g. sent inside a caption)
+        await message.answer(t("fallback.text"))
 
 
 async def text_fallback(message: Message, t: BoundTranslator, state: FSMContext) -> None:

@@ -13,6 +13,7 @@ from handlers import (
     invites,
     lookup,
     owner,
+    regulator,
     staff,
     status,
     tip_triage,
@@ -33,6 +34,7 @@ def feature_routers() -> list[Router]:
             lookup,
             tip_triage,
             digest,
+            regulator,
             imports,
             fallback,
         )

@@ -194,6 +194,7 @@ class LocalRun:
                 await self.app.dispatcher.stop_polling()
             await self._polling
         await self.client.close()
+        await self.app.sender.close()  # sends started by handlers finish before the session closes
         await self.bot.session.close()
         await self.app.close()
         await self.emulator.stop()

@@ -1,0 +1,538 @@
+"""Regulators' toolkit: /overdue (extend a deadline, mark for enforcement, export), /agencies
+(figures, grades, staff), /subsidy YEAR (county level), /coverage. Every action re-checks the
+jurisdiction; exports are XLSX workbooks."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from aiogram import Bot, F, Router
+from aiogram.enums import ChatAction
+from aiogram.filters import Command, CommandObject
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from bot.filters import HasRole
+from bot.i18n import BoundTranslator, Translator
+from bot.status_view import days_text
+from bot.ui import fits, parse_day
+from domain.divisions import covers
+from domain.enums import Role
+from domain.grading import Period
+from handlers.lookup import jurisdictions
+from notifications.notices import notify
+from notifications.sender import Sender
+from storage import regulator as q
+from storage.clock import today as local_today
+from storage.exports import workbook
+from storage.inspections import history, users_with_role
+
+
+class OverdueCb(CallbackData, prefix="ov"):
+    action: str  # page | export
+    page: int
+    township: str
+    agency: str
+
+
+class RegHazardCb(CallbackData, prefix="rh"):
+    action: str  # open | extend | enforce
+    hazard_id: int
+
+
+class AgencyCb(CallbackData, prefix="ag"):
+    action: str  # staff | export
+    agency_id: int
+    period: str
+
+
+class ExtendDialog(StatesGroup):
+    date = State()
+    reason = State()
+
+
+def _pct(value: float | None) -> str:
+    return f"{value:.0%}" if value is not None else "—"
+
+
+async def _send_book(message: Message, bot: Bot, name: str, sheets: dict) -> None:
+    await bot.send_chat_action(message.chat.id, ChatAction.UPLOAD_DOCUMENT)
+    await message.answer_document(BufferedInputFile(workbook(sheets), filename=name))
+
+
+# ---------------------------------------------------------------- /overdue
+
+
+async def overdue_command(
+    message: Message,
+    command: CommandObject,
+    t: BoundTranslator,
+    viewer,
+    session: AsyncSession,
+    settings: Settings,
+) -> None:
+    township, agency = "", ""
+    for token in (command.args or "").split():
+        if token.isdigit() and len(token) == 9:
+            township = token
+        else:
+            agency = token[:50]
+    if township and not any(covers(p, township) for p in jurisdictions(viewer)):
+        await message.answer(t("lookup.outside"))
+        return
+    text, markup = await _overdue_page(t, viewer, session, settings, 0, township, agency)
+    await message.answer(text, reply_markup=markup)
+
+
+async def _overdue_page(t, viewer, session, settings, page: int, township: str, agency: str):
+    today = local_today(settings.tz)
+    rows, total = await q.overdue(
+        session, jurisdictions(viewer), today, township=township, agency_code=agency, page=page
+    )
+    pages = max(1, -(-total // q.PAGE))
+    items = [
+        {
+            "n": page * q.PAGE + i + 1,
+            "name": r.enterprise,
+            "description": r.hazard.description,
+            "major": r.hazard.level == "major",
+            "deadline": r.hazard.deadline.isoformat(),
+            "when": days_text(t, r.hazard.deadline, today),
+            "agency": r.agency,
+            "enforcement": r.enforcement,
+        }
+        for i, r in enumerate(rows)
+    ]
+    text = t(
+        "overdue.page", items=items, total=total, page=page + 1, pages=pages, township=township, agency=agency
+    )
+    kb = InlineKeyboardBuilder()
+    for i, r in enumerate(rows):
+        kb.button(
+            text=f"#{page * q.PAGE + i + 1}", callback_data=RegHazardCb(action="open", hazard_id=r.hazard.id)
+        )
+    nav = []
+    if page > 0:
+        nav.append(("‹", OverdueCb(action="page", page=page - 1, township=township, agency=agency)))
+    if page + 1 < pages:
+        nav.append(("›", OverdueCb(action="page", page=page + 1, township=township, agency=agency)))
+    for label, data in nav:
+        kb.button(text=label, callback_data=data)
+    if total:
+        kb.button(
+            text=t("overdue.export"),
+            callback_data=OverdueCb(action="export", page=0, township=township, agency=agency),
+        )
+    kb.adjust(5)
+    return text, kb.as_markup() if total else None
+
+
+async def overdue_pressed(
+    query: CallbackQuery,
+    callback_data: OverdueCb,
+    t: BoundTranslator,
+    viewer,
+    session: AsyncSession,
+    settings: Settings,
+    bot: Bot,
+) -> None:
+    if callback_data.township and not any(covers(p, callback_data.township) for p in jurisdictions(viewer)):
+        await query.answer(t("lookup.outside"), show_alert=True)
+        return
+    await query.answer()
+    if callback_data.action == "export":
+        today = local_today(settings.tz)
+        rows, _ = await q.overdue(
+            session,
+            jurisdictions(viewer),
+            today,
+            township=callback_data.township,
+            agency_code=callback_data.agency,
+            per_page=None,
+        )
+        header = [
+            t(f"digest.col_{c}")
+            for c in ("enterprise", "division", "description", "level", "found", "deadline", "agency")
+        ] + [t("overdue.col_days"), t("overdue.col_enforcement")]
+        data = [
+            (
+                r.enterprise,
+                r.division,
+                r.hazard.description,
+                t(f"level.{r.hazard.level}"),
+                r.hazard.found_on,
+                r.hazard.deadline,
+                r.agency,
+                (today - r.hazard.deadline).days,
+                "✓" if r.enforcement else "",
+            )
+            for r in rows
+        ]
+        scope = callback_data.township or "-".join(jurisdictions(viewer))
+        await _send_book(
+            query.message,
+            bot,
+            f"overdue-{scope}-{today.isoformat()}.xlsx",
+            {t("digest.sheet_overdue"): (header, data)},
+        )
+        return
+    text, markup = await _overdue_page(
+        t, viewer, session, settings, max(0, callback_data.page), callback_data.township, callback_data.agency
+    )
+    if text != query.message.text:
+        await query.message.edit_text(text, reply_markup=markup)
+
+
+async def hazard_pressed(
+    query: CallbackQuery,
+    callback_data: RegHazardCb,
+    t: BoundTranslator,
+    viewer,
+    session: AsyncSession,
+    settings: Settings,
+    state: FSMContext,
+) -> None:
+    found = await q.hazard_in(session, jurisdictions(viewer), callback_data.hazard_id)
+    if found is None or callback_data.action not in ("open", "extend", "enforce"):
+        await query.answer(t("lookup.outside"), show_alert=True)
+        return
+    hazard, enterprise = found
+    await query.answer()
+    if callback_data.action == "extend":
+        await state.set_state(ExtendDialog.date)
+        await state.update_data(hazard_id=hazard.id)
+        await query.message.answer(t("overdue.ask_date", deadline=hazard.deadline.isoformat()))
+        return
+    if callback_data.action == "enforce":
+        await q.mark_enforcement(session, hazard, query.from_user.id)
+        await session.commit()
+        await query.message.answer(
+            t("overdue.enforced", description=hazard.description, name=enterprise.name)
+        )
+        return
+    events = [
+        {
+            "kind": t(f"event.{e.kind}"),
+            "at": e.at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M"),
+            "note": e.note,
+            "deadline": e.deadline.isoformat() if e.deadline else "",
+        }
+        for e in await history(session, hazard.id)
+    ]
+    kb = InlineKeyboardBuilder()
+    kb.button(text=t("overdue.do_extend"), callback_data=RegHazardCb(action="extend", hazard_id=hazard.id))
+    kb.button(text=t("overdue.do_enforce"), callback_data=RegHazardCb(action="enforce", hazard_id=hazard.id))
+    await query.message.answer(
+        t(
+            "overdue.detail",
+            name=enterprise.name,
+            uscc=enterprise.uscc,
+            description=hazard.description,
+            level=t(f"level.{hazard.level}"),
+            deadline=hazard.deadline.isoformat(),
+            when=days_text(t, hazard.deadline, local_today(settings.tz)),
+            events=events,
+        ),
+        reply_markup=kb.as_markup(),
+    )
+
+
+async def extend_date(message: Message, t: BoundTranslator, settings: Settings, state: FSMContext) -> None:
+    day = parse_day(message.text or "")
+    if day is None:
+        await message.answer(t("dialog.date_format"))
+        return
+    if day <= local_today(settings.tz):
+        await message.answer(t("overdue.date_past"))
+        return
+    await state.update_data(deadline=day.isoformat())
+    await state.set_state(ExtendDialog.reason)
+    await message.answer(t("overdue.ask_reason"))
+
+
+async def extend_reason(
+    message: Message,
+    t: BoundTranslator,
+    viewer,
+    session: AsyncSession,
+    state: FSMContext,
+    translator: Translator,
+    sender: Sender,
+    bot: Bot,
+) -> None:
+    if not fits(message.text, 1000):
+        await message.answer(t("dialog.text_limit", limit=1000))
+        return
+    data = await state.get_data()
+    await state.clear()
+    found = await q.hazard_in(session, jurisdictions(viewer), data["hazard_id"])
+    if found is None:
+        await message.answer(t("lookup.outside"))
+        return
+    hazard, enterprise = found
+    deadline = date.fromisoformat(data["deadline"])
+    await q.extend_deadline(session, hazard, deadline, message.text.strip(), viewer.user_id)
+    people = await users_with_role(session, Role.owner, enterprise_id=enterprise.id)
+    if hazard.agency_id:
+        people += await users_with_role(session, Role.staff, agency_id=hazard.agency_id)
+    await notify(
+        session,
+        translator,
+        people,
+        "extended",
+        "overdue.notice_extended",
+        f"hazard:{hazard.id}:extended:{deadline.isoformat()}",
+        name=enterprise.name,
+        description=hazard.description,
+        deadline=deadline.isoformat(),
+        reason=message.text.strip(),
+    )
+    await session.commit()
+    sender.kick(bot)
+    await message.answer(t("overdue.extended", description=hazard.description, deadline=deadline.isoformat()))
+
+
+# ---------------------------------------------------------------- /agencies
+
+
+async def agencies_command(
+    message: Message,
+    command: CommandObject,
+    t: BoundTranslator,
+    viewer,
+    session: AsyncSession,
+    settings: Settings,
+) -> None:
+    today = local_today(settings.tz)
+    period = Period.parse(command.args or "") if command.args else Period.of(today)
+    if period is None or period.start > today:
+        await message.answer(t("agencies.usage"))
+        return
+    rows = await q.agency_figures(
+        session, jurisdictions(viewer), period, today, settings.report_due_days, settings.grades()
+    )
+    stored = await q.published(session, period)
+    if not rows:
+        await message.answer(t("agencies.none", period=period.label))
+        return
+    items = [
+        {
+            "code": r.code,
+            "name": r.name,
+            "enterprises": r.enterprises,
+            "visits": r.visits,
+            "ratings": r.ratings,
+            "stars": f"{r.stars:.2f}" if r.stars is not None else "—",
+            "on_time": _pct(r.on_time),
+            "closure": _pct(r.closure),
+            "tips": r.tips,
+            "score": r.score,
+            "grade": r.grade or "",
+            "published": (stored[r.agency_id].grade or "—") if r.agency_id in stored else "",
+        }
+        for r in rows
+    ]
+    kb = InlineKeyboardBuilder()
+    for r in rows[:30]:
+        kb.button(
+            text=r.code, callback_data=AgencyCb(action="staff", agency_id=r.agency_id, period=period.label)
+        )
+    kb.button(
+        text=t("overdue.export"), callback_data=AgencyCb(action="export", agency_id=0, period=period.label)
+    )
+    kb.adjust(4)
+    await message.answer(
+        t("agencies.list", period=period.label, items=items[:30], more=max(0, len(items) - 30)),
+        reply_markup=kb.as_markup(),
+    )
+
+
+async def agency_pressed(
+    query: CallbackQuery,
+    callback_data: AgencyCb,
+    t: BoundTranslator,
+    viewer,
+    session: AsyncSession,
+    settings: Settings,
+    bot: Bot,
+) -> None:
+    period = Period.parse(callback_data.period)
+    if period is None:
+        await query.answer(t("callback.invalid"), show_alert=True)
+        return
+    await query.answer()
+    today = local_today(settings.tz)
+    if callback_data.action == "export":
+        rows = await q.agency_figures(
+            session, jurisdictions(viewer), period, today, settings.report_due_days, settings.grades()
+        )
+        header = [
+            t(f"agencies.col_{c}")
+            for c in (
+                "code",
+                "name",
+                "enterprises",
+                "visits",
+                "ratings",
+                "stars",
+                "on_time",
+                "closure",
+                "tips",
+                "score",
+                "grade",
+            )
+        ]
+        data = [
+            (
+                r.code,
+                r.name,
+                r.enterprises,
+                r.visits,
+                r.ratings,
+                r.stars,
+                r.on_time,
+                r.closure,
+                r.tips,
+                r.score,
+                r.grade or t("agencies.not_graded"),
+            )
+            for r in rows
+        ]
+        await _send_book(
+            query.message,
+            bot,
+            f"agencies-{'-'.join(jurisdictions(viewer))}-{period.label}.xlsx",
+            {period.label: (header, data)},
+        )
+        return
+    staff = await q.staff_figures(session, callback_data.agency_id, jurisdictions(viewer), period, today)
+    await query.message.answer(
+        t(
+            "agencies.staff",
+            period=period.label,
+            rows=[
+                {
+                    "name": name or t("agencies.unattributed"),
+                    "visits": n,
+                    "stars": f"{s:.2f}" if s is not None else "—",
+                }
+                for name, n, s in staff
+            ],
+        )
+    )
+
+
+# ---------------------------------------------------------------- /subsidy and /coverage
+
+
+def county_prefixes(viewer) -> list[str]:
+    return [p for p in jurisdictions(viewer) if len(p) <= 6]
+
+
+async def subsidy_command(
+    message: Message,
+    command: CommandObject,
+    t: BoundTranslator,
+    viewer,
+    session: AsyncSession,
+    settings: Settings,
+    bot: Bot,
+) -> None:
+    prefixes = county_prefixes(viewer)
+    if not prefixes:
+        await message.answer(t("subsidy.county_only"))
+        return
+    arg = (command.args or "").strip()
+    if not (arg.isdigit() and len(arg) == 4 and 2000 <= int(arg) <= local_today(settings.tz).year):
+        await message.answer(t("subsidy.usage"))
+        return
+    year = int(arg)
+    rows = await q.subsidy(session, prefixes, year, settings.subsidy())
+    items = [
+        {
+            "code": r.code,
+            "name": r.name,
+            "comp": r.result.comprehensive,
+            "monthly": r.result.monthly,
+            "both": r.result.both,
+            "rate": f"{r.result.rate:.0%}",
+            "cut": f"{r.result.reduction:.0%}",
+            "total": f"{r.result.total:,.2f}",
+        }
+        for r in rows
+    ]
+    grand = sum(r.result.total for r in rows)
+    await message.answer(t("subsidy.text", year=year, items=items, total=f"{grand:,.2f}"))
+    header = [
+        t(f"subsidy.col_{c}")
+        for c in (
+            "code",
+            "name",
+            "comp",
+            "monthly",
+            "both",
+            "rate",
+            "cut",
+            "comp_amount",
+            "monthly_amount",
+            "total",
+        )
+    ]
+    data = [
+        (
+            r.code,
+            r.name,
+            r.result.comprehensive,
+            r.result.monthly,
+            r.result.both,
+            round(r.result.rate, 4),
+            round(r.result.reduction, 2),
+            r.result.comprehensive_amount,
+            r.result.monthly_amount,
+            r.result.total,
+        )
+        for r in rows
+    ]
+    await _send_book(message, bot, f"subsidy-{'-'.join(prefixes)}-{year}.xlsx", {str(year): (header, data)})
+
+
+async def coverage_command(
+    message: Message, t: BoundTranslator, viewer, session: AsyncSession, settings: Settings
+) -> None:
+    rows = await q.coverage(session, jurisdictions(viewer), local_today(settings.tz))
+    target = settings.coverage_target
+    items = [
+        {
+            "division": r.division,
+            "n": r.enterprises,
+            "covered": r.covered,
+            "rate": f"{r.rate:.1%}",
+            "last": f"{r.last_rate:.1%}",
+            "ok": r.rate >= target,
+            "growth": f"{(r.rate - r.last_rate) * 100:+.1f}",
+        }
+        for r in rows
+    ]
+    await message.answer(t("coverage.text", items=items, target=f"{target:.0%}"))
+
+
+def build_router() -> Router:
+    router = Router(name="regulator")
+    router.message.filter(HasRole(Role.regulator))
+    router.callback_query.filter(HasRole(Role.regulator))
+    m, c = router.message.register, router.callback_query.register
+    m(overdue_command, Command("overdue"))
+    m(agencies_command, Command("agencies"))
+    m(subsidy_command, Command("subsidy"))
+    m(coverage_command, Command("coverage"))
+    c(overdue_pressed, OverdueCb.filter())
+    c(hazard_pressed, RegHazardCb.filter())
+    c(agency_pressed, AgencyCb.filter())
+    m(extend_date, ExtendDialog.date, ~F.text.startswith("/"))
+    m(extend_reason, ExtendDialog.reason, ~F.text.startswith("/"))
+    return router

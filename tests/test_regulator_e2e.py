@@ -1,0 +1,265 @@
+"""The regulators' toolkit over HTTP, its figures recomputed here from the import files."""
+
+import io
+import math
+import re
+from collections import defaultdict
+from datetime import date, timedelta
+
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from bot.emulator.harness import TgUser
+from bot.scheduler import grades_job
+from domain.grading import Period, grade, score
+from notifications.reminders import run_reminders
+from storage.clock import today
+from storage.models import AgencyGrade, Enterprise, Hazard, HazardEvent, Rating, Visit
+from tests.conftest import TZ_SETTINGS, grant, rows
+
+COUNTY = TgUser(994000001, "County", "Reg", "", "en")
+TOWN = TgUser(994000002, "Town", "Reg", "", "en")
+STAFF = TgUser(994000003, "Staff", "", "", "en")
+OWNER = TgUser(994000004, "Owner", "", "", "en")
+TODAY = today(TZ_SETTINGS.tz)
+
+
+def _d(text):
+    return date.fromisoformat(text) if text else None
+
+
+async def _rate_visits(sessions, agency_code: str, stars: list[int]) -> None:
+    """Ratings are not in the import files: give some of the agency's visits this half year."""
+    period = Period.of(TODAY)
+    async with sessions() as s:
+        from storage.models import Agency
+
+        aid = await s.scalar(select(Agency.id).where(Agency.code == agency_code))
+        visits = (
+            await s.scalars(
+                select(Visit.id)
+                .where(Visit.agency_id == aid, Visit.date >= period.start)
+                .order_by(Visit.id)
+                .limit(len(stars))
+            )
+        ).all()
+        s.add_all(Rating(visit_id=v, stars=n) for v, n in zip(visits, stars, strict=False))
+        await s.commit()
+
+
+def expected_agency(county, code: str, stars: list[int], division: str = "") -> str:
+    period = Period.of(TODAY)
+    start, end = period.start, min(period.end, TODAY)
+    ents = {e["uscc"] for e in rows(county, "enterprises") if e["division"].startswith(division)}
+    visits = [
+        v
+        for v in rows(county, "visits")
+        if v["agency_code"] == code and v["uscc"] in ents and start <= _d(v["date"]) <= end
+    ]
+    reports = {
+        r["visit_ref"]: _d(r["submitted_on"]) for r in rows(county, "reports") if r["agency_code"] == code
+    }
+    due = [v for v in visits if _d(v["date"]) <= end - timedelta(days=30)]
+    on_time = sum(
+        1 for v in due if reports.get(v["ref"]) and reports[v["ref"]] <= _d(v["date"]) + timedelta(days=30)
+    )
+    found = [
+        h
+        for h in rows(county, "hazards")
+        if h["agency_code"] == code and h["uscc"] in ents and start <= _d(h["found_on"]) <= end
+    ]
+    closed = sum(h["status"] == "verified" for h in found)
+    avg = sum(stars) / len(stars) if stars else None
+    on_time_share = on_time / len(due) if due else None
+    closure = closed / len(found) if found else None
+    points = score(avg, on_time_share, closure, 0)
+    pct = lambda x: f"{x:.0%}" if x is not None else "—"  # noqa: E731
+    letter = grade(points, len(stars)) or "not graded"
+    return (
+        f"{len({v['uscc'] for v in visits})} · {len(visits)} · {len(stars)}/"
+        f"{f'{avg:.2f}' if avg is not None else '—'}★ · {pct(on_time_share)} · {pct(closure)} · 0 · {points} · "
+        f"{letter}"
+    )
+
+
+async def test_agencies_figures_equal_an_independent_computation(local, seeded, county):
+    await grant(seeded, COUNTY, "regulator", "330226")
+    stars = [5, 4, 4, 5, 3, 4]
+    await _rate_visits(seeded, "AG001", stars)
+    reply = await local.client.send(COUNTY, "/agencies")
+    text = reply.text
+    for code in ("AG001", "AG002"):
+        exp = expected_agency(county, code, stars if code == "AG001" else [])
+        block = text.split(f"{code} ", 1)[1].split("\n")[1].strip()
+        assert block == exp, (code, block, exp)
+
+    export = await local.client.press(
+        COUNTY,
+        reply.last_with_buttons(),
+        data=next(
+            b["callback_data"]
+            for row in reply.last_with_buttons()["reply_markup"]["inline_keyboard"]
+            for b in row
+            if "Export" in b["text"]
+        ),
+    )
+    doc = next(m["document"] for m in export.messages if "document" in m)
+    assert doc["file_name"] == f"agencies-330226-{Period.of(TODAY).label}.xlsx"
+    sheet = load_workbook(io.BytesIO(await local.client.file(doc["file_id"]))).active
+    assert sheet.freeze_panes == "A2"
+    ag1 = next(r for r in sheet.iter_rows(min_row=2, values_only=True) if r[0] == "AG001")
+    assert ag1[4] == len(stars) and math.isclose(ag1[5], sum(stars) / len(stars))
+
+    staff = await local.client.press(COUNTY, reply.last_with_buttons(), button=0)
+    assert "Staff " in staff.text and "visit(s)" in staff.text
+
+
+def expected_subsidy(county, year: int) -> dict[str, float]:
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    first_visit, first_contract = {}, {}
+    for v in sorted(rows(county, "visits"), key=lambda v: v["date"]):
+        if v["kind"] == "comprehensive" and start <= _d(v["date"]) <= end:
+            first_visit.setdefault(v["uscc"], v["agency_code"])
+    for c in sorted(rows(county, "contracts"), key=lambda c: c["start_date"]):
+        if c["kind"] == "monthly" and _d(c["start_date"]) <= end and _d(c["end_date"]) >= start:
+            first_contract.setdefault(c["uscc"], c["agency_code"])
+    comp, monthly = defaultdict(set), defaultdict(set)
+    for e, a in first_visit.items():
+        comp[a].add(e)
+    for e, a in first_contract.items():
+        monthly[a].add(e)
+    totals = {}
+    for agency in set(comp) | set(monthly):
+        c, m = comp[agency], monthly[agency]
+        rate = len(c & m) / len(c) if c else 0
+        steps = 0 if rate >= 0.3 or not c else math.ceil(round((0.3 - rate) / 0.1, 9))
+        totals[agency] = len(c) * 200 * (1 - 0.1 * steps) + len(c & m) * 160 + len(m - c) * 360
+    return totals
+
+
+async def test_subsidy_amounts_equal_an_independent_computation(local, seeded, county):
+    await grant(seeded, COUNTY, "regulator", "330226")
+    year = TODAY.year
+    exp = expected_subsidy(county, year)
+    reply = await local.client.send(COUNTY, f"/subsidy {year}")
+    text = reply.messages[0]["text"]
+    for agency, total in exp.items():
+        assert re.search(rf"{agency} .*· {total:,.2f} yuan", text), (agency, total, text)
+    assert f"Total: {sum(exp.values()):,.2f} yuan" in text
+    doc = next(m["document"] for m in reply.messages if "document" in m)
+    book = load_workbook(io.BytesIO(await local.client.file(doc["file_id"]))).active
+    read = {r[0]: r[-1] for r in book.iter_rows(min_row=2, values_only=True)}
+    assert read.keys() == exp.keys() and all(math.isclose(read[k], exp[k]) for k in exp)
+    assert "Usage: /subsidy YEAR" in (await local.client.send(COUNTY, "/subsidy next")).text
+
+
+async def test_a_township_regulator_sees_only_its_township(local, seeded, county):
+    ents = rows(county, "enterprises")
+    town = ents[0]["division"]
+    other = next(e["division"] for e in ents if e["division"] != town)
+    await grant(seeded, TOWN, "regulator", town)
+    assert "county-level" in (await local.client.send(TOWN, f"/subsidy {TODAY.year}")).text
+    assert "not in your jurisdiction" in (await local.client.send(TOWN, f"/overdue {other}")).text
+    names = {e["name"] for e in ents if e["division"] == town}
+    listing = await local.client.send(TOWN, "/overdue")
+    shown = re.findall(r"^   (.+?) · deadline", listing.text, re.M)
+    assert shown and set(shown) <= names
+    text = (await local.client.send(TOWN, "/agencies")).text
+    block = text.split("AG001 ", 1)[1].split("\n")[1].strip()
+    assert block == expected_agency(county, "AG001", [], division=town)
+    async with seeded() as s:
+        foreign = await s.scalar(
+            select(Hazard.id)
+            .join(Enterprise)
+            .where(Enterprise.division == other, Hazard.status != "verified", Hazard.deadline < TODAY)
+        )
+    forged = await local.client.press(
+        TOWN, listing.last_with_buttons(), data=f"rh:open:{foreign}", forge=True
+    )
+    assert forged.alerts == ["This enterprise is not in your jurisdiction."]
+    coverage = (await local.client.send(TOWN, "/coverage")).text
+    town_ents = [e["uscc"] for e in ents if e["division"] == town]
+    covered = {
+        c["uscc"]
+        for c in rows(county, "contracts")
+        if c["uscc"] in town_ents and _d(c["start_date"]) <= TODAY <= _d(c["end_date"])
+    }
+    assert f"{town}: {len(covered)}/{len(town_ents)}" in coverage
+
+
+async def test_extending_a_deadline_stops_reminders_until_then_with_history(local, seeded, county):
+    await grant(seeded, COUNTY, "regulator", "330226")
+    async with seeded() as s:
+        hazard = await s.scalar(
+            select(Hazard).where(Hazard.status == "open", Hazard.deadline < TODAY).order_by(Hazard.id)
+        )
+        uscc = await s.scalar(select(Enterprise.uscc).where(Enterprise.id == hazard.enterprise_id))
+    await grant(seeded, OWNER, "owner", uscc)
+    item = f"h{hazard.id}:"
+
+    async def owner_items(day):
+        async with local.app.sessions() as s:
+            await run_reminders(s, local.app.translator, day, local.settings.reminders())
+            from storage.models import ReminderLog
+
+            return [
+                k
+                for k in (await s.scalars(select(ReminderLog.item).where(ReminderLog.user_id == OWNER.id)))
+                if k.startswith(item)
+            ]
+
+    assert len(await owner_items(TODAY)) == 1  # overdue: reminded
+
+    listing = await local.client.send(COUNTY, "/overdue")
+    opened = await local.client.press(
+        COUNTY, listing.last_with_buttons(), data=f"rh:open:{hazard.id}", forge=True
+    )
+    assert hazard.description in opened.text
+    asked = await local.client.press(COUNTY, opened.last_with_buttons(), button=0)
+    assert "new deadline" in asked.text
+    new = TODAY + timedelta(days=10)
+    assert "after today" in (await local.client.send(COUNTY, TODAY.isoformat())).text
+    await local.client.send(COUNTY, new.isoformat())
+    done = await local.client.send(COUNTY, "企业申请停产检修，延期十天")
+    assert f"Deadline extended: {hazard.description} → {new.isoformat()}" in done.text
+
+    def overdue_items(items):
+        return [k for k in items if ":over:" in k]
+
+    for day in (TODAY + timedelta(days=3), TODAY + timedelta(days=6), new):
+        assert len(overdue_items(await owner_items(day))) == 1  # no overdue reminder before the new deadline
+    items = await owner_items(new + timedelta(days=1))
+    assert len(overdue_items(items)) == 2  # overdue again after it
+    assert f"h{hazard.id}:{new.isoformat()}:soon" in items  # and told when the new deadline came near
+    async with seeded() as s:
+        event = await s.scalar(
+            select(HazardEvent).where(HazardEvent.hazard_id == hazard.id, HazardEvent.kind == "extended")
+        )
+    assert (event.actor_id, event.note, event.deadline) == (COUNTY.id, "企业申请停产检修，延期十天", new)
+    history = await local.client.press(
+        COUNTY, listing.last_with_buttons(), data=f"rh:open:{hazard.id}", forge=True
+    )
+    assert f"deadline extended → {new.isoformat()}: 企业申请停产检修" in history.text
+
+    enforce = await local.client.press(COUNTY, history.last_with_buttons(), button=1)
+    assert "Marked for enforcement" in enforce.text
+
+
+async def test_published_grades_do_not_change_and_staff_are_told(local, seeded, county):
+    await grant(seeded, STAFF, "staff", "AG001")
+    await local.client.send(STAFF, "/start")
+    result = await grades_job(local.app, local.bot)
+    label = Period.of(TODAY).previous().label
+    assert f"grades published for {label}" in result
+    await local.flush()
+    assert any(
+        f"credit grade for {label}" in (m.get("text") or "") for m in await local.client.chat(STAFF.id)
+    )
+    async with seeded() as s:
+        before = {g.agency_id: (g.score, g.grade) for g in (await s.scalars(select(AgencyGrade))).all()}
+        await s.execute(Hazard.__table__.update().values(status="verified", closed_on=TODAY))  # later edits
+        await s.commit()
+    assert (await grades_job(local.app, local.bot)).startswith(f"0 grades published for {label}")
+    async with seeded() as s:
+        after = {g.agency_id: (g.score, g.grade) for g in (await s.scalars(select(AgencyGrade))).all()}
+    assert after == before and before
