@@ -6,7 +6,8 @@ import re
 from datetime import date
 
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -34,3 +35,24 @@ def parse_day(text: str) -> date | None:
 
 def fits(text: str | None, limit: int) -> bool:
     return bool(text and text.strip()) and len(text) <= limit
+
+
+async def collect_photo(message: Message, t, state: FSMContext, item: str, limit: int) -> bool:
+    """Add one photo to the dialog's draft; True once `limit` photos are in (then the caller
+    moves on), otherwise the person is told the count and offered Done."""
+    photos = (await state.get_data()).get("photos", [])
+    photos.append(item)
+    await state.update_data(photos=photos)
+    if len(photos) >= limit:
+        return True
+    await message.answer(
+        t("dialog.photo_received", n=len(photos), limit=limit),
+        reply_markup=step_button(t("dialog.done"), "done"),
+    )
+    return False
+
+
+async def settle_press(query: CallbackQuery) -> None:
+    """Answer a button press and take the buttons off its message, so it is not pressed twice."""
+    await query.answer()
+    await query.message.edit_reply_markup(reply_markup=None)

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import LOCALES, BoundTranslator
 from bot.menus import set_user_menu
+from bot.ui import settle_press
 from bot.viewer import Viewer
 from domain.roles import menu
 from storage.users import grant_labels, load_user, set_locale
@@ -84,8 +85,7 @@ async def language_pressed(
     if callback_data.locale not in LOCALES:
         await query.answer(t("callback.invalid"), show_alert=True)
         return
-    await query.answer()
-    await query.message.edit_reply_markup(reply_markup=None)
+    await settle_press(query)
     await _switch(session, bot, t, viewer, callback_data.locale, query.message.answer)
 
 

@@ -17,7 +17,7 @@ from bot.config import Settings
 from bot.filters import HasRole
 from bot.i18n import BoundTranslator, Translator
 from bot.status_view import days_text
-from bot.ui import StepCb, fits, step_button
+from bot.ui import StepCb, collect_photo, fits, settle_press, step_button
 from bot.viewer import Viewer
 from domain.enums import HazardStatus, Role
 from domain.lifecycle import Action
@@ -114,22 +114,13 @@ async def fix_pressed(
 
 
 async def fix_photo(message: Message, t: BoundTranslator, state: FSMContext) -> None:
-    photos = (await state.get_data()).get("photos", [])
-    photos.append(message.photo[-1].file_id)
-    await state.update_data(photos=photos)
-    if len(photos) >= MAX_PHOTOS:
+    if await collect_photo(message, t, state, message.photo[-1].file_id, MAX_PHOTOS):
         await state.set_state(FixDialog.note)
         await message.answer(t("fix.ask_note"))
-        return
-    await message.answer(
-        t("dialog.photo_received", n=len(photos), limit=MAX_PHOTOS),
-        reply_markup=step_button(t("dialog.done"), "done"),
-    )
 
 
 async def fix_photos_done(query: CallbackQuery, t: BoundTranslator, state: FSMContext) -> None:
-    await query.answer()
-    await query.message.edit_reply_markup(reply_markup=None)
+    await settle_press(query)
     await state.set_state(FixDialog.note)
     await query.message.answer(t("fix.ask_note"))
 
@@ -253,8 +244,7 @@ async def rate_comment(
 async def rate_skip(
     query: CallbackQuery, t: BoundTranslator, viewer: Viewer, session: AsyncSession, state: FSMContext
 ) -> None:
-    await query.answer()
-    await query.message.edit_reply_markup(reply_markup=None)
+    await settle_press(query)
     await _save_rating(query.message, "", t, viewer, session, state)
 
 

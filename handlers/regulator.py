@@ -23,7 +23,7 @@ from bot.status_view import days_text
 from bot.ui import fits, parse_day
 from domain.divisions import covers
 from domain.enums import Role
-from domain.grading import Period
+from domain.grading import Period, eligible_for_public_money
 from handlers.lookup import jurisdictions
 from notifications.notices import notify
 from notifications.sender import Sender
@@ -385,6 +385,7 @@ async def agency_pressed(
                 "tips",
                 "score",
                 "grade",
+                "public",
             )
         ]
         data = [
@@ -400,6 +401,7 @@ async def agency_pressed(
                 r.tips,
                 r.score,
                 r.grade or t("agencies.not_graded"),
+                "✓" if eligible_for_public_money(r.grade) else "✗",
             )
             for r in rows
         ]

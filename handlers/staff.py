@@ -20,7 +20,7 @@ from bot.config import Settings
 from bot.filters import HasRole
 from bot.i18n import BoundTranslator, Translator
 from bot.status_view import days_text
-from bot.ui import StepCb, fits, parse_day, step_button
+from bot.ui import StepCb, collect_photo, fits, parse_day, settle_press, step_button
 from bot.viewer import Viewer
 from domain.enums import HazardLevel, Role, VisitKind
 from domain.lifecycle import Action, check_visit_date, default_deadline, report_due, report_state
@@ -264,8 +264,7 @@ async def visit_today(
     sender: Sender,
     translator: Translator,
 ) -> None:
-    await query.answer()
-    await query.message.edit_reply_markup(reply_markup=None)
+    await settle_press(query)
     await _save_visit(
         query.message, local_today(settings.tz), t, viewer, session, settings, state, bot, sender, translator
     )
@@ -404,21 +403,12 @@ async def hazard_location(message: Message, t: BoundTranslator, state: FSMContex
 
 
 async def hazard_photo(message: Message, t: BoundTranslator, state: FSMContext) -> None:
-    photos = (await state.get_data()).get("photos", [])
-    photos.append(message.photo[-1].file_id)
-    await state.update_data(photos=photos)
-    if len(photos) >= MAX_PHOTOS:
+    if await collect_photo(message, t, state, message.photo[-1].file_id, MAX_PHOTOS):
         await _ask_level(message, t, state)
-        return
-    await message.answer(
-        t("dialog.photo_received", n=len(photos), limit=MAX_PHOTOS),
-        reply_markup=step_button(t("dialog.done"), "done"),
-    )
 
 
 async def hazard_photos_done(query: CallbackQuery, t: BoundTranslator, state: FSMContext) -> None:
-    await query.answer()
-    await query.message.edit_reply_markup(reply_markup=None)
+    await settle_press(query)
     await _ask_level(query.message, t, state)
 
 
@@ -498,8 +488,7 @@ async def hazard_deadline_default(
     sender: Sender,
     translator: Translator,
 ) -> None:
-    await query.answer()
-    await query.message.edit_reply_markup(reply_markup=None)
+    await settle_press(query)
     data = await state.get_data()
     day = default_deadline(data["level"], parse_day(data["found_on"]), settings.lifecycle())
     await _save_hazard(query.message, day, t, viewer, session, settings, state, bot, sender, translator)
@@ -790,8 +779,7 @@ async def verify_pressed(
     if hazard is None or callback_data.action not in ("verify", "reject"):
         await query.answer(t("verify.gone"), show_alert=True)
         return
-    await query.answer()
-    await query.message.edit_reply_markup(reply_markup=None)
+    await settle_press(query)
     if callback_data.action == "reject":
         await state.set_state(RejectDialog.reason)
         await state.update_data(hazard_id=hazard.id)

@@ -21,7 +21,7 @@ from bot.config import Settings
 from bot.i18n import BoundTranslator
 from bot.images import reencode
 from bot.tip_guard import TipGuard
-from bot.ui import StepCb, step_button
+from bot.ui import StepCb, collect_photo, settle_press, step_button
 from bot.viewer import Viewer
 from domain.anonymity import TipKeys, looks_like_receipt
 from domain.enums import TipCategory, TipTarget
@@ -180,16 +180,8 @@ async def tip_photo(message: Message, t: BoundTranslator, state: FSMContext, bot
     if photo is None:
         await message.answer(t("tip.image_refused"), reply_markup=step_button(t("dialog.done"), "done"))
         return
-    photos = (await state.get_data()).get("photos", [])
-    photos.append(base64.b64encode(photo).decode())
-    await state.update_data(photos=photos)
-    if len(photos) >= MAX_PHOTOS:
+    if await collect_photo(message, t, state, base64.b64encode(photo).decode(), MAX_PHOTOS):
         await _review(message, t, state)
-        return
-    await message.answer(
-        t("dialog.photo_received", n=len(photos), limit=MAX_PHOTOS),
-        reply_markup=step_button(t("dialog.done"), "done"),
-    )
 
 
 async def _clean_image(message: Message, bot: Bot) -> bytes | None:
@@ -202,8 +194,7 @@ async def _clean_image(message: Message, bot: Bot) -> bytes | None:
 
 
 async def tip_photos_done(query: CallbackQuery, t: BoundTranslator, state: FSMContext) -> None:
-    await query.answer()
-    await query.message.edit_reply_markup(reply_markup=None)
+    await settle_press(query)
     await _review(query.message, t, state)
 
 
@@ -238,8 +229,7 @@ async def tip_confirm(
     tip_guard: TipGuard,
     tip_keys: TipKeys,
 ) -> None:
-    await query.answer()
-    await query.message.edit_reply_markup(reply_markup=None)
+    await settle_press(query)
     data = await state.get_data()
     await state.clear()  # the draft is gone whatever happens next
     if await tip_guard.tips_left(viewer.user_id) <= 0:
@@ -257,8 +247,7 @@ async def tip_confirm(
 
 async def tip_discard(query: CallbackQuery, t: BoundTranslator, state: FSMContext) -> None:
     await state.clear()
-    await query.answer()
-    await query.message.edit_reply_markup(reply_markup=None)
+    await settle_press(query)
     await query.message.answer(t("cancel.done"))
 
 
@@ -331,8 +320,7 @@ async def _follow(
 
 
 async def follow_add(query: CallbackQuery, t: BoundTranslator, state: FSMContext) -> None:
-    await query.answer()
-    await query.message.edit_reply_markup(reply_markup=None)
+    await settle_press(query)
     await state.set_state(FollowDialog.message)
     await query.message.answer(t("follow.ask_message", max=TEXT_MAX))
 

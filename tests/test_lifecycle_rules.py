@@ -92,3 +92,10 @@ def test_contract_allows(today, grace, ok):
 )
 def test_visit_dates(day, problem):
     assert check_visit_date(day, date(2026, 11, 23), date(2026, 1, 1)) == problem
+
+
+@pytest.mark.parametrize(("days", "window"), [(1, 0), (2, 0), (3, 0), (4, 1), (6, 1), (7, 2), (31, 10)])
+def test_overdue_reminders_repeat_every_three_days(days, window):
+    from domain.reminders import repeat_window
+
+    assert repeat_window(days, 3) == window

@@ -109,6 +109,7 @@ async def test_agencies_figures_equal_an_independent_computation(local, seeded, 
     assert sheet.freeze_panes == "A2"
     ag1 = next(r for r in sheet.iter_rows(min_row=2, values_only=True) if r[0] == "AG001")
     assert ag1[4] == len(stars) and math.isclose(ag1[5], sum(stars) / len(stars))
+    assert ag1[-1] == ("✓" if ag1[-2] in ("A", "B", "C") else "✗")
 
     staff = await local.client.press(COUNTY, reply.last_with_buttons(), button=0)
     assert "Staff " in staff.text and "visit(s)" in staff.text
