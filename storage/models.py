@@ -180,7 +180,11 @@ class User(SQLModel, table=True):
 
 
 class RoleGrant(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("user_id", "role", "target"),)
+    # (role, target): reminders and alerts look regulators up by role for every hazard.
+    __table_args__ = (
+        UniqueConstraint("user_id", "role", "target"),
+        Index("ix_rolegrant_role_target", "role", "target"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = _tg_id(foreign_key="app_user.id", index=True)
     role: str = Field(max_length=12)
