@@ -16,8 +16,8 @@ import time
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import func, insert, select, text
-from sqlmodel import SQLModel
+from common import empty_postgres
+from sqlalchemy import func, insert, select
 
 from bot.i18n import Translator
 from domain.enums import Role
@@ -73,15 +73,6 @@ async def _bench(url: str, folder: Path, today: date) -> None:
     await engine.dispose()
 
 
-async def _empty_pg(url: str) -> None:
-    await upgrade(url)
-    engine = create_engine(url)
-    async with engine.begin() as conn:
-        names = ", ".join(f'"{t}"' for t in SQLModel.metadata.tables)
-        await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    await engine.dispose()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--enterprises", type=int, default=30000)
@@ -94,7 +85,7 @@ def main() -> None:
         asyncio.run(_bench(f"sqlite+aiosqlite:///{tmp}/plan.db", folder, today))
         if os.environ.get("BENCH_DATABASE_URL"):
             print("postgresql:")
-            asyncio.run(_empty_pg(os.environ["BENCH_DATABASE_URL"]))
+            asyncio.run(empty_postgres(os.environ["BENCH_DATABASE_URL"]))
             asyncio.run(_bench(os.environ["BENCH_DATABASE_URL"], folder, today))
 
 

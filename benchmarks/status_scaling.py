@@ -20,8 +20,8 @@ import time
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import select, text
-from sqlmodel import SQLModel
+from common import empty_postgres
+from sqlalchemy import select
 
 from domain.compliance import Thresholds
 from domain.indicators import load_catalogue
@@ -59,14 +59,6 @@ async def _median_status_ms(url: str, folder: Path, samples: int, today: date) -
     return statistics.median(times), len(ids)
 
 
-async def _empty_pg(url: str) -> None:
-    engine = create_engine(url)
-    async with engine.begin() as conn:
-        names = ", ".join(f'"{t}"' for t in SQLModel.metadata.tables)
-        await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    await engine.dispose()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--samples", type=int, default=300)
@@ -82,8 +74,7 @@ def main() -> None:
                 targets["postgresql"] = os.environ["BENCH_DATABASE_URL"]
             for name, url in targets.items():
                 if name == "postgresql":
-                    asyncio.run(upgrade(url))
-                    asyncio.run(_empty_pg(url))
+                    asyncio.run(empty_postgres(url))
                 ms, count = asyncio.run(_median_status_ms(url, folder, args.samples, today))
                 results.setdefault(name, []).append(ms)
                 print(
