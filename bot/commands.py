@@ -39,7 +39,7 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
     from bot.scheduler import build_scheduler
 
     scheduler = build_scheduler(app, bot)
-    app.dispatcher.startup.register(lambda: on_startup(bot, app))
+    app.dispatcher.startup.register(on_startup)  # aiogram hands it `bot` and `app`
     scheduler.start()
     try:
         if settings.webhook_url:

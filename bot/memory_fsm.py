@@ -57,11 +57,12 @@ class ForgetfulEventIsolation(BaseEventIsolation):
             async with lock:
                 yield
         finally:
-            lock, users = self._locks[key]
-            if users <= 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)
+            held = self._locks.get(key)  # gone if close() ran while a handler still held it
+            if held is not None:
+                if held[1] <= 1:
+                    del self._locks[key]
+                else:
+                    self._locks[key] = (held[0], held[1] - 1)
 
     async def close(self) -> None:
         self._locks.clear()

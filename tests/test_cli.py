@@ -132,3 +132,48 @@ async def test_jobs_run_reminders_once_and_exits(tmp_path):
         await emulator.stop()
     assert code == 0, out
     assert "reminders: 0 items for 0 recipients, 0 messages sent" in out
+
+
+async def test_run_serves_users_and_stops_on_sigterm(tmp_path):
+    import signal
+
+    from bot.emulator.harness import EmulatorClient, TgUser
+
+    emulator = Emulator()
+    base = await emulator.start()
+    client = EmulatorClient(base)
+    environ = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+    environ.update(
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/run.db",
+        BOT_TOKEN=DEMO_TOKEN,
+        TELEGRAM_API_URL=base,
+        TIP_SECRET="a-run-test-secret-of-enough-length",
+        LOG_LEVEL="WARNING",
+        ADMIN_IDS="42",
+    )
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        cwd=tmp_path,
+        env=environ,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        await asyncio.wait_for(emulator.first_poll.wait(), 60)
+        await client.send(TgUser(42, "Admin", language_code="en"), "/help", wait=False)
+        # `run` handles updates as tasks: wait for the answer itself, not for the acknowledgement.
+        events = (await client.events(chat_id=42, count=1, timeout=30))["events"]
+        assert "/invite" in events[0]["message"]["text"]  # an admin by ADMIN_IDS
+        assert "default:en" in await client.commands()  # menus were set at start-up
+        proc.send_signal(signal.SIGTERM)
+        out, _ = await asyncio.wait_for(proc.communicate(), 60)
+        assert proc.returncode == 0, out.decode()
+        assert "Traceback" not in out.decode(), out.decode()[-3000:]
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+        await client.close()
+        await emulator.stop()
