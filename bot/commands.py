@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
+import signal
 
 from aiogram.exceptions import TelegramAPIError
 from aiogram.utils.deep_linking import create_start_link
@@ -54,8 +56,6 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _serve_webhook(app, bot) -> None:
-    import asyncio
-
     from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
     from aiohttp import web
 
@@ -66,13 +66,17 @@ async def _serve_webhook(app, bot) -> None:
         web_app, path="/webhook"
     )
     setup_application(web_app, app.dispatcher, bot=bot, app=app)
-    await bot.set_webhook(settings.webhook_url, secret_token=secret)
     runner = web.AppRunner(web_app)
     await runner.setup()
     host, port = settings.webhook_host_port
     await web.TCPSite(runner, host, port).start()
+    # Only once the server listens: Telegram starts delivering as soon as the webhook is set.
+    await bot.set_webhook(settings.webhook_url, secret_token=secret)
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        asyncio.get_running_loop().add_signal_handler(sig, stop.set)
     try:
-        await asyncio.Event().wait()
+        await stop.wait()
     finally:
         await runner.cleanup()
 

@@ -177,3 +177,63 @@ async def test_run_serves_users_and_stops_on_sigterm(tmp_path):
             proc.kill()
         await client.close()
         await emulator.stop()
+
+
+async def test_webhook_mode_receives_updates_checks_the_secret_and_stops(tmp_path):
+    import signal
+    import socket
+
+    import aiohttp
+
+    from bot.emulator.harness import EmulatorClient, TgUser
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    emulator = Emulator()
+    base = await emulator.start()
+    client = EmulatorClient(base)
+    environ = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+    environ.update(
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/hook.db",
+        BOT_TOKEN=DEMO_TOKEN,
+        TELEGRAM_API_URL=base,
+        TIP_SECRET="a-hook-test-secret-of-enough-length",
+        LOG_LEVEL="WARNING",
+        WEBHOOK_URL=f"http://127.0.0.1:{port}/webhook",
+        WEBHOOK_SECRET="hook-secret-1",
+        WEBHOOK_LISTEN=f"127.0.0.1:{port}",
+    )
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        cwd=tmp_path,
+        env=environ,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        stats = await client.stats(webhook=1, timeout=60)
+        assert stats["webhook"] == f"http://127.0.0.1:{port}/webhook"
+        await client.send(TgUser(43, "Hook", language_code="en"), "/start", wait=False)
+        events = (await client.events(chat_id=43, count=1, timeout=30))["events"]
+        assert "Hello!" in events[0]["message"]["text"]
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(
+                f"http://127.0.0.1:{port}/webhook",
+                json={"update_id": 999},
+                headers={"X-Telegram-Bot-Api-Secret-Token": "x"},
+            ) as resp,
+        ):
+            assert resp.status == 401  # a request without the secret is refused
+        proc.send_signal(signal.SIGTERM)
+        out, _ = await asyncio.wait_for(proc.communicate(), 60)
+        assert proc.returncode == 0, out.decode()
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+        await client.close()
+        await emulator.stop()

@@ -18,6 +18,7 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 from bot.emulator.html import EntityParseError, parse_html
@@ -241,6 +242,7 @@ class Emulator:
 
     async def m_setWebhook(self, p: dict) -> bool:
         self.state.webhook = {"url": p.get("url", ""), "secret_token": p.get("secret_token", "")}
+        await self._notify()
         return True
 
     async def m_deleteWebhook(self, p: dict) -> bool:
@@ -499,16 +501,23 @@ class Emulator:
         }
 
     async def _deliver_webhook(self, update: dict) -> None:
-        import aiohttp
-
+        """POST the update to the webhook; like Telegram, retry until it is taken (or we stop)."""
         headers = {}
         if self.state.webhook.get("secret_token"):
             headers["X-Telegram-Bot-Api-Secret-Token"] = self.state.webhook["secret_token"]
-        async with (
-            aiohttp.ClientSession() as http,
-            http.post(self.state.webhook["url"], json=update, headers=headers),
-        ):
-            pass
+        delay = 0.1
+        while not self._closing and self.state.webhook.get("url"):
+            try:
+                async with (
+                    aiohttp.ClientSession() as http,
+                    http.post(self.state.webhook["url"], json=update, headers=headers) as resp,
+                ):
+                    if resp.status < 300:
+                        break
+            except aiohttp.ClientError:
+                pass
+            await self._wait_for(lambda: False, delay)
+            delay = min(delay * 2, 5.0)
         self.state.updates = [u for u in self.state.updates if u["update_id"] != update["update_id"]]
         self.state.acked = max(self.state.acked, update["update_id"] + 1)
         await self._notify()
@@ -602,9 +611,11 @@ class Emulator:
     async def _c_stats(self, request: web.Request) -> web.Response:
         # ?holding=1 waits until a request is being held; ?messages=N until N were sent.
         holding, messages = int(request.query.get("holding", 0)), int(request.query.get("messages", 0))
+        webhook = request.query.get("webhook") == "1"  # ?webhook=1 waits until a webhook is set
         await self._wait_for(
             lambda: (
-                self.state.holding >= holding
+                (not webhook or bool(self.state.webhook.get("url")))
+                and self.state.holding >= holding
                 and sum(1 for e in self.state.events if e["kind"] == "message") >= messages
             ),
             float(request.query.get("timeout", 0)),
@@ -617,6 +628,7 @@ class Emulator:
                 "pending": len(self.state.updates),
                 "holding": self.state.holding,
                 "messages": sum(1 for e in self.state.events if e["kind"] == "message"),
+                "webhook": self.state.webhook.get("url", ""),
             }
         )
 
