@@ -15,7 +15,8 @@ from bot.emulator.harness import DEMO_TOKEN
 ROOT = Path(__file__).resolve().parent.parent
 
 
-async def cli(tmp_path: Path, *args: str, stdin: bytes | None = None, **env: str) -> tuple[int, str]:
+async def spawn(tmp_path: Path, *args: str, **env: str) -> asyncio.subprocess.Process:
+    """`python -m bot ARGS` in `tmp_path` with a clean environment and its own SQLite file."""
     environ = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "PYTHONPATH")}
     environ.update(
         {
@@ -25,7 +26,7 @@ async def cli(tmp_path: Path, *args: str, stdin: bytes | None = None, **env: str
             **env,
         }
     )
-    proc = await asyncio.create_subprocess_exec(
+    return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot",
@@ -36,6 +37,10 @@ async def cli(tmp_path: Path, *args: str, stdin: bytes | None = None, **env: str
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
+
+
+async def cli(tmp_path: Path, *args: str, stdin: bytes | None = None, **env: str) -> tuple[int, str]:
+    proc = await spawn(tmp_path, *args, **env)
     out, _ = await asyncio.wait_for(proc.communicate(stdin), 300)
     return proc.returncode, out.decode()
 
@@ -142,24 +147,13 @@ async def test_run_serves_users_and_stops_on_sigterm(tmp_path):
     emulator = Emulator()
     base = await emulator.start()
     client = EmulatorClient(base)
-    environ = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
-    environ.update(
-        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/run.db",
+    proc = await spawn(
+        tmp_path,
+        "run",
         BOT_TOKEN=DEMO_TOKEN,
         TELEGRAM_API_URL=base,
         TIP_SECRET="a-run-test-secret-of-enough-length",
-        LOG_LEVEL="WARNING",
         ADMIN_IDS="42",
-    )
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        cwd=tmp_path,
-        env=environ,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
     )
     try:
         await asyncio.wait_for(emulator.first_poll.wait(), 60)
@@ -193,26 +187,15 @@ async def test_webhook_mode_receives_updates_checks_the_secret_and_stops(tmp_pat
     emulator = Emulator()
     base = await emulator.start()
     client = EmulatorClient(base)
-    environ = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
-    environ.update(
-        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/hook.db",
+    proc = await spawn(
+        tmp_path,
+        "run",
         BOT_TOKEN=DEMO_TOKEN,
         TELEGRAM_API_URL=base,
         TIP_SECRET="a-hook-test-secret-of-enough-length",
-        LOG_LEVEL="WARNING",
         WEBHOOK_URL=f"http://127.0.0.1:{port}/webhook",
         WEBHOOK_SECRET="hook-secret-1",
         WEBHOOK_LISTEN=f"127.0.0.1:{port}",
-    )
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        cwd=tmp_path,
-        env=environ,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
     )
     try:
         stats = await client.stats(webhook=1, timeout=60)
