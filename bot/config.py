@@ -33,6 +33,14 @@ class Settings(BaseSettings):
     webhook_listen: str = "0.0.0.0:8080"
     reminder_schedule: str = "0 9 * * *"
     digest_schedule: str = "0 8 * * mon"
+    web_listen: str = ""
+    public_base_url: str = ""
+    smtp_host: str = ""
+    smtp_port: int = 0  # 0: 465 with SMTP_TLS, else 25
+    smtp_user: str = ""
+    smtp_password: SecretStr | None = None
+    smtp_from: str = ""
+    smtp_tls: bool = False
 
     # Domain defaults every county tunes (domain.md "default" numbers).
     invite_days: int = Field(default=7, ge=1)
@@ -68,6 +76,7 @@ class Settings(BaseSettings):
     tip_daily_limit: int = Field(default=5, ge=1)
     follow_miss_limit: int = Field(default=5, ge=1)
     follow_miss_window: int = Field(default=600, ge=1)  # seconds
+    web_form_minutes: int = Field(default=120, ge=1)  # how long a web form may be filled in
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -77,6 +86,11 @@ class Settings(BaseSettings):
         if isinstance(value, int):
             return frozenset({value})
         return value
+
+    @field_validator("smtp_port", mode="before")
+    @classmethod
+    def _empty_port(cls, value: object) -> object:
+        return 0 if value == "" else value
 
     @field_validator("log_level")
     @classmethod
@@ -141,5 +155,17 @@ class Settings(BaseSettings):
 
     @property
     def webhook_host_port(self) -> tuple[str, int]:
-        host, _, port = self.webhook_listen.rpartition(":")
-        return host or "0.0.0.0", int(port)
+        return _host_port(self.webhook_listen)
+
+    @property
+    def web_host_port(self) -> tuple[str, int]:
+        return _host_port(self.web_listen)
+
+    def public_link(self, path: str) -> str | None:
+        """An absolute address on the public site, or None when PUBLIC_BASE_URL is unset."""
+        return self.public_base_url.rstrip("/") + path if self.public_base_url else None
+
+
+def _host_port(listen: str) -> tuple[str, int]:
+    host, _, port = listen.rpartition(":")
+    return host or "0.0.0.0", int(port)
