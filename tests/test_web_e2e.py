@@ -1,15 +1,21 @@
 """The public site over HTTP: status pages behind QR codes, the agency directory, subsidies."""
 
+import io
 import re
 
 import aiohttp
 import pytest
+import zxingcpp
+from PIL import Image
 from sqlalchemy import select
 
+from bot.emulator.harness import TgUser
 from storage.models import Agency, AgencyGrade, Enterprise
-from tests.conftest import rows
+from tests.conftest import grant, rows
 from tests.web_site import Site, with_site
 from web.server import site_url, start_web
+
+OWNER = TgUser(960000001, "Owner", language_code="zh")
 
 
 @pytest.fixture
@@ -87,3 +93,34 @@ async def test_agency_directory(site, seeded, county):
 async def test_unpublished_subsidy_list_is_a_clear_404(site):
     resp, html = await site.get("/subsidy/2026")
     assert resp.status == 404 and "2026 年度的补贴名单尚未公示" in html
+
+
+def pdf_image(pdf: bytes) -> Image.Image:
+    """The page image Pillow embedded in a one-page PDF."""
+    start = pdf.index(b"stream", pdf.index(b"/DCTDecode")) + len(b"stream")
+    start += 2 if pdf[start : start + 2] == b"\r\n" else 1
+    return Image.open(io.BytesIO(pdf[start : pdf.index(b"endstream", start)]))
+
+
+async def test_qr_opens_the_public_page_and_comes_as_an_a4_poster(site, local, seeded, county):
+    ent = rows(county, "enterprises")[0]
+    await grant(seeded, OWNER, "owner", ent["uscc"])
+    reply = await local.client.send(OWNER, "/qr")
+    docs = [m["document"] for m in reply.messages if "document" in m]
+    assert [d["file_name"] for d in docs] == [
+        f"safety-qr-{ent['uscc']}.png",
+        f"safety-qr-poster-{ent['uscc']}.pdf",
+    ]
+    label = Image.open(io.BytesIO(await local.client.file(docs[0]["file_id"])))
+    [url] = [r.text for r in zxingcpp.read_barcodes(label)]
+    async with seeded() as s:
+        code = await s.scalar(select(Enterprise.public_code).where(Enterprise.uscc == ent["uscc"]))
+    assert url == f"{site.base}/e/{code}"
+    resp, html = await site.get(url.removeprefix(site.base))
+    assert resp.status == 200 and ent["name"] in html
+
+    pdf = await local.client.file(docs[1]["file_id"])
+    assert pdf.startswith(b"%PDF") and b"/MediaBox [ 0 0 595.2 841.92 ]" in pdf  # A4 in points
+    page = pdf_image(pdf)
+    assert page.size == (2480, 3508)  # A4 at 300 dpi
+    assert [r.text for r in zxingcpp.read_barcodes(page)] == [url]
