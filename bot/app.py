@@ -20,6 +20,7 @@ from bot.memory_fsm import ForgetfulEventIsolation, ForgetfulMemoryStorage
 from bot.menus import set_default_menus, set_user_menu
 from bot.middlewares import ContextMiddleware
 from bot.tip_guard import TipGuard
+from channels.sender import ChannelSender
 from domain.anonymity import TipKeys
 from handlers.errors import on_error
 from handlers.routers import feature_routers
@@ -62,6 +63,7 @@ class App:
     translator: Translator
     dispatcher: Dispatcher
     sender: Sender
+    channels: ChannelSender | None = None  # WeCom, DingTalk and email
 
     async def close(self) -> None:
         await self.sender.close()
@@ -93,7 +95,7 @@ def build_app(settings: Settings, engine: AsyncEngine | None = None) -> App:
     dp.update.outer_middleware(ContextMiddleware(sessions, settings, translator))
     dp.errors.register(on_error)
     dp.include_routers(*feature_routers())
-    return App(settings, engine, sessions, translator, dp, sender)
+    return App(settings, engine, sessions, translator, dp, sender, ChannelSender(sessions, settings, keys))
 
 
 async def on_startup(bot: Bot, app: App) -> None:

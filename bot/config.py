@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_from: str = ""
     smtp_tls: bool = False
+    wecom_api_url: str = "https://qyapi.weixin.qq.com"
+    dingtalk_api_url: str = "https://oapi.dingtalk.com"
 
     # Domain defaults every county tunes (domain.md "default" numbers).
     invite_days: int = Field(default=7, ge=1)
@@ -76,6 +78,8 @@ class Settings(BaseSettings):
     tip_daily_limit: int = Field(default=5, ge=1)
     follow_miss_limit: int = Field(default=5, ge=1)
     follow_miss_window: int = Field(default=600, ge=1)  # seconds
+    channel_rate_per_minute: int = Field(default=20, ge=1)  # both robots' documented limit
+    channel_throttle_minutes: int = Field(default=10, ge=1)  # a robot over the limit is blocked this long
     web_form_minutes: int = Field(default=120, ge=1)  # how long a web form may be filled in
 
     @field_validator("admin_ids", mode="before")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from aiogram import Router
 
 from handlers import (
+    channels,
     common,
     digest,
     fallback,
@@ -36,6 +37,7 @@ def feature_routers() -> list[Router]:
             digest,
             regulator,
             imports,
+            channels,
             fallback,
         )
     ]

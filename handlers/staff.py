@@ -22,6 +22,7 @@ from bot.i18n import BoundTranslator, Translator
 from bot.status_view import days_text
 from bot.ui import StepCb, collect_photo, fits, parse_day, settle_press, step_button
 from bot.viewer import Viewer
+from channels import fanout
 from domain.enums import HazardLevel, Role, VisitKind
 from domain.lifecycle import Action, check_visit_date, default_deadline, report_due, report_state
 from handlers.callbacks import ListCb, list_button, stars_keyboard
@@ -554,6 +555,16 @@ async def _save_hazard(
             localize=localize,
             uscc=enterprise.uscc,
             division=enterprise.division,
+            **params,
+        )
+        await fanout.major_hazard(
+            session,
+            translator,
+            enterprise.division,
+            f"hazard:{hazard.id}:major",
+            uscc=enterprise.uscc,
+            division=enterprise.division,
+            **localize(translator.bind(translator.default_locale)),
             **params,
         )
     await session.commit()

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.i18n import BoundTranslator, Translator
+from channels import fanout
 from domain.compliance import Colour
 from domain.enums import Role
 from notifications.outbox import enqueue
@@ -230,5 +231,6 @@ async def enqueue_weekly(
             dedupe_key=f"{key}:book",
             attachment=("document", d.workbook, d.filename),
         )
+    await fanout.digest(session, translator, settings, today)
     await session.commit()
     return len(grants)
