@@ -49,7 +49,7 @@ async def headers(request: web.Request, handler) -> web.StreamResponse:
         response = render(request, "missing.html", status=404)
     response.headers["Content-Security-Policy"] = CSP
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Referrer-Policy"] = "same-origin"  # Chrome posts "Origin: null" under no-referrer
     if private(request.path):
         response.headers["Cache-Control"] = "no-store"
     else:
