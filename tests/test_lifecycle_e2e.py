@@ -139,7 +139,7 @@ async def test_full_lifecycle_with_rejection_and_history(scene):
     assert any("Rectification submitted" in t for t in bot_texts(await local.client.chat(STAFF.id)))
 
     review = await open_verify(local, ent)
-    item = next(m for m in review.messages if description in (m.get("text") or ""))
+    item = next(m for m in review.messages if description in (m.get("text") or "") and m.get("reply_markup"))
     assert "Owner's note: 已更换门锁" in item["text"] and "Photos: 1" in item["text"]
     assert any("photo" in m for m in review.messages)  # the evidence photo is shown
     asked = await press(local, STAFF, item, "Reject")
@@ -152,7 +152,7 @@ async def test_full_lifecycle_with_rejection_and_history(scene):
     second = await submit_fix(local, description, "已按要求更换")
     assert "Rectification submitted" in second.text
     review = await open_verify(local, ent)
-    item = next(m for m in review.messages if description in (m.get("text") or ""))
+    item = next(m for m in review.messages if description in (m.get("text") or "") and m.get("reply_markup"))
     approved = await press(local, STAFF, item, "Approve")
     assert "Verified and closed" in approved.text
 
