@@ -20,7 +20,7 @@ from bot.config import Settings
 from bot.filters import HasRole
 from bot.i18n import BoundTranslator, Translator
 from bot.status_view import days_text
-from bot.ui import StepCb, collect_photo, fits, parse_day, settle_press, step_button
+from bot.ui import StepCb, collect_photo, date_hint, fits, parse_day, settle_press, step_button
 from bot.viewer import Viewer
 from domain.enums import HazardLevel, Role, VisitKind
 from domain.lifecycle import Action, check_visit_date, default_deadline, report_due, report_state
@@ -246,9 +246,10 @@ async def visit_day_text(
     sender: Sender,
     translator: Translator,
 ) -> None:
-    day = parse_day(message.text or "")
+    day = parse_day(message.text or "", local_today(settings.tz))
     if day is None:
-        await message.answer(t("dialog.date_format"), reply_markup=step_button(t("visit.today"), "today"))
+        hint = date_hint(t, local_today(settings.tz))
+        await message.answer(hint, reply_markup=step_button(t("visit.today"), "today"))
         return
     await _save_visit(message, day, t, viewer, session, settings, state, bot, sender, translator)
 
@@ -469,9 +470,9 @@ async def hazard_deadline_text(
     sender: Sender,
     translator: Translator,
 ) -> None:
-    day = parse_day(message.text or "")
+    day = parse_day(message.text or "", local_today(settings.tz))
     if day is None:
-        await message.answer(t("dialog.date_format"))
+        await message.answer(date_hint(t, local_today(settings.tz)))
         await _ask_deadline(message, t, settings, state)
         return
     await _save_hazard(message, day, t, viewer, session, settings, state, bot, sender, translator)

@@ -324,7 +324,9 @@ async def test_dialog_steps_refuse_bad_input_and_cancel_leaves_nothing(scene):
     found = await local.client.send(STAFF, ent["name"])
     kinds = await press(local, STAFF, found, ent["name"])
     asked = await press(local, STAFF, kinds, "training")
-    assert "Dates are written YYYY-MM-DD" in (await local.client.send(STAFF, "yesterday")).text
+    hint = await local.client.send(STAFF, "soon")
+    assert "not a date I can read" in hint.text and (TODAY + timedelta(days=7)).isoformat() in hint.text
+    assert hint.last_with_buttons() is not None  # the Today button comes back with the hint
     future = (TODAY + timedelta(days=1)).isoformat()
     assert "cannot be in the future" in (await local.client.send(STAFF, future)).text
     assert "before the contract's start" in (await local.client.send(STAFF, "2000-01-01")).text
@@ -347,3 +349,26 @@ async def test_dialog_steps_refuse_bad_input_and_cancel_leaves_nothing(scene):
     assert "Cancelled" in (await local.client.send(STAFF, "/cancel")).text
     async with scene["sessions"]() as s:
         assert await s.scalar(select(func.count()).select_from(Hazard)) == hazards_before
+
+
+async def test_dates_typed_as_people_say_them(scene):
+    """「昨天」 for the visit date and 「下周五」 for the deadline are read relative to today."""
+    local, ent = scene["local"], scene["ent"]
+    yesterday = TODAY - timedelta(days=1)
+    visit = await record_visit(local, ent, when="昨天")
+    assert f"Visit recorded: {ent['name']}, {yesterday.isoformat()}" in visit.text
+    visits = await local.client.send(STAFF, "/hazard")
+    await local.client.press(STAFF, visits.last_with_buttons(), button=0)
+    await local.client.send(STAFF, "消防通道堆放杂物")
+    await local.client.send(STAFF, "仓库")
+    got = await local.client.send_photo(STAFF, PHOTO)
+    levels = await press(local, STAFF, got, "Done")
+    await press(local, STAFF, levels, "general hazard")
+    asked = await local.client.send(STAFF, "清理通道")
+    assert "next friday" in asked.text  # the question says what may be typed
+    next_friday = TODAY - timedelta(days=TODAY.weekday()) + timedelta(days=11)
+    saved = await local.client.send(STAFF, "下周五")
+    assert "Hazard recorded" in saved.text
+    async with scene["sessions"]() as s:
+        deadline = await s.scalar(select(Hazard.deadline).where(Hazard.description == "消防通道堆放杂物"))
+    assert deadline == next_friday
