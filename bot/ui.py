@@ -44,8 +44,10 @@ def date_hint(t, today: date) -> str:
     return t("dialog.date_format", example=(today + timedelta(days=7)).isoformat())
 
 
-def fits(text: str | None, limit: int) -> bool:
-    return bool(text and text.strip()) and len(text) <= limit
+def fits(text: str | None, limit: int, least: int = 2) -> bool:
+    """At most `limit` characters, of which at least `least` are letters, digits or CJK:
+    an emoji or a dot alone is not a reason, a description or a note."""
+    return bool(text) and len(text) <= limit and sum(c.isalnum() for c in text) >= least
 
 
 async def collect_photo(message: Message, t, state: FSMContext, item: str, limit: int) -> bool:

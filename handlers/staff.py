@@ -191,7 +191,7 @@ async def visit_search(
     message: Message, t: BoundTranslator, viewer: Viewer, session: AsyncSession, settings: Settings
 ) -> None:
     query = (message.text or "").strip()
-    if not fits(query, 100):
+    if not fits(query, 100, least=1):
         await message.answer(t("visit.search_hint"))
         return
     text, markup = await _client_keyboard(t, viewer, session, settings, query)

@@ -341,6 +341,7 @@ async def test_dialog_steps_refuse_bad_input_and_cancel_leaves_nothing(scene):
     visits = await local.client.send(STAFF, "/hazard")
     await local.client.press(STAFF, visits.last_with_buttons(), button=0)
     assert "at most 2000" in (await local.client.send(STAFF, "x" * 5000)).text
+    assert "an emoji alone is not enough" in (await local.client.send(STAFF, "🔥🔥 !")).text
     await local.client.send(STAFF, "描述")
     await local.client.send(STAFF, "位置")
     assert "Please send a photo" in (await local.client.send(STAFF, "no photo here")).text
