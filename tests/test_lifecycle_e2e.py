@@ -81,7 +81,9 @@ async def record_hazard(local, description: str, level: str = "general hazard") 
     suggestion = await press(local, STAFF, levels, level)
     assert "Rectification suggestion" in suggestion.text
     deadline = await local.client.send(STAFF, "更换配电箱门锁")
-    return await press(local, STAFF, deadline, "Use the default")
+    review = await press(local, STAFF, deadline, "Use the default")
+    assert "Nothing is saved until you confirm" in review.text and description in review.text
+    return await press(local, STAFF, review, "Save the hazard")
 
 
 async def submit_fix(local, description: str, note: str) -> Reply:
@@ -368,7 +370,19 @@ async def test_dates_typed_as_people_say_them(scene):
     asked = await local.client.send(STAFF, "清理通道")
     assert "next friday" in asked.text  # the question says what may be typed
     next_friday = TODAY - timedelta(days=TODAY.weekday()) + timedelta(days=11)
-    saved = await local.client.send(STAFF, "下周五")
+    too_late = await local.client.send(STAFF, "2099-01-01")
+    latest = (TODAY - timedelta(days=1) + timedelta(days=90)).isoformat()
+    assert f"must be between {TODAY.isoformat()} and {latest}" in too_late.text
+    button(too_late, "+30 days")  # the question comes back with its buttons
+    review = await local.client.send(STAFF, "下周五")
+    changed = await press(local, STAFF, review, "Change the deadline")
+    review = await press(local, STAFF, changed, "+30 days")
+    assert (TODAY + timedelta(days=30)).isoformat() in review.text
+    async with scene["sessions"]() as s:  # nothing saved before the confirmation
+        assert await s.scalar(select(Hazard.id).where(Hazard.description == "消防通道堆放杂物")) is None
+    await press(local, STAFF, review, "Change the deadline")
+    review = await local.client.send(STAFF, "下周五")
+    saved = await press(local, STAFF, review, "Save the hazard")
     assert "Hazard recorded" in saved.text
     async with scene["sessions"]() as s:
         deadline = await s.scalar(select(Hazard.deadline).where(Hazard.description == "消防通道堆放杂物"))
