@@ -784,9 +784,6 @@ async def _send_waiting(message: Message, t, viewer, session, settings, enterpri
         event, photos = await q.latest_event(session, hazard.id, "submitted")
         for file_id in photos:
             await message.answer_photo(file_id)
-        kb = InlineKeyboardBuilder()
-        kb.button(text=t("verify.approve"), callback_data=VerifyCb(action="verify", hazard_id=hazard.id))
-        kb.button(text=t("verify.reject"), callback_data=VerifyCb(action="reject", hazard_id=hazard.id))
         await message.answer(
             t(
                 "verify.item",
@@ -797,8 +794,22 @@ async def _send_waiting(message: Message, t, viewer, session, settings, enterpri
                 photos=len(photos),
                 level=t(f"level.{hazard.level}"),
             ),
-            reply_markup=kb.as_markup(),
+            reply_markup=_verify_buttons(t, hazard.id),
         )
+
+
+def _verify_buttons(t, hazard_id: int):
+    kb = InlineKeyboardBuilder()
+    kb.button(text=t("verify.approve"), callback_data=VerifyCb(action="verify", hazard_id=hazard_id))
+    kb.button(text=t("verify.reject"), callback_data=VerifyCb(action="reject", hazard_id=hazard_id))
+    return kb.as_markup()
+
+
+def _confirm_close(t, hazard_id: int):
+    kb = InlineKeyboardBuilder()
+    kb.button(text=t("verify.confirm_close"), callback_data=VerifyCb(action="confirm", hazard_id=hazard_id))
+    kb.button(text=t("verify.keep_open"), callback_data=VerifyCb(action="keep", hazard_id=hazard_id))
+    return kb.as_markup()
 
 
 async def _verifiable(session, viewer, settings, hazard_id: int) -> Hazard | None:
@@ -828,8 +839,14 @@ async def verify_pressed(
     translator: Translator,
 ) -> None:
     hazard = await _verifiable(session, viewer, settings, callback_data.hazard_id)
-    if hazard is None or callback_data.action not in ("verify", "reject"):
+    if hazard is None or callback_data.action not in ("verify", "confirm", "keep", "reject"):
         await query.answer(t("verify.gone"), show_alert=True)
+        return
+    if callback_data.action in ("verify", "keep"):
+        # Closing cannot be undone: "approve" first asks once more on the same card.
+        await query.answer()
+        markup = _confirm_close(t, hazard.id) if callback_data.action == "verify" else _verify_buttons(t, hazard.id)
+        await query.message.edit_reply_markup(reply_markup=markup)
         return
     await settle_press(query)
     if callback_data.action == "reject":

@@ -155,7 +155,13 @@ async def test_full_lifecycle_with_rejection_and_history(scene):
     assert "Rectification submitted" in second.text
     review = await open_verify(local, ent)
     item = next(m for m in review.messages if description in (m.get("text") or "") and m.get("reply_markup"))
-    approved = await press(local, STAFF, item, "Approve")
+    asked = await press(local, STAFF, item, "Approve")  # closing asks once more on the same card
+    assert "Verified and closed" not in asked.text
+    back = await press(local, STAFF, asked.messages[-1], "Back")
+    asked = await press(local, STAFF, back.messages[-1], "Approve")
+    async with scene["sessions"]() as s:
+        assert await s.scalar(select(Hazard.status).where(Hazard.description == description)) == "submitted"
+    approved = await press(local, STAFF, asked.messages[-1], "cannot be undone")
     assert "Verified and closed" in approved.text
 
     async with scene["sessions"]() as s:
