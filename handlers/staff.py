@@ -20,7 +20,16 @@ from bot.config import Settings
 from bot.filters import HasRole
 from bot.i18n import BoundTranslator, Translator
 from bot.status_view import days_text
-from bot.ui import StepCb, collect_photo, date_hint, fits, parse_day, settle_press, step_button
+from bot.ui import (
+    StepCb,
+    collect_photo,
+    date_hint,
+    fits,
+    parse_day,
+    settle_press,
+    step_button,
+    typed_choice,
+)
 from bot.viewer import Viewer
 from domain.enums import HazardLevel, Role, VisitKind
 from domain.lifecycle import (
@@ -226,11 +235,15 @@ async def visit_client(
     await query.answer()
     await state.update_data(enterprise_id=callback_data.enterprise_id, start=contract.start_date.isoformat())
     await state.set_state(VisitDialog.kind)
+    await query.message.edit_text(t("visit.choose_kind"), reply_markup=_kind_buttons(t))
+
+
+def _kind_buttons(t):
     kb = InlineKeyboardBuilder()
     for kind in VisitKind:
         kb.button(text=t(f"visit.{kind}"), callback_data=KindCb(kind=kind))
     kb.adjust(2)
-    await query.message.edit_text(t("visit.choose_kind"), reply_markup=kb.as_markup())
+    return kb.as_markup()
 
 
 async def visit_kind(
@@ -243,6 +256,17 @@ async def visit_kind(
     await state.update_data(kind=callback_data.kind)
     await state.set_state(VisitDialog.day)
     await query.message.edit_text(t("visit.ask_date"), reply_markup=step_button(t("visit.today"), "today"))
+
+
+async def visit_kind_typed(message: Message, t: BoundTranslator, state: FSMContext) -> None:
+    """「全面排查」 typed instead of pressed counts as the press; anything else re-asks with the buttons."""
+    kind = typed_choice(message.text, t, {k: f"visit.{k}" for k in VisitKind})
+    if kind is None:
+        await message.answer(t("visit.choose_kind"), reply_markup=_kind_buttons(t))
+        return
+    await state.update_data(kind=kind)
+    await state.set_state(VisitDialog.day)
+    await message.answer(t("visit.ask_date"), reply_markup=step_button(t("visit.today"), "today"))
 
 
 async def visit_day_text(
@@ -433,6 +457,16 @@ async def _ask_level(message: Message, t: BoundTranslator, state: FSMContext) ->
     for level in HazardLevel:
         kb.button(text=t(f"level.{level}"), callback_data=LevelCb(level=level))
     await message.answer(t("hazard.ask_level"), reply_markup=kb.as_markup())
+
+
+async def hazard_level_typed(message: Message, t: BoundTranslator, state: FSMContext) -> None:
+    level = typed_choice(message.text, t, {lv: f"level.{lv}" for lv in HazardLevel})
+    if level is None:
+        await _ask_level(message, t, state)
+        return
+    await state.update_data(level=level)
+    await state.set_state(HazardDialog.suggestion)
+    await message.answer(t("hazard.ask_suggestion"))
 
 
 async def hazard_level(
@@ -971,6 +1005,7 @@ def build_router() -> Router:
     c(visit_client, VisitDialog.client, ClientCb.filter())
     m(visit_search, VisitDialog.client, F.text, not_command)
     c(visit_kind, VisitDialog.kind, KindCb.filter())
+    m(visit_kind_typed, VisitDialog.kind, not_command)
     c(visit_today, VisitDialog.day, StepCb.filter(F.action == "today"))
     m(visit_day_text, VisitDialog.day, F.text, not_command)
     c(hazard_visit, HazardDialog.visit, VisitCb.filter(F.purpose == "hazard"))
@@ -980,6 +1015,7 @@ def build_router() -> Router:
     c(hazard_photos_done, HazardDialog.photos, StepCb.filter(F.action == "done"))
     m(hazard_photo_expected, HazardDialog.photos, not_command)
     c(hazard_level, HazardDialog.level, LevelCb.filter())
+    m(hazard_level_typed, HazardDialog.level, not_command)
     m(hazard_suggestion, HazardDialog.suggestion, not_command)
     c(hazard_deadline_button, HazardDialog.deadline, StepCb.filter(F.action.in_(DEADLINE_BUTTONS)))
     m(hazard_deadline_text, HazardDialog.deadline, F.text, not_command)

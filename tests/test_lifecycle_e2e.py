@@ -361,18 +361,26 @@ async def test_dialog_steps_refuse_bad_input_and_cancel_leaves_nothing(scene):
 
 
 async def test_dates_typed_as_people_say_them(scene):
-    """「昨天」 for the visit date and 「下周五」 for the deadline are read relative to today."""
+    """「昨天」 for the visit date and 「下周五」 for the deadline are read relative to today; a
+    button's words typed instead of pressing it count as the press."""
     local, ent = scene["local"], scene["ent"]
     yesterday = TODAY - timedelta(days=1)
-    visit = await record_visit(local, ent, when="昨天")
-    assert f"Visit recorded: {ent['name']}, {yesterday.isoformat()}" in visit.text
+    await local.client.send(STAFF, "/visit")
+    found = await local.client.send(STAFF, ent["name"])
+    await press(local, STAFF, found, ent["name"])
+    again = await local.client.send(STAFF, "巡查")  # not a kind: the question comes back with its buttons
+    button(again, "monthly inspection")
+    asked = await local.client.send(STAFF, "全面排查")  # a button's words, typed, count as the press
+    assert "Date of the visit" in asked.text
+    visit = await local.client.send(STAFF, "昨天")
+    assert f"Visit recorded: {ent['name']}, {yesterday.isoformat()}, comprehensive" in visit.text
     visits = await local.client.send(STAFF, "/hazard")
     await local.client.press(STAFF, visits.last_with_buttons(), button=0)
     await local.client.send(STAFF, "消防通道堆放杂物")
     await local.client.send(STAFF, "仓库")
     got = await local.client.send_photo(STAFF, PHOTO)
-    levels = await press(local, STAFF, got, "Done")
-    await press(local, STAFF, levels, "general hazard")
+    await press(local, STAFF, got, "Done")
+    assert "Rectification suggestion" in (await local.client.send(STAFF, "一般隐患")).text
     asked = await local.client.send(STAFF, "清理通道")
     assert "next friday" in asked.text  # the question says what may be typed
     next_friday = TODAY - timedelta(days=TODAY.weekday()) + timedelta(days=11)
