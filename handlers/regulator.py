@@ -189,6 +189,14 @@ async def overdue_pressed(
         await query.message.edit_text(text, reply_markup=markup)
 
 
+def _event_note(t: BoundTranslator, event) -> str:
+    """An imported event's note ("status: open → verified") in the reader's words."""
+    if event.kind != "imported" or not (event.note or "").startswith("status: "):
+        return event.note
+    states = [t(f"hazardstate.{s.strip()}") for s in event.note.removeprefix("status: ").split("→")]
+    return t("event.imported_status", states=" → ".join(states))
+
+
 async def hazard_pressed(
     query: CallbackQuery,
     callback_data: RegHazardCb,
@@ -231,7 +239,7 @@ async def hazard_pressed(
         {
             "kind": t(f"event.{e.kind}"),
             "at": e.at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M"),
-            "note": e.note,
+            "note": _event_note(t, e),
             "deadline": e.deadline.isoformat() if e.deadline else "",
         }
         for e in await history(session, hazard.id)

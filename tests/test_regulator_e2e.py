@@ -216,6 +216,7 @@ async def test_extending_a_deadline_stops_reminders_until_then_with_history(loca
         COUNTY, listing.last_with_buttons(), data=f"rh:open:{hazard.id}", forge=True
     )
     assert hazard.description in opened.text
+    assert "imported: status when imported: to rectify" in opened.text  # words, not field names
     asked = await local.client.press(COUNTY, opened.last_with_buttons(), button=0)
     assert "new deadline" in asked.text
     new = TODAY + timedelta(days=10)
