@@ -83,7 +83,7 @@ async def test_a_phone_scans_the_qr_code_tips_and_follows_up(local, town, site, 
     await page.fill("input[name=receipt]", receipt)
     await page.click("button[type=submit]")
     thread = await page.inner_text("main")
-    assert "已到现场核查，责令当日清理完毕" in thread and "审核中" in thread
+    assert "已到现场核查，责令当日清理完毕" in thread and "核查中" in thread
     await page.screenshot(path=tmp_path / "4-follow.png", full_page=True)
 
     assert requested and all(u.startswith(site.base + "/") for u in requested), requested
