@@ -55,7 +55,8 @@ async def agencies_page(request: web.Request) -> web.Response:
 
 
 async def subsidy_page(request: web.Request) -> web.Response:
-    # The subsidy list is public only once the county has published it (公示); none is yet.
+    # Public only once the county has published the year's list (公示). Publication is not
+    # stored yet, so every year answers that its list is not published.
     return render(request, "subsidy.html", status=404, year=request.match_info["year"])
 
 
