@@ -15,6 +15,7 @@ from domain.divisions import covers
 from notifications.outbox import enqueue
 from storage.models import Channel
 from storage.regulator import overdue as overdue_rows
+from web.files import LINK_DAYS, digest_link
 
 
 async def _put(session, channel: Channel, kind: str, text: str, occasion: str, **kw) -> None:
@@ -72,8 +73,9 @@ async def overdue(session: AsyncSession, translator: Translator, today: date) ->
 
 
 async def digest(session: AsyncSession, translator: Translator, settings: Settings, today: date) -> int:
-    """The weekly digest: robots get the text (and on WeCom the chart and workbook as files);
-    email gets one message with the chart inline and the workbook attached."""
+    """The weekly digest: WeCom gets the text, the chart and the workbook as files; DingTalk the
+    text with a link to the workbook (with PUBLIC_BASE_URL); email one message with the chart
+    inline and the workbook attached."""
     from notifications.digest import build  # the digest module calls this one: import late
 
     t = translator.bind(translator.default_locale)
@@ -95,8 +97,12 @@ async def digest(session: AsyncSession, translator: Translator, settings: Settin
                 extra={"subject": subject, "chart": _b64(d.chart)},
             )
             continue
-        await _put(session, channel, "digest", d.text, f"{occasion}:text")
-        if channel.kind == "wecom":  # DingTalk's custom robots take no images or files
+        text = d.text
+        if channel.kind == "dingtalk":  # its custom robots take no files: a link to the workbook
+            link = digest_link(settings, channel.jurisdiction, today)
+            text += "\n\n" + t("channels.workbook_link", url=link, days=LINK_DAYS) if link else ""
+        await _put(session, channel, "digest", text, f"{occasion}:text")
+        if channel.kind == "wecom":
             await _put(
                 session,
                 channel,

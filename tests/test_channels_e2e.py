@@ -2,8 +2,10 @@
 within each platform's limits to local servers that behave as the platforms do."""
 
 import io
+import re
 from datetime import timedelta
 
+import aiohttp
 import openpyxl
 import pytest
 from sqlalchemy import select
@@ -21,7 +23,8 @@ from storage.clock import today, utcnow
 from storage.models import Channel, Outbox
 from tests.channel_fakes import FakeRobots, smtp_server
 from tests.test_tips_e2e import OWNER, REG_A, REG_B, database_bytes, file_tip, press
-from tests.web_site import free_port
+from tests.web_site import free_port, with_site
+from web.server import site_url, start_web
 
 town = chat.town
 WECOM_KEY = "wecomKey-1234-abcd-5678"
@@ -51,7 +54,7 @@ def mailbox():
 
 @pytest.fixture
 def settings(settings, robots, mailbox):
-    return settings.model_copy(
+    return with_site(settings).model_copy(
         update={
             "wecom_api_url": robots.base,
             "dingtalk_api_url": robots.base,
@@ -182,8 +185,18 @@ async def test_weekly_digest_by_email_and_robots(local, town, robots, mailbox, s
     assert wecom == ["markdown", "image", "file"]
     [(name, data)] = robots.media.values()
     assert name.endswith(".xlsx") and openpyxl.load_workbook(io.BytesIO(data)).sheetnames
-    ding = [body for platform, _, body in robots.received if platform == "dingtalk"]
-    assert len(ding) == 1 and "**" in ding[0]["markdown"]["text"]
+    [ding] = [body["markdown"]["text"] for platform, _, body in robots.received if platform == "dingtalk"]
+    assert "**" in ding  # Markdown, and a link to the workbook: custom robots take no files
+    link = re.search(r"\]\((http[^)]+\.xlsx)\)", ding).group(1)
+    runner = await start_web(local.app)
+    assert link.startswith(site_url(local.app, runner) + "/files/digest/")
+    async with aiohttp.ClientSession() as http:
+        async with http.get(link) as resp:
+            assert resp.status == 200 and openpyxl.load_workbook(io.BytesIO(await resp.read())).sheetnames
+        forged = link[: -len("0.xlsx")] + ("1" if link[-6] == "0" else "0") + ".xlsx"
+        async with http.get(forged) as resp:
+            assert resp.status == 404
+    await runner.cleanup()
 
 
 async def test_overdue_escalations_reach_the_channel(local, town, robots):

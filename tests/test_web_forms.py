@@ -18,3 +18,16 @@ def test_form_tokens(monkeypatch):
     assert tokens.valid(token, "tip:abc")
     monkeypatch.setattr(time, "time", lambda: now + 122 * 60)
     assert not tokens.valid(token, "tip:abc")
+
+
+def test_signed_links_expire(monkeypatch):
+    signer = FormTokens("a-secret-of-enough-length-1234", minutes=120)
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now)
+    expires = int(now) + 60
+    mac = signer.sign("digest|3302|2026-11-23", expires)
+    assert signer.signed("digest|3302|2026-11-23", str(expires), mac)
+    assert not signer.signed("digest|33|2026-11-23", str(expires), mac)
+    assert not signer.signed("digest|3302|2026-11-23", str(expires + 1), mac)
+    monkeypatch.setattr(time, "time", lambda: now + 61)
+    assert not signer.signed("digest|3302|2026-11-23", str(expires), mac)

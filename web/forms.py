@@ -1,6 +1,7 @@
 """Form tokens: a form is accepted only with a token this site issued for that form, within
 WEB_FORM_MINUTES. No cookie is needed, so a page elsewhere cannot post in a visitor's name
-without first fetching a fresh form from here."""
+without first fetching a fresh form from here. The same keyed hash signs links that expire
+(a digest workbook for robots that take no files)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,17 @@ class FormTokens:
         # Minutes, not seconds: the token is all a form carries about when it was opened.
         minute = int(time.time() // 60)
         return f"{minute}.{self._mac(purpose, minute)}"
+
+    def sign(self, purpose: str, expires: int) -> str:
+        """A link's signature: `purpose` (what it opens) until `expires` (Unix seconds)."""
+        return self._mac(purpose, expires)
+
+    def signed(self, purpose: str, expires: str, mac: str) -> bool:
+        return (
+            expires.isdigit()
+            and int(expires) > time.time()
+            and hmac.compare_digest(mac, self.sign(purpose, int(expires)))
+        )
 
     def valid(self, token: str, purpose: str) -> bool:
         minute, _, mac = token.partition(".")

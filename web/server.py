@@ -71,7 +71,7 @@ def render(request: web.Request, template: str, status: int = 200, **context: ob
 
 
 def build_web(app: App) -> web.Application:
-    from web import pages, tips
+    from web import files, pages, tips
 
     site = web.Application(middlewares=[headers], client_max_size=MAX_PHOTOS * MAX_PHOTO_BYTES + 65536)
     site[APP] = app
@@ -84,6 +84,7 @@ def build_web(app: App) -> web.Application:
     site[FORMS] = FormTokens(secret, app.settings.web_form_minutes) if secret else None
     pages.add_routes(site)
     tips.add_routes(site)
+    files.add_routes(site)
     site.router.add_static("/static", HERE / "static")
     return site
 
