@@ -342,18 +342,32 @@ async def waiting_verification(
     return list((await session.execute(stmt)).all())
 
 
-async def waiting_by_enterprise(session: AsyncSession, agency_id: int, limit: int = 20) -> list[tuple]:
-    """(enterprise id, name, waiting count) for the agency, the longest waiting first."""
-    rows = await session.execute(
-        select(Enterprise.id, Enterprise.name, func.count())
+async def waiting_by_enterprise(
+    session: AsyncSession, agency_id: int, limit: int = 20, offset: int = 0, name: str = ""
+) -> tuple[list[tuple], int]:
+    """One page of (enterprise id, name, waiting count) for the agency, the soonest deadline
+    first, optionally only names containing `name`; and how many enterprises there are."""
+    where = [Hazard.agency_id == agency_id, Hazard.status == HazardStatus.submitted]
+    if name:
+        where.append(Enterprise.name.contains(name, autoescape=True))
+    grouped = (
+        select(
+            Enterprise.id, Enterprise.name, func.count().label("n"), func.min(Hazard.deadline).label("due")
+        )
         .select_from(Hazard)
         .join(Enterprise, Enterprise.id == Hazard.enterprise_id)
-        .where(Hazard.agency_id == agency_id, Hazard.status == HazardStatus.submitted)
+        .where(*where)
         .group_by(Enterprise.id, Enterprise.name)
-        .order_by(func.min(Hazard.deadline), Enterprise.id)
+        .subquery()
+    )
+    total = int(await session.scalar(select(func.count()).select_from(grouped)) or 0)
+    rows = await session.execute(
+        select(grouped.c.id, grouped.c.name, grouped.c.n)
+        .order_by(grouped.c.due, grouped.c.id)
+        .offset(offset)
         .limit(limit)
     )
-    return list(rows.all())
+    return list(rows.all()), total
 
 
 async def latest_event(
