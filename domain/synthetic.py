@@ -95,11 +95,19 @@ def generate(
         )
     write("enterprises", ["uscc", "name", "division", "industry", "size", "tags"], enterprises)
 
+    # The county's pool (seed 000) holds every agency but the last, re-selected every two years.
+    pool_until = today + timedelta(days=rng.randrange(200, 700))
     agencies = [
-        [f"AG{a + 1:03d}", f"安全咨询服务机构{a + 1:03d}", complete("91" + county + f"{a:09d}"), county]
+        [
+            f"AG{a + 1:03d}",
+            f"安全咨询服务机构{a + 1:03d}",
+            complete("91" + county + f"{a:09d}"),
+            county,
+            pool_until if a < shape.agencies - 1 else "",
+        ]
         for a in range(shape.agencies)
     ]
-    write("agencies", ["code", "name", "uscc", "division"], agencies)
+    write("agencies", ["code", "name", "uscc", "division", "in_pool_until"], agencies)
     write(
         "staff",
         ["agency_code", "name", "qualification"],

@@ -1,5 +1,5 @@
 """Regulators' toolkit: /overdue (extend a deadline, mark for enforcement, export), /agencies
-(figures, grades, staff), /subsidy YEAR (county level), /coverage. Every action re-checks the
+(figures, grades, staff), /coverage. Every action re-checks the
 jurisdiction; exports are XLSX workbooks."""
 
 from __future__ import annotations
@@ -429,78 +429,7 @@ async def agency_pressed(
     )
 
 
-# ---------------------------------------------------------------- /subsidy and /coverage
-
-
-def county_prefixes(viewer) -> list[str]:
-    return [p for p in jurisdictions(viewer) if len(p) <= 6]
-
-
-async def subsidy_command(
-    message: Message,
-    command: CommandObject,
-    t: BoundTranslator,
-    viewer,
-    session: AsyncSession,
-    settings: Settings,
-    bot: Bot,
-) -> None:
-    prefixes = county_prefixes(viewer)
-    if not prefixes:
-        await message.answer(t("subsidy.county_only"))
-        return
-    arg = (command.args or "").strip()
-    if not (arg.isdigit() and len(arg) == 4 and 2000 <= int(arg) <= local_today(settings.tz).year):
-        await message.answer(t("subsidy.usage"))
-        return
-    year = int(arg)
-    rows = await q.subsidy(session, prefixes, year, settings.subsidy())
-    items = [
-        {
-            "code": r.code,
-            "name": r.name,
-            "comp": r.result.comprehensive,
-            "monthly": r.result.monthly,
-            "both": r.result.both,
-            "rate": f"{r.result.rate:.0%}",
-            "cut": f"{r.result.reduction:.0%}",
-            "total": f"{r.result.total:,.2f}",
-        }
-        for r in rows
-    ]
-    grand = sum(r.result.total for r in rows)
-    await message.answer(t("subsidy.text", year=year, items=items, total=f"{grand:,.2f}"))
-    header = [
-        t(f"subsidy.col_{c}")
-        for c in (
-            "code",
-            "name",
-            "comp",
-            "monthly",
-            "both",
-            "rate",
-            "cut",
-            "comp_amount",
-            "monthly_amount",
-            "total",
-        )
-    ]
-    data = [
-        (
-            r.code,
-            r.name,
-            r.result.comprehensive,
-            r.result.monthly,
-            r.result.both,
-            round(r.result.rate, 4),
-            round(r.result.reduction, 2),
-            r.result.comprehensive_amount,
-            r.result.monthly_amount,
-            r.result.total,
-        )
-        for r in rows
-    ]
-    await _send_book(message, bot, f"subsidy-{'-'.join(prefixes)}-{year}.xlsx", {str(year): (header, data)})
+# ---------------------------------------------------------------- /coverage
 
 
 async def coverage_command(
@@ -530,7 +459,6 @@ def build_router() -> Router:
     m, c = router.message.register, router.callback_query.register
     m(overdue_command, Command("overdue"))
     m(agencies_command, Command("agencies"))
-    m(subsidy_command, Command("subsidy"))
     m(coverage_command, Command("coverage"))
     c(overdue_pressed, OverdueCb.filter())
     c(hazard_pressed, RegHazardCb.filter())

@@ -1,5 +1,5 @@
-"""What regulators see beyond the digest: overdue hazards, agency figures and grades,
-subsidies and coverage, always within a jurisdiction (a list of division prefixes)."""
+"""What regulators see beyond the digest: overdue hazards, agency figures and grades and
+coverage, always within a jurisdiction (a list of division prefixes)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,8 @@ from sqlalchemy import and_, case, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.divisions import prefix_range
-from domain.enums import ContractKind, HazardEventKind, HazardLevel, HazardStatus, TipStatus, VisitKind
+from domain.enums import HazardEventKind, HazardLevel, HazardStatus, TipStatus
 from domain.grading import GradeSettings, Period, grade, score
-from domain.subsidy import AgencySubsidy, SubsidySettings, agency_subsidy, credit_once
 from storage.models import (
     Agency,
     AgencyGrade,
@@ -301,58 +300,7 @@ async def published(session: AsyncSession, period: Period) -> dict[int, AgencyGr
     return {g.agency_id: g for g in rows}
 
 
-# ---------------------------------------------------------------- subsidy and coverage
-
-
-@dataclass
-class SubsidyRow:
-    code: str
-    name: str
-    result: AgencySubsidy
-
-
-async def subsidy(
-    session: AsyncSession, prefixes: list[str], year: int, ss: SubsidySettings
-) -> list[SubsidyRow]:
-    """Per agency for the year; each enterprise credited once, to the agency that served it first."""
-    start, end = date(year, 1, 1), date(year, 12, 31)
-    area = in_jurisdiction(prefixes)
-    first_visit: dict[int, tuple[date, int]] = {}
-    for eid, day, aid in await session.execute(
-        select(Visit.enterprise_id, Visit.date, Visit.agency_id)
-        .join(Enterprise, Enterprise.id == Visit.enterprise_id)
-        .where(area, Visit.kind == VisitKind.comprehensive, Visit.date.between(start, end))
-        .order_by(Visit.date, Visit.id)
-    ):
-        first_visit.setdefault(eid, (day, aid))
-    first_contract: dict[int, tuple[date, int]] = {}
-    for eid, day, aid in await session.execute(
-        select(Contract.enterprise_id, Contract.start_date, Contract.agency_id)
-        .join(Enterprise, Enterprise.id == Contract.enterprise_id)
-        .where(
-            area,
-            Contract.kind == ContractKind.monthly,
-            Contract.start_date <= end,
-            Contract.end_date >= start,
-        )
-        .order_by(Contract.start_date, Contract.id)
-    ):
-        first_contract.setdefault(eid, (day, aid))
-    comp, monthly = credit_once(first_visit), credit_once(first_contract)
-    ids = set(comp) | set(monthly)
-    names = {
-        aid: (code, name)
-        for aid, code, name in await session.execute(
-            select(Agency.id, Agency.code, Agency.name).where(Agency.id.in_(ids))
-        )
-    }
-    return sorted(
-        (
-            SubsidyRow(*names[aid], agency_subsidy(comp.get(aid, set()), monthly.get(aid, set()), ss))
-            for aid in ids
-        ),
-        key=lambda r: r.code,
-    )
+# ---------------------------------------------------------------- coverage
 
 
 @dataclass

@@ -3,7 +3,6 @@
 import io
 import math
 import re
-from collections import defaultdict
 from datetime import date, timedelta
 
 from openpyxl import load_workbook
@@ -115,51 +114,11 @@ async def test_agencies_figures_equal_an_independent_computation(local, seeded, 
     assert "Staff " in staff.text and "visit(s)" in staff.text
 
 
-def expected_subsidy(county, year: int) -> dict[str, float]:
-    start, end = date(year, 1, 1), date(year, 12, 31)
-    first_visit, first_contract = {}, {}
-    for v in sorted(rows(county, "visits"), key=lambda v: v["date"]):
-        if v["kind"] == "comprehensive" and start <= _d(v["date"]) <= end:
-            first_visit.setdefault(v["uscc"], v["agency_code"])
-    for c in sorted(rows(county, "contracts"), key=lambda c: c["start_date"]):
-        if c["kind"] == "monthly" and _d(c["start_date"]) <= end and _d(c["end_date"]) >= start:
-            first_contract.setdefault(c["uscc"], c["agency_code"])
-    comp, monthly = defaultdict(set), defaultdict(set)
-    for e, a in first_visit.items():
-        comp[a].add(e)
-    for e, a in first_contract.items():
-        monthly[a].add(e)
-    totals = {}
-    for agency in set(comp) | set(monthly):
-        c, m = comp[agency], monthly[agency]
-        rate = len(c & m) / len(c) if c else 0
-        steps = 0 if rate >= 0.3 or not c else math.ceil(round((0.3 - rate) / 0.1, 9))
-        totals[agency] = len(c) * 200 * (1 - 0.1 * steps) + len(c & m) * 160 + len(m - c) * 360
-    return totals
-
-
-async def test_subsidy_amounts_equal_an_independent_computation(local, seeded, county):
-    await grant(seeded, COUNTY, "regulator", "330226")
-    year = TODAY.year
-    exp = expected_subsidy(county, year)
-    reply = await local.client.send(COUNTY, f"/subsidy {year}")
-    text = reply.messages[0]["text"]
-    for agency, total in exp.items():
-        assert re.search(rf"{agency} .*· {total:,.2f} yuan", text), (agency, total, text)
-    assert f"Total: {sum(exp.values()):,.2f} yuan" in text
-    doc = next(m["document"] for m in reply.messages if "document" in m)
-    book = load_workbook(io.BytesIO(await local.client.file(doc["file_id"]))).active
-    read = {r[0]: r[-1] for r in book.iter_rows(min_row=2, values_only=True)}
-    assert read.keys() == exp.keys() and all(math.isclose(read[k], exp[k]) for k in exp)
-    assert "Usage: /subsidy YEAR" in (await local.client.send(COUNTY, "/subsidy next")).text
-
-
 async def test_a_township_regulator_sees_only_its_township(local, seeded, county):
     ents = rows(county, "enterprises")
     town = ents[0]["division"]
     other = next(e["division"] for e in ents if e["division"] != town)
     await grant(seeded, TOWN, "regulator", town)
-    assert "county-level" in (await local.client.send(TOWN, f"/subsidy {TODAY.year}")).text
     assert "not in your jurisdiction" in (await local.client.send(TOWN, f"/overdue {other}")).text
     names = {e["name"] for e in ents if e["division"] == town}
     listing = await local.client.send(TOWN, "/overdue")
