@@ -28,6 +28,8 @@ def view(
     c = p.compliance
     by_state: dict[IndicatorState, list[str]] = {s: [] for s in IndicatorState}
     for ind in catalogue:
+        if ind.code not in c.indicators:
+            continue  # does not apply to this enterprise
         state = c.indicators[ind.code]
         label = ind.name(locale)
         if state in (IndicatorState.expired, IndicatorState.expiring):

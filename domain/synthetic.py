@@ -96,7 +96,7 @@ def generate(
     write("enterprises", ["uscc", "name", "division", "industry", "size", "tags"], enterprises)
 
     # The county's pool (seed 000) holds every agency but the last, re-selected every two years.
-    pool_until = today + timedelta(days=rng.randrange(200, 700))
+    pool_until = today + timedelta(days=2 * 365)
     agencies = [
         [
             f"AG{a + 1:03d}",

@@ -16,6 +16,7 @@ from bot.config import Settings
 from bot.i18n import BoundTranslator, Translator
 from domain.compliance import Colour
 from domain.enums import Role
+from domain.indicators import load_catalogue
 from notifications.outbox import enqueue
 from storage import digest as q
 from storage.exports import workbook
@@ -46,9 +47,10 @@ async def build(
 ) -> Digest:
     week = q.Week.last_full(today)
     due, th = settings.report_due_days, settings.thresholds()
+    catalogue = load_catalogue(settings.indicator_catalogue)
     now, before = (
-        await q.figures(session, prefix, week, due, th),
-        await q.figures(session, prefix, week.previous(), due, th),
+        await q.figures(session, prefix, week, due, catalogue, th),
+        await q.figures(session, prefix, week.previous(), due, catalogue, th),
     )
     agencies = await q.agency_table(session, prefix, week, due)
     lines = []

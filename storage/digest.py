@@ -9,15 +9,16 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.compliance import Colour, HazardCounts, Thresholds, risk_colour
+from domain.compliance import Colour, Thresholds
 from domain.divisions import prefix_range
 from domain.enums import HazardLevel, Role, TipStatus
+from domain.indicators import Indicator
+from storage.compliance import decisions, overdue_at
 from storage.models import (
     Agency,
     Contract,
     Enterprise,
     Hazard,
-    IndicatorRecord,
     Rating,
     RoleGrant,
     ServiceReport,
@@ -79,7 +80,14 @@ async def _count(session: AsyncSession, stmt) -> int:
     return int(await session.scalar(stmt) or 0)
 
 
-async def figures(session: AsyncSession, prefix: str, week: Week, due_days: int, th: Thresholds) -> Figures:
+async def figures(
+    session: AsyncSession,
+    prefix: str,
+    week: Week,
+    due_days: int,
+    catalogue: tuple[Indicator, ...],
+    th: Thresholds,
+) -> Figures:
     end, start = week.end, week.start
     area = in_area(prefix)
     ent_ids = select(Enterprise.id).where(area)
@@ -98,7 +106,6 @@ async def figures(session: AsyncSession, prefix: str, week: Week, due_days: int,
         .where(Visit.enterprise_id.in_(ent_ids), Visit.date.between(start, end)),
     )
     hz = Hazard.enterprise_id.in_(ent_ids)
-    open_at_end = and_(Hazard.found_on <= end, or_(Hazard.closed_on.is_(None), Hazard.closed_on > end))
     f.found = await _count(
         session, select(func.count()).select_from(Hazard).where(hz, Hazard.found_on.between(start, end))
     )
@@ -111,9 +118,7 @@ async def figures(session: AsyncSession, prefix: str, week: Week, due_days: int,
     f.rectified = await _count(
         session, select(func.count()).select_from(Hazard).where(hz, Hazard.closed_on.between(start, end))
     )
-    f.overdue = await _count(
-        session, select(func.count()).select_from(Hazard).where(hz, open_at_end, Hazard.deadline < end)
-    )
+    f.overdue = await _count(session, select(func.count()).select_from(Hazard).where(hz, overdue_at(end)))
     f.found_in_year = await _count(
         session, select(func.count()).select_from(Hazard).where(hz, Hazard.found_on.between(end - YEAR, end))
     )
@@ -178,7 +183,7 @@ async def figures(session: AsyncSession, prefix: str, week: Week, due_days: int,
             User.unreachable.is_(True), RoleGrant.role == Role.owner, RoleGrant.enterprise_id.in_(ent_ids)
         ),
     )
-    f.colours = await colour_distribution(session, prefix, end, th)
+    f.colours = await colour_distribution(session, prefix, end, catalogue, th)
     return f
 
 
@@ -194,48 +199,13 @@ def _midnight(day: date) -> datetime:
 
 
 async def colour_distribution(
-    session: AsyncSession, prefix: str, end: date, th: Thresholds, total_indicators: int = 21
+    session: AsyncSession, prefix: str, end: date, catalogue: tuple[Indicator, ...], th: Thresholds
 ) -> dict[str, int]:
-    """The risk colour of every enterprise of the area as of `end`, from two grouped queries."""
-    area = in_area(prefix)
-    fulfilled = dict(
-        (
-            await session.execute(
-                select(IndicatorRecord.enterprise_id, func.count())
-                .join(Enterprise, Enterprise.id == IndicatorRecord.enterprise_id)
-                .where(
-                    area,
-                    IndicatorRecord.fulfilled_on <= end,
-                    or_(IndicatorRecord.expires_on.is_(None), IndicatorRecord.expires_on >= end),
-                )
-                .group_by(IndicatorRecord.enterprise_id)
-            )
-        ).all()
-    )
-    overdue = Hazard.deadline < end
-    major = Hazard.level == HazardLevel.major
-    hazards = {
-        row[0]: HazardCounts(*(int(v) for v in row[1:]))
-        for row in (
-            await session.execute(
-                select(
-                    Hazard.enterprise_id,
-                    func.count(),
-                    func.sum(case((overdue, 1), else_=0)),
-                    func.sum(case((major, 1), else_=0)),
-                    func.sum(case((and_(major, overdue), 1), else_=0)),
-                )
-                .join(Enterprise, Enterprise.id == Hazard.enterprise_id)
-                .where(area, Hazard.found_on <= end, or_(Hazard.closed_on.is_(None), Hazard.closed_on > end))
-                .group_by(Hazard.enterprise_id)
-            )
-        ).all()
-    }
+    """How many enterprises of the area have each colour as of `end`: the sum of each one's own
+    decision, exactly as its status shows it."""
     counts = {c.value: 0 for c in Colour}
-    for eid in (await session.scalars(select(Enterprise.id).where(area))).all():
-        share = fulfilled.get(eid, 0) / total_indicators
-        colour, _ = risk_colour(share, hazards.get(eid, HazardCounts()), th)
-        counts[colour] += 1
+    for d in (await decisions(session, in_area(prefix), end, catalogue, th)).values():
+        counts[d.compliance.colour] += 1
     return counts
 
 
@@ -351,9 +321,7 @@ async def overdue_list(session: AsyncSession, prefix: str, end: date, limit: int
                 .outerjoin(Agency, Agency.id == Hazard.agency_id)
                 .where(
                     in_area(prefix),
-                    Hazard.found_on <= end,
-                    Hazard.deadline < end,
-                    or_(Hazard.closed_on.is_(None), Hazard.closed_on > end),
+                    overdue_at(end),
                 )
                 .order_by((Hazard.level == HazardLevel.major).desc(), Hazard.deadline)
                 .limit(limit)

@@ -50,6 +50,7 @@ def expected(county, week: Week, division_prefix: str = "") -> dict[str, int]:
             _d(h["found_on"]) <= end
             and _d(h["deadline"]) < end
             and (not h["closed_on"] or _d(h["closed_on"]) > end)
+            and h["status"] != "submitted"  # imported as submitted: awaiting the agency's check
             for h in hazards
         ),
         "Major hazards found": sum(
