@@ -299,6 +299,10 @@ async def move_hazard(
     values: dict = {"status": new}
     if new == HazardStatus.verified:
         values["closed_on"] = today
+    elif new == HazardStatus.submitted:
+        values["submitted_on"] = today  # by the deadline: awaits the check, not overdue
+    else:
+        values["submitted_on"] = None  # rejected: overdue again if the deadline has passed
     moved = await session.execute(
         update(Hazard).where(Hazard.id == hazard.id, Hazard.status == hazard.status).values(**values)
     )

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.divisions import prefix_range
 from domain.enums import HazardEventKind, HazardLevel, HazardStatus, TipStatus
 from domain.grading import GradeSettings, Period, grade, score
+from storage.compliance import overdue_at
 from storage.models import (
     Agency,
     AgencyGrade,
@@ -58,7 +59,7 @@ async def overdue(
     per_page: int | None = PAGE,
 ) -> tuple[list[OverdueRow], int]:
     """Overdue hazards, majors first, then the longest overdue; and how many there are."""
-    where = [in_jurisdiction(prefixes), Hazard.status.in_(UNCLOSED), Hazard.deadline < today]
+    where = [in_jurisdiction(prefixes), Hazard.status.in_(UNCLOSED), overdue_at(today)]
     if township:
         where.append(Enterprise.division == township)
     if agency_code:
