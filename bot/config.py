@@ -10,6 +10,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from domain.compliance import Thresholds
+from domain.coverage import CoverageSettings
 from domain.grading import GradeSettings
 from domain.lifecycle import LifecycleSettings
 from domain.reminders import ReminderSettings
@@ -131,6 +132,7 @@ class Settings(BaseSettings):
             self.report_due_days,
             self.rating_window_days,
             self.contract_grace_days,
+            self.report_visit_kinds,
         )
 
     def reminders(self) -> ReminderSettings:
@@ -142,6 +144,7 @@ class Settings(BaseSettings):
             self.report_warn_days,
             self.report_grace_days,
             self.indicator_expiring_days,
+            self.report_visit_kinds,
         )
 
     def grades(self) -> GradeSettings:
@@ -159,6 +162,15 @@ class Settings(BaseSettings):
             self.subsidy_sizes,
             self.subsidy_month_share,
             self.subsidy_prorate,
+        )
+
+    def coverage(self) -> CoverageSettings:
+        return CoverageSettings(
+            self.coverage_target,
+            self.coverage_new_target,
+            self.coverage_key_target,
+            self.coverage_key_tags,
+            self.coverage_non_industrial,
         )
 
     @cached_property

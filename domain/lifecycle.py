@@ -17,6 +17,8 @@ class LifecycleSettings:
     report_due_days: int = 30  # seed 002: a report within 30 days of the service
     rating_window_days: int = 30
     contract_grace_days: int = 90  # reports and verification after a contract ended
+    # Visit kinds that need a service report (not training or drills by default).
+    report_kinds: frozenset[str] = frozenset({"comprehensive", "monthly"})
 
 
 def default_deadline(level: str, found_on: date, s: LifecycleSettings) -> date:

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.filters import HasRole
 from bot.i18n import BoundTranslator, Translator
-from bot.status_view import days_text
+from bot.status_view import coverage_line, coverage_targets, days_text
 from bot.ui import fits, parse_day
 from domain.divisions import covers
 from domain.enums import Role
@@ -29,6 +29,7 @@ from notifications.notices import notify
 from notifications.sender import Sender
 from storage import regulator as q
 from storage.clock import today as local_today
+from storage.coverage import coverage_by_division, total
 from storage.exports import workbook
 from storage.inspections import history, users_with_role
 
@@ -347,7 +348,13 @@ async def agencies_command(
     )
     kb.adjust(4)
     await message.answer(
-        t("agencies.list", period=period.label, items=items[:30], more=max(0, len(items) - 30)),
+        t(
+            "agencies.list",
+            period=period.label,
+            items=items[:30],
+            more=max(0, len(items) - 30),
+            min_ratings=settings.grade_min_ratings,
+        ),
         reply_markup=kb.as_markup(),
     )
 
@@ -399,7 +406,7 @@ async def agency_pressed(
                 r.on_time,
                 r.closure,
                 r.tips,
-                r.score,
+                r.score if r.grade else None,  # below the minimum ratings a score means nothing
                 r.grade or t("agencies.not_graded"),
                 "✓" if eligible_for_public_money(r.grade) else "✗",
             )
@@ -435,21 +442,17 @@ async def agency_pressed(
 async def coverage_command(
     message: Message, t: BoundTranslator, viewer, session: AsyncSession, settings: Settings
 ) -> None:
-    rows = await q.coverage(session, jurisdictions(viewer), local_today(settings.tz))
-    target = settings.coverage_target
-    items = [
-        {
-            "division": r.division,
-            "n": r.enterprises,
-            "covered": r.covered,
-            "rate": f"{r.rate:.1%}",
-            "last": f"{r.last_rate:.1%}",
-            "ok": r.rate >= target,
-            "growth": f"{(r.rate - r.last_rate) * 100:+.1f}",
-        }
-        for r in rows
-    ]
-    await message.answer(t("coverage.text", items=items, target=f"{target:.0%}"))
+    today, cs = local_today(settings.tz), settings.coverage()
+    rows = await coverage_by_division(session, q.in_jurisdiction(jurisdictions(viewer)), today, cs)
+    await message.answer(
+        t(
+            "coverage.text",
+            as_of=today.isoformat(),
+            items=[coverage_line(c, cs, division=d) for d, c in rows.items()],
+            all=coverage_line(total(rows), cs) if len(rows) > 1 else None,
+            **coverage_targets(cs),
+        )
+    )
 
 
 def build_router() -> Router:

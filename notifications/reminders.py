@@ -145,7 +145,7 @@ async def plan(session: AsyncSession, today: date, s: ReminderSettings) -> list[
     )
 
     report_cols = (RoleGrant.user_id, Enterprise.name, Visit.kind, Visit.date)
-    no_report = ~exists().where(ServiceReport.visit_id == Visit.id)
+    no_report = and_(~exists().where(ServiceReport.visit_id == Visit.id), Visit.kind.in_(s.report_kinds))
     first_late = today - timedelta(days=s.report_due_days)  # visits on this day are due today
     due_key = _key("v", Visit.id, ":due")
     queries.append(

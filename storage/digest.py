@@ -10,13 +10,15 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.compliance import Colour, Thresholds
+from domain.coverage import Coverage, CoverageSettings
 from domain.divisions import prefix_range
 from domain.enums import HazardLevel, Role, TipStatus
 from domain.indicators import Indicator
+from domain.lifecycle import LifecycleSettings
 from storage.compliance import decisions, overdue_at
+from storage.coverage import coverage_by_division, total
 from storage.models import (
     Agency,
-    Contract,
     Enterprise,
     Hazard,
     Rating,
@@ -28,6 +30,8 @@ from storage.models import (
 )
 
 YEAR = timedelta(days=365)
+REPORT_KINDS = LifecycleSettings().report_kinds
+COVERAGE = CoverageSettings()
 
 
 def in_area(prefix: str):
@@ -52,12 +56,13 @@ class Week:
 @dataclass
 class Figures:
     enterprises: int = 0
-    covered: int = 0
+    coverage: Coverage = field(default_factory=Coverage)
     visits: int = 0
     found: int = 0
+    found_major: int = 0
     rectified: int = 0
     overdue: int = 0
-    major: int = 0
+    overdue_major: int = 0
     closed_in_year: int = 0
     found_in_year: int = 0
     missing_reports: int = 0
@@ -66,10 +71,6 @@ class Figures:
     tips_open: int = 0
     unreachable: int = 0
     colours: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def coverage(self) -> float:
-        return self.covered / self.enterprises if self.enterprises else 0.0
 
     @property
     def rectification_rate(self) -> float:
@@ -87,18 +88,17 @@ async def figures(
     due_days: int,
     catalogue: tuple[Indicator, ...],
     th: Thresholds,
+    cs: CoverageSettings = COVERAGE,
+    report_kinds: frozenset[str] = REPORT_KINDS,
 ) -> Figures:
+    """Counts of the week (visits, found, rectified, late reports, tips received) and standing
+    figures as of its last day (coverage, overdue, missing reports, colours)."""
     end, start = week.end, week.start
     area = in_area(prefix)
     ent_ids = select(Enterprise.id).where(area)
     f = Figures()
     f.enterprises = await _count(session, select(func.count()).select_from(Enterprise).where(area))
-    f.covered = await _count(
-        session,
-        select(func.count(func.distinct(Contract.enterprise_id))).where(
-            Contract.enterprise_id.in_(ent_ids), Contract.start_date <= end, Contract.end_date >= end
-        ),
-    )
+    f.coverage = total(await coverage_by_division(session, area, end, cs))
     f.visits = await _count(
         session,
         select(func.count())
@@ -109,7 +109,7 @@ async def figures(
     f.found = await _count(
         session, select(func.count()).select_from(Hazard).where(hz, Hazard.found_on.between(start, end))
     )
-    f.major = await _count(
+    f.found_major = await _count(
         session,
         select(func.count())
         .select_from(Hazard)
@@ -119,6 +119,12 @@ async def figures(
         session, select(func.count()).select_from(Hazard).where(hz, Hazard.closed_on.between(start, end))
     )
     f.overdue = await _count(session, select(func.count()).select_from(Hazard).where(hz, overdue_at(end)))
+    f.overdue_major = await _count(
+        session,
+        select(func.count())
+        .select_from(Hazard)
+        .where(hz, overdue_at(end), Hazard.level == HazardLevel.major),
+    )
     f.found_in_year = await _count(
         session, select(func.count()).select_from(Hazard).where(hz, Hazard.found_on.between(end - YEAR, end))
     )
@@ -141,6 +147,7 @@ async def figures(
         .select_from(Visit)
         .where(
             Visit.enterprise_id.in_(ent_ids),
+            Visit.kind.in_(report_kinds),
             due_by_end,
             Visit.date > end - YEAR - timedelta(days=due_days),
             or_(report.is_(None), report > end),
@@ -153,6 +160,7 @@ async def figures(
         .join(ServiceReport, ServiceReport.visit_id == Visit.id)
         .where(
             Visit.enterprise_id.in_(ent_ids),
+            Visit.kind.in_(report_kinds),
             ServiceReport.submitted_on.between(start, end),
             _late(session, due_days),
         ),
@@ -209,6 +217,23 @@ async def colour_distribution(
     return counts
 
 
+async def colour_list(
+    session: AsyncSession, prefix: str, end: date, catalogue: tuple[Indicator, ...], th: Thresholds
+) -> list[tuple]:
+    """(name, USCC, division, colour, fulfilled, applicable, veto) of every enterprise as of `end`."""
+    found = await decisions(session, in_area(prefix), end, catalogue, th)
+    rows = await session.execute(
+        select(Enterprise.id, Enterprise.name, Enterprise.uscc, Enterprise.division)
+        .where(in_area(prefix))
+        .order_by(Enterprise.division, Enterprise.name)
+    )
+    out = []
+    for eid, name, uscc, division in rows:
+        c = found[eid].compliance
+        out.append((name, uscc, division, c.colour.value, c.fulfilled, c.total, bool(c.veto)))
+    return out
+
+
 @dataclass
 class AgencyRow:
     code: str
@@ -219,7 +244,9 @@ class AgencyRow:
     on_time: float | None
 
 
-async def agency_table(session: AsyncSession, prefix: str, week: Week, due_days: int) -> list[AgencyRow]:
+async def agency_table(
+    session: AsyncSession, prefix: str, week: Week, due_days: int, report_kinds: frozenset[str] = REPORT_KINDS
+) -> list[AgencyRow]:
     """Agencies that served the area: visits in the week, stars and on-time share over 90 days."""
     area = in_area(prefix)
     since = week.end - timedelta(days=90)
@@ -261,6 +288,7 @@ async def agency_table(session: AsyncSession, prefix: str, week: Week, due_days:
                 .where(
                     area,
                     Visit.agency_id == aid,
+                    Visit.kind.in_(report_kinds),
                     Visit.date.between(since - timedelta(days=due_days), week.end - timedelta(days=due_days)),
                 )
             )
@@ -331,7 +359,12 @@ async def overdue_list(session: AsyncSession, prefix: str, end: date, limit: int
 
 
 async def missing_report_list(
-    session: AsyncSession, prefix: str, end: date, due_days: int, limit: int = 5000
+    session: AsyncSession,
+    prefix: str,
+    end: date,
+    due_days: int,
+    report_kinds: frozenset[str] = REPORT_KINDS,
+    limit: int = 5000,
 ) -> list[tuple]:
     return list(
         (
@@ -342,6 +375,7 @@ async def missing_report_list(
                 .outerjoin(ServiceReport, ServiceReport.visit_id == Visit.id)
                 .where(
                     in_area(prefix),
+                    Visit.kind.in_(report_kinds),
                     ServiceReport.id.is_(None),
                     Visit.date <= end - timedelta(days=due_days),
                     Visit.date > end - YEAR - timedelta(days=due_days),

@@ -1,5 +1,4 @@
-"""What regulators see beyond the digest: overdue hazards, agency figures and grades and
-coverage, always within a jurisdiction (a list of division prefixes)."""
+"""What regulators see beyond the digest: overdue hazards, agency figures and grades, always within a jurisdiction (a list of division prefixes)."""
 
 from __future__ import annotations
 
@@ -17,7 +16,6 @@ from storage.compliance import overdue_at
 from storage.models import (
     Agency,
     AgencyGrade,
-    Contract,
     Enterprise,
     Hazard,
     HazardEvent,
@@ -299,54 +297,3 @@ async def publish_grades(
 async def published(session: AsyncSession, period: Period) -> dict[int, AgencyGrade]:
     rows = await session.scalars(select(AgencyGrade).where(AgencyGrade.period == period.label))
     return {g.agency_id: g for g in rows}
-
-
-# ---------------------------------------------------------------- coverage
-
-
-@dataclass
-class CoverageRow:
-    division: str
-    enterprises: int
-    covered: int
-    covered_last_year: int
-
-    @property
-    def rate(self) -> float:
-        return self.covered / self.enterprises if self.enterprises else 0.0
-
-    @property
-    def last_rate(self) -> float:
-        return self.covered_last_year / self.enterprises if self.enterprises else 0.0
-
-
-async def coverage(session: AsyncSession, prefixes: list[str], today: date) -> list[CoverageRow]:
-    """Per township: enterprises with an active contract today and on this day last year."""
-    year_ago = (
-        today.replace(year=today.year - 1)
-        if not (today.month == 2 and today.day == 29)
-        else today - timedelta(days=365)
-    )
-    area = in_jurisdiction(prefixes)
-    totals = dict(
-        (
-            await session.execute(
-                select(Enterprise.division, func.count()).where(area).group_by(Enterprise.division)
-            )
-        ).all()
-    )
-
-    async def covered_on(day: date) -> dict[str, int]:
-        return dict(
-            (
-                await session.execute(
-                    select(Enterprise.division, func.count(func.distinct(Contract.enterprise_id)))
-                    .join(Enterprise, Enterprise.id == Contract.enterprise_id)
-                    .where(area, Contract.start_date <= day, Contract.end_date >= day)
-                    .group_by(Enterprise.division)
-                )
-            ).all()
-        )
-
-    now, before = await covered_on(today), await covered_on(year_ago)
-    return [CoverageRow(d, n, now.get(d, 0), before.get(d, 0)) for d, n in sorted(totals.items())]

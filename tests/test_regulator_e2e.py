@@ -21,6 +21,7 @@ TOWN = TgUser(994000002, "Town", "Reg", "", "en")
 STAFF = TgUser(994000003, "Staff", "", "", "en")
 OWNER = TgUser(994000004, "Owner", "", "", "en")
 TODAY = today(TZ_SETTINGS.tz)
+KEY_TAGS = {"危化品", "粉尘涉爆", "有限空间", "涂装", "金属冶炼", "涉氨", "矿山"}
 
 
 def _d(text):
@@ -73,11 +74,12 @@ def expected_agency(county, code: str, stars: list[int], division: str = "") -> 
     closure = closed / len(found) if found else None
     points = score(avg, on_time_share, closure, 0)
     pct = lambda x: f"{x:.0%}" if x is not None else "—"  # noqa: E731
-    letter = grade(points, len(stars)) or "not graded"
+    letter = grade(points, len(stars))
+    # Below the minimum ratings: no score, and why there is no grade.
+    graded = f"{points} · {letter}" if letter else "fewer than 5 ratings, not graded yet"
     return (
         f"{len({v['uscc'] for v in visits})} · {len(visits)} · {len(stars)}/"
-        f"{f'{avg:.2f}' if avg is not None else '—'}★ · {pct(on_time_share)} · {pct(closure)} · 0 · {points} · "
-        f"{letter}"
+        f"{f'{avg:.2f}' if avg is not None else '—'}★ · {pct(on_time_share)} · {pct(closure)} · 0 · {graded}"
     )
 
 
@@ -108,6 +110,8 @@ async def test_agencies_figures_equal_an_independent_computation(local, seeded, 
     assert sheet.freeze_panes == "A2"
     ag1 = next(r for r in sheet.iter_rows(min_row=2, values_only=True) if r[0] == "AG001")
     assert ag1[4] == len(stars) and math.isclose(ag1[5], sum(stars) / len(stars))
+    ag2 = next(r for r in sheet.iter_rows(min_row=2, values_only=True) if r[0] == "AG002")
+    assert ag2[-3:] == (None, "too few ratings, not graded", "✗")  # no ratings: no score
     assert ag1[-1] == ("✓" if ag1[-2] in ("A", "B", "C") else "✗")
 
     staff = await local.client.press(COUNTY, reply.last_with_buttons(), button=0)
@@ -138,13 +142,27 @@ async def test_a_township_regulator_sees_only_its_township(local, seeded, county
     )
     assert forged.alerts == ["This enterprise is not in your jurisdiction."]
     coverage = (await local.client.send(TOWN, "/coverage")).text
-    town_ents = [e["uscc"] for e in ents if e["division"] == town]
-    covered = {
-        c["uscc"]
-        for c in rows(county, "contracts")
-        if c["uscc"] in town_ents and _d(c["start_date"]) <= TODAY <= _d(c["end_date"])
-    }
-    assert f"{town}: {len(covered)}/{len(town_ents)}" in coverage
+    assert f"Coverage (as of {TODAY.isoformat()}; industrial enterprises as the base)" in coverage
+    industrial = [
+        e["uscc"] for e in ents if e["division"] == town and e["industry"] and e["industry"] != "仓储物流"
+    ]
+    key = [e["uscc"] for e in ents if e["division"] == town and set(e["tags"].split(";")) & KEY_TAGS]
+
+    def covered(day):
+        return {
+            c["uscc"] for c in rows(county, "contracts") if _d(c["start_date"]) <= day <= _d(c["end_date"])
+        }
+
+    now, before = covered(TODAY), covered(TODAY.replace(year=TODAY.year - 1))
+    n_now, n_before = len(now & set(industrial)), len(before & set(industrial))
+    rate, new = n_now / len(industrial), (n_now - n_before) / len(industrial)
+    key_now = len(now & set(key))
+    assert (
+        f"{town}: {n_now}/{len(industrial)} = {rate:.1%} {'✅' if rate >= 0.5 else '⚠️'}; "
+        f"a year ago {n_before / len(industrial):.1%}, new {new * 100:+.1f} points {'✅' if new >= 0.1 else '⚠️'}; "
+        f"key high-risk {key_now}/{len(key)} = {key_now / len(key):.1%} {'✅' if key_now == len(key) else '⚠️'}"
+    ) in coverage
+    assert len(industrial) < len([e for e in ents if e["division"] == town])  # warehouses are not counted
 
 
 async def test_extending_a_deadline_stops_reminders_until_then_with_history(local, seeded, county):
