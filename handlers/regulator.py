@@ -20,7 +20,7 @@ from bot.config import Settings
 from bot.filters import HasRole
 from bot.i18n import BoundTranslator, Translator
 from bot.status_view import coverage_line, coverage_targets, days_text
-from bot.ui import fits, parse_day
+from bot.ui import StepCb, date_hint, fits, parse_day, settle_press
 from domain.divisions import covers
 from domain.enums import Role
 from domain.grading import Period, eligible_for_public_money
@@ -42,7 +42,7 @@ class OverdueCb(CallbackData, prefix="ov"):
 
 
 class RegHazardCb(CallbackData, prefix="rh"):
-    action: str  # open | extend | enforce
+    action: str  # open | extend | enforce (asks) | enforce_yes (marks)
     hazard_id: int
 
 
@@ -55,6 +55,7 @@ class AgencyCb(CallbackData, prefix="ag"):
 class ExtendDialog(StatesGroup):
     date = State()
     reason = State()
+    confirm = State()
 
 
 def _pct(value: float | None) -> str:
@@ -189,6 +190,14 @@ async def overdue_pressed(
         await query.message.edit_text(text, reply_markup=markup)
 
 
+def _event_note(t: BoundTranslator, event) -> str:
+    """An imported event's note ("status: open → verified") in the reader's words."""
+    if event.kind != "imported" or not (event.note or "").startswith("status: "):
+        return event.note
+    states = [t(f"hazardstate.{s.strip()}") for s in event.note.removeprefix("status: ").split("→")]
+    return t("event.imported_status", states=" → ".join(states))
+
+
 async def hazard_pressed(
     query: CallbackQuery,
     callback_data: RegHazardCb,
@@ -199,7 +208,7 @@ async def hazard_pressed(
     state: FSMContext,
 ) -> None:
     found = await q.hazard_in(session, jurisdictions(viewer), callback_data.hazard_id)
-    if found is None or callback_data.action not in ("open", "extend", "enforce"):
+    if found is None or callback_data.action not in ("open", "extend", "enforce", "enforce_yes"):
         await query.answer(t("lookup.outside"), show_alert=True)
         return
     hazard, enterprise = found
@@ -210,24 +219,38 @@ async def hazard_pressed(
         await query.message.answer(t("overdue.ask_date", deadline=hazard.deadline.isoformat()))
         return
     if callback_data.action == "enforce":
-        await q.mark_enforcement(session, hazard, query.from_user.id)
-        await session.commit()
-        await query.message.answer(
-            t("overdue.enforced", description=hazard.description, name=enterprise.name)
+        kb = InlineKeyboardBuilder()
+        kb.button(
+            text=t("overdue.confirm_enforce"),
+            callback_data=RegHazardCb(action="enforce_yes", hazard_id=hazard.id),
         )
+        kb.button(text=t("overdue.back"), callback_data=RegHazardCb(action="open", hazard_id=hazard.id))
+        await query.message.answer(
+            t("overdue.ask_enforce", description=hazard.description, name=enterprise.name),
+            reply_markup=kb.as_markup(),
+        )
+        return
+    if callback_data.action == "enforce_yes":
+        marked = await q.mark_enforcement(session, hazard, query.from_user.id)
+        await session.commit()
+        key = "overdue.enforced" if marked else "overdue.already_enforced"
+        await query.message.edit_text(t(key, description=hazard.description, name=enterprise.name))
         return
     events = [
         {
             "kind": t(f"event.{e.kind}"),
             "at": e.at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M"),
-            "note": e.note,
+            "note": _event_note(t, e),
             "deadline": e.deadline.isoformat() if e.deadline else "",
         }
         for e in await history(session, hazard.id)
     ]
     kb = InlineKeyboardBuilder()
     kb.button(text=t("overdue.do_extend"), callback_data=RegHazardCb(action="extend", hazard_id=hazard.id))
-    kb.button(text=t("overdue.do_enforce"), callback_data=RegHazardCb(action="enforce", hazard_id=hazard.id))
+    if not await q.marked_for_enforcement(session, hazard.id):  # once marked, the history says so
+        kb.button(
+            text=t("overdue.do_enforce"), callback_data=RegHazardCb(action="enforce", hazard_id=hazard.id)
+        )
     await query.message.answer(
         t(
             "overdue.detail",
@@ -244,9 +267,9 @@ async def hazard_pressed(
 
 
 async def extend_date(message: Message, t: BoundTranslator, settings: Settings, state: FSMContext) -> None:
-    day = parse_day(message.text or "")
+    day = parse_day(message.text or "", local_today(settings.tz))
     if day is None:
-        await message.answer(t("dialog.date_format"))
+        await message.answer(date_hint(t, local_today(settings.tz)))
         return
     if day <= local_today(settings.tz):
         await message.answer(t("overdue.date_past"))
@@ -257,7 +280,44 @@ async def extend_date(message: Message, t: BoundTranslator, settings: Settings, 
 
 
 async def extend_reason(
-    message: Message,
+    message: Message, t: BoundTranslator, viewer, session: AsyncSession, state: FSMContext
+) -> None:
+    if not fits(message.text, 1000):
+        await message.answer(t("dialog.text_limit", limit=1000))
+        return
+    data = await state.get_data()
+    found = await q.hazard_in(session, jurisdictions(viewer), data["hazard_id"])
+    if found is None:
+        await state.clear()
+        await message.answer(t("lookup.outside"))
+        return
+    hazard, enterprise = found
+    await state.update_data(reason=message.text.strip())
+    await state.set_state(ExtendDialog.confirm)
+    kb = InlineKeyboardBuilder()
+    kb.button(text=t("overdue.confirm_extend"), callback_data=StepCb(action="save"))
+    kb.button(text=t("overdue.drop_extend"), callback_data=StepCb(action="drop"))
+    await message.answer(
+        t(
+            "overdue.check_extend",
+            name=enterprise.name,
+            description=hazard.description,
+            old=hazard.deadline.isoformat(),
+            new=data["deadline"],
+            reason=message.text.strip(),
+        ),
+        reply_markup=kb.as_markup(),
+    )
+
+
+async def extend_dropped(query: CallbackQuery, t: BoundTranslator, state: FSMContext) -> None:
+    await settle_press(query)
+    await state.clear()
+    await query.message.answer(t("cancel.done"))
+
+
+async def extend_confirmed(
+    query: CallbackQuery,
     t: BoundTranslator,
     viewer,
     session: AsyncSession,
@@ -266,18 +326,18 @@ async def extend_reason(
     sender: Sender,
     bot: Bot,
 ) -> None:
-    if not fits(message.text, 1000):
-        await message.answer(t("dialog.text_limit", limit=1000))
-        return
+    await settle_press(query)
     data = await state.get_data()
     await state.clear()
+    message = query.message
     found = await q.hazard_in(session, jurisdictions(viewer), data["hazard_id"])
     if found is None:
         await message.answer(t("lookup.outside"))
         return
     hazard, enterprise = found
     deadline = date.fromisoformat(data["deadline"])
-    await q.extend_deadline(session, hazard, deadline, message.text.strip(), viewer.user_id)
+    reason = data["reason"]
+    await q.extend_deadline(session, hazard, deadline, reason, viewer.user_id)
     people = await users_with_role(session, Role.owner, enterprise_id=enterprise.id)
     if hazard.agency_id:
         people += await users_with_role(session, Role.staff, agency_id=hazard.agency_id)
@@ -291,7 +351,7 @@ async def extend_reason(
         name=enterprise.name,
         description=hazard.description,
         deadline=deadline.isoformat(),
-        reason=message.text.strip(),
+        reason=reason,
     )
     await session.commit()
     sender.kick(bot)
@@ -468,4 +528,6 @@ def build_router() -> Router:
     c(agency_pressed, AgencyCb.filter())
     m(extend_date, ExtendDialog.date, ~F.text.startswith("/"))
     m(extend_reason, ExtendDialog.reason, ~F.text.startswith("/"))
+    c(extend_confirmed, ExtendDialog.confirm, StepCb.filter(F.action == "save"))
+    c(extend_dropped, ExtendDialog.confirm, StepCb.filter(F.action == "drop"))
     return router

@@ -110,8 +110,24 @@ async def extend_deadline(
     )
 
 
-async def mark_enforcement(session: AsyncSession, hazard: Hazard, actor: int) -> None:
+async def mark_enforcement(session: AsyncSession, hazard: Hazard, actor: int) -> bool:
+    """Mark a hazard for enforcement once; False when it was marked already."""
+    if await marked_for_enforcement(session, hazard.id):
+        return False
     session.add(HazardEvent(hazard_id=hazard.id, kind=HazardEventKind.enforcement, actor_id=actor))
+    return True
+
+
+async def marked_for_enforcement(session: AsyncSession, hazard_id: int) -> bool:
+    return bool(
+        await session.scalar(
+            select(
+                exists().where(
+                    HazardEvent.hazard_id == hazard_id, HazardEvent.kind == HazardEventKind.enforcement
+                )
+            )
+        )
+    )
 
 
 # ---------------------------------------------------------------- agencies

@@ -6,7 +6,7 @@ import re
 from datetime import date, timedelta
 
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.emulator.harness import TgUser
 from bot.scheduler import grades_job
@@ -115,7 +115,7 @@ async def test_agencies_figures_equal_an_independent_computation(local, seeded, 
     assert ag1[-1] == ("✓" if ag1[-2] in ("A", "B", "C") else "✗")
 
     staff = await local.client.press(COUNTY, reply.last_with_buttons(), button=0)
-    assert "Staff " in staff.text and "visit(s)" in staff.text
+    assert "Staff " in staff.text and re.search(r"\d+ visits?, average", staff.text)
 
 
 async def test_a_township_regulator_sees_only_its_township(local, seeded, county):
@@ -193,12 +193,17 @@ async def test_extending_a_deadline_stops_reminders_until_then_with_history(loca
         COUNTY, listing.last_with_buttons(), data=f"rh:open:{hazard.id}", forge=True
     )
     assert hazard.description in opened.text
+    assert "imported: status when imported: to rectify" in opened.text  # words, not field names
     asked = await local.client.press(COUNTY, opened.last_with_buttons(), button=0)
     assert "new deadline" in asked.text
     new = TODAY + timedelta(days=10)
     assert "after today" in (await local.client.send(COUNTY, TODAY.isoformat())).text
     await local.client.send(COUNTY, new.isoformat())
-    done = await local.client.send(COUNTY, "企业申请停产检修，延期十天")
+    check = await local.client.send(COUNTY, "企业申请停产检修，延期十天")
+    assert f"{hazard.deadline.isoformat()} → {new.isoformat()}" in check.text  # asked before it is done
+    async with seeded() as s:
+        assert await s.scalar(select(Hazard.deadline).where(Hazard.id == hazard.id)) == hazard.deadline
+    done = await local.client.press(COUNTY, check.last_with_buttons(), button=0)
     assert f"Deadline extended: {hazard.description} → {new.isoformat()}" in done.text
 
     def overdue_items(items):
@@ -219,8 +224,24 @@ async def test_extending_a_deadline_stops_reminders_until_then_with_history(loca
     )
     assert f"deadline extended → {new.isoformat()}: 企业申请停产检修" in history.text
 
-    enforce = await local.client.press(COUNTY, history.last_with_buttons(), button=1)
+    asked = await local.client.press(COUNTY, history.last_with_buttons(), button=1)
+    assert "cannot be undone" in asked.text
+    confirm = asked.last_with_buttons()
+    enforce = await local.client.press(COUNTY, confirm, button=0)
     assert "Marked for enforcement" in enforce.text
+    again = await local.client.press(COUNTY, confirm, data=f"rh:enforce_yes:{hazard.id}", forge=True)
+    assert "Already marked for enforcement" in again.text  # a second press marks nothing twice
+    async with seeded() as s:
+        marks = await s.scalar(
+            select(func.count())
+            .select_from(HazardEvent)
+            .where(HazardEvent.hazard_id == hazard.id, HazardEvent.kind == "enforcement")
+        )
+    assert marks == 1
+    reopened = await local.client.press(
+        COUNTY, listing.last_with_buttons(), data=f"rh:open:{hazard.id}", forge=True
+    )
+    assert "Mark for enforcement" not in str(reopened.last_with_buttons())
 
 
 async def test_published_grades_do_not_change_and_staff_are_told(local, seeded, county):
