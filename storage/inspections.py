@@ -208,9 +208,11 @@ async def visits_without_report(
     kinds: frozenset[str],
     staff_id: int | None = None,
     limit: int | None = PAGE,
+    unassigned: bool = True,
 ) -> list[tuple]:
     """(visit, enterprise name) of the kinds that need a report and have none, oldest first;
-    with `staff_id`, that member's visits and the agency's visits with no staff member."""
+    with `staff_id`, that member's visits and (with `unassigned`) the agency's visits with no
+    staff member."""
     stmt = (
         select(Visit, Enterprise.name)
         .join(Enterprise, Enterprise.id == Visit.enterprise_id)
@@ -219,7 +221,8 @@ async def visits_without_report(
         .order_by(Visit.date, Visit.id)
     )
     if staff_id is not None:
-        stmt = stmt.where(or_(Visit.staff_id == staff_id, Visit.staff_id.is_(None)))
+        mine = Visit.staff_id == staff_id
+        stmt = stmt.where(or_(mine, Visit.staff_id.is_(None)) if unassigned else mine)
     if limit is not None:
         stmt = stmt.limit(limit)
     return list((await session.execute(stmt)).all())
