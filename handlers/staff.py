@@ -668,7 +668,11 @@ async def report_command(
     agency_id = agency_of(viewer)
     staff = await q.staff_row(session, agency_id, viewer.user_id)
     kinds = settings.report_visit_kinds
-    own = await q.visits_without_report(session, agency_id, kinds, staff.id, limit=q.PAGE) if staff else []
+    own = (  # the member's own visits first, then the agency's (unassigned ones among them)
+        await q.visits_without_report(session, agency_id, kinds, staff.id, limit=q.PAGE, unassigned=False)
+        if staff
+        else []
+    )
     rest = await q.visits_without_report(session, agency_id, kinds, limit=q.PAGE)
     seen, choices = set(), []
     for visit, name in [*own, *rest]:
