@@ -16,6 +16,7 @@ from handlers import (
     regulator,
     staff,
     status,
+    subsidy,
     tip_triage,
     tips,
 )
@@ -35,6 +36,7 @@ def feature_routers() -> list[Router]:
             tip_triage,
             digest,
             regulator,
+            subsidy,
             imports,
             fallback,
         )

@@ -676,12 +676,13 @@ async def report_command(
     grace = settings.lifecycle().contract_grace_days
     agency_id = agency_of(viewer)
     staff = await q.staff_row(session, agency_id, viewer.user_id)
-    own = (
-        await q.visits_without_report(session, agency_id, staff.id if staff else None, limit=q.PAGE)
+    kinds = settings.report_visit_kinds
+    own = (  # the member's own visits first, then the agency's (unassigned ones among them)
+        await q.visits_without_report(session, agency_id, kinds, staff.id, limit=q.PAGE, unassigned=False)
         if staff
         else []
     )
-    rest = await q.visits_without_report(session, agency_id, limit=q.PAGE)
+    rest = await q.visits_without_report(session, agency_id, kinds, limit=q.PAGE)
     seen, choices = set(), []
     for visit, name in [*own, *rest]:
         if (
@@ -697,8 +698,9 @@ async def report_command(
     kb = InlineKeyboardBuilder()
     for visit, name in choices[: q.PAGE]:
         due = report_due(visit.date, settings.lifecycle())
+        unassigned = f" · {t('due.unassigned')}" if visit.staff_id is None else ""
         kb.button(
-            text=f"{visit.date.isoformat()} {name[:30]} · {days_text(t, due, today)}",
+            text=f"{visit.date.isoformat()} {name[:30]} · {days_text(t, due, today)}{unassigned}",
             callback_data=VisitCb(purpose="report", visit_id=visit.id),
         )
     kb.adjust(1)
@@ -756,6 +758,10 @@ async def report_file(
     if saved is None:
         await message.answer(t("report.already"))
         return
+    if visit.staff_id is None:  # an agency's unassigned visit: whoever reports it takes it
+        staff = await q.staff_row(session, visit.agency_id, viewer.user_id)
+        if staff is not None:
+            await q.take_visit(session, visit.id, staff.id)
     await session.commit()
     s = settings.lifecycle()
     due = report_due(visit.date, s)
@@ -1051,15 +1057,19 @@ async def due_command(
     agency_id = agency_of(viewer)
     today, s = local_today(settings.tz), settings.lifecycle()
     staff = await q.staff_row(session, agency_id, viewer.user_id)
-    visits = await q.visits_without_report(session, agency_id, staff.id, limit=None) if staff else []
+    visits = await q.visits_without_report(
+        session, agency_id, s.report_kinds, staff.id if staff else None, limit=None
+    )
     reports = [
         {
             "date": v.date.isoformat(),
             "name": name,
             "when": days_text(t, report_due(v.date, s), today),
             "late": report_due(v.date, s) < today,
+            "unassigned": v.staff_id is None,
         }
         for v, name in visits
+        if staff is not None or v.staff_id is None
     ]
     overdue = [
         {"name": name, "n": n, "oldest": oldest.isoformat(), "when": days_text(t, oldest, today)}
