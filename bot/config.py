@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     grades_schedule: str = "0 6 1 1,7 *"
     coverage_target: float = Field(default=0.5, ge=0, le=1)  # seed 001: at least 50% covered
     outbox_lease_seconds: float = Field(default=60.0, gt=0)
+    outbox_in_flight: int = Field(default=16, ge=1, le=100)
+    outbox_settle_batch: int = Field(default=32, ge=1)
     tip_daily_limit: int = Field(default=5, ge=1)
     follow_miss_limit: int = Field(default=5, ge=1)
     follow_miss_window: int = Field(default=600, ge=1)  # seconds
