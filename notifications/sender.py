@@ -130,6 +130,7 @@ class _Run:
         self.settling: asyncio.Task | None = None
         self.sent = 0
         self.claim_at = 0.0
+        self.claiming: asyncio.Task | None = None
         # Rows wait in memory at most this long (longer waits go back to the database), and
         # no more are claimed than can be sent well within their lease.
         self.hold = 0.0
@@ -140,6 +141,8 @@ class _Run:
         try:
             await self._loop(horizon)
         finally:
+            if self.claiming is not None:
+                await asyncio.wait({self.claiming})
             if self.tasks:
                 await asyncio.gather(*self.tasks, return_exceptions=True)
             for row in [r for _, _, r in self.later] + self.ready:
@@ -161,11 +164,11 @@ class _Run:
                 renew_at = now + s.lease / 3
             while self.later and self.later[0][0] <= now:
                 self.ready.append(heapq.heappop(self.later)[2])
-            if len(self.ready) < s.in_flight and now >= self.claim_at:
-                rows = await claim(s.sessions, s.token, self.claim_size, s.lease)
-                self.ready.extend(rows)
-                # Fewer than asked: the due rows are all taken; look again a little later.
-                self.claim_at = 0.0 if len(rows) == self.claim_size else now + 0.2
+            if len(self.ready) < s.in_flight and now >= self.claim_at and self.claiming is None:
+                # In the background: slots keep being handed out while the database answers.
+                self.claiming = asyncio.create_task(self._claim())
+                if not self.ready:
+                    await asyncio.wait({self.claiming})
             self._maybe_settle()
             if not self.ready:
                 if await self._idle(horizon):
@@ -185,6 +188,19 @@ class _Run:
             self.tasks.add(task)
             task.add_done_callback(self.tasks.discard)
 
+    async def _claim(self) -> None:
+        s = self.s
+        try:
+            rows = await claim(s.sessions, s.token, self.claim_size, s.lease)
+            self.ready.extend(rows)
+            # Fewer than asked: the due rows are all taken; look again a little later.
+            self.claim_at = 0.0 if len(rows) == self.claim_size else time.monotonic() + 0.2
+        except Exception:
+            log.exception("claiming outbox rows failed; trying again shortly")
+            self.claim_at = time.monotonic() + 1.0
+        finally:
+            self.claiming = None
+
     async def _idle(self, horizon: float) -> bool:
         """Nothing ready: wait for sends in flight, rows held back, or the next due row.
         False when the flush is done."""
@@ -202,6 +218,7 @@ class _Run:
             return False
         await asyncio.sleep(max(0.0, wait) + 0.01)
         self.claim_at = 0.0
+        self.claiming: asyncio.Task | None = None
         return True
 
     async def _hold_lease(self, horizon: float) -> bool:
@@ -245,14 +262,21 @@ class _Run:
             log.warning("outbox notice of kind %s refused by Telegram: %s", row.kind, exc.message)
             self._change(row, OutboxStatus.failed, error=exc.message[:200])
         except (TelegramServerError, TelegramNetworkError, OSError, TimeoutError) as exc:
-            retry = row.attempts < MAX_ATTEMPTS
-            self._change(
-                row,
-                OutboxStatus.pending if retry else OutboxStatus.failed,
-                not_before=utcnow() + timedelta(seconds=min(300, 2**row.attempts)),
-                error=type(exc).__name__,
-            )
             log.warning("outbox row %s: %s, attempt %s", row.id, type(exc).__name__, row.attempts)
+            backoff = min(300.0, 0.25 * 2 ** (row.attempts - 1))
+            if row.attempts >= MAX_ATTEMPTS:
+                self._change(row, OutboxStatus.failed, error=type(exc).__name__)
+            elif backoff <= self.hold:  # soon: again from memory, counted as an attempt
+                row.attempts += 1
+                row.error = type(exc).__name__
+                heapq.heappush(self.later, (time.monotonic() + backoff, row.id, row))
+            else:
+                self._change(
+                    row,
+                    OutboxStatus.pending,
+                    not_before=utcnow() + timedelta(seconds=backoff),
+                    error=type(exc).__name__,
+                )
         except Exception as exc:
             log.exception("outbox row %s of kind %s could not be sent", row.id, row.kind)
             self._change(row, OutboxStatus.failed, error=type(exc).__name__)

@@ -48,6 +48,8 @@ class Fault:
     delay: float = 0.0
     after: int = 0  # let this many matching calls through first
     retry_after: int = 3  # for status 429
+    every: int = 0  # only every N-th matching call (a 1% error rate: every=100)
+    seen: int = 0
 
 
 @dataclass
@@ -220,6 +222,10 @@ class Emulator:
             if fault.after > 0:
                 fault.after -= 1
                 continue
+            if fault.every:
+                fault.seen += 1
+                if fault.seen % fault.every:
+                    continue
             fault.count -= 1
             if fault.delay:
                 self.state.holding += 1
@@ -704,6 +710,7 @@ class Emulator:
                 float(body.get("delay", 0)),
                 int(body.get("after", 0)),
                 int(body.get("retry_after", 3)),
+                int(body.get("every", 0)),
             )
         )
         return web.json_response({"ok": True})
