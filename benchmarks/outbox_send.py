@@ -100,7 +100,9 @@ async def reference(messages: int, chats: int, rtt_ms: int) -> dict:
     start = time.perf_counter()
     for r in range(messages // chats):  # a mailer sends one content to each of its chats once
         mailer = await broadcaster.create_mailer(
-            chats=ids, content=TextContent(text=f"提醒 {r}"), interval=SimpleInterval(interval=1 / GLOBAL_RATE)
+            chats=ids,
+            content=TextContent(text=f"提醒 {r}"),
+            interval=SimpleInterval(interval=1 / GLOBAL_RATE),
         )
         await mailer.start()
     elapsed = time.perf_counter() - start
@@ -157,12 +159,16 @@ async def crash(n: int, tmp: str, in_flight: int = 16, settle_batch: int = 32) -
         "LOG_LEVEL": "ERROR",
         "PATH": "/usr/bin:/bin",
     }
-    first = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "jobs", "run", "outbox", env=env)
+    first = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "jobs", "run", "outbox", env=env
+    )
     # Killed right after Telegram accepted half: sends in flight, outcomes not yet written.
     stats = await client.stats(messages=n // 2, timeout=600)
     first.send_signal(signal.SIGKILL)
     await first.wait()
-    second = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "jobs", "run", "outbox", env=env)
+    second = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "jobs", "run", "outbox", env=env
+    )
     await second.wait()
     dup, lost, _ = _tally(emulator, plan)
     print(

@@ -19,6 +19,7 @@ from bot.i18n import Translator
 from bot.memory_fsm import ForgetfulEventIsolation, ForgetfulMemoryStorage
 from bot.menus import set_default_menus, set_user_menu
 from bot.middlewares import ContextMiddleware
+from bot.once import OnceMiddleware
 from bot.tip_guard import TipGuard
 from domain.anonymity import TipKeys
 from handlers.errors import on_error
@@ -107,6 +108,7 @@ def build_app(settings: Settings, engine: AsyncEngine | None = None) -> App:
         tip_guard=guard,
         tip_keys=keys,
     )
+    dp.update.outer_middleware(OnceMiddleware(redis))
     dp.update.outer_middleware(ContextMiddleware(sessions, settings, translator))
     dp.errors.register(on_error)
     dp.include_routers(*feature_routers())

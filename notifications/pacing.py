@@ -116,7 +116,11 @@ class RedisPacer:
         self._paused = redis.register_script(_PAUSED)
 
     async def reserve(self, chat_id: int) -> tuple[bool, float]:
-        keys = [f"{self.prefix}:next", f"{self.prefix}:chat:{self._key(chat_id).hex()}", f"{self.prefix}:pause"]
+        keys = [
+            f"{self.prefix}:next",
+            f"{self.prefix}:chat:{self._key(chat_id).hex()}",
+            f"{self.prefix}:pause",
+        ]
         ok, ms = await self._reserve(keys=keys, args=[self.gap_ms, self.chat_ms])
         return bool(ok), int(ms) / 1000
 

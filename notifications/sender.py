@@ -340,7 +340,11 @@ class _Run:
             self.settling = asyncio.create_task(self._settle())
 
     async def _settle(self) -> None:
-        if self.settling is not None and not self.settling.done() and self.settling is not asyncio.current_task():
+        if (
+            self.settling is not None
+            and not self.settling.done()
+            and self.settling is not asyncio.current_task()
+        ):
             await self.settling
         while self.changes:
             changes, self.changes = self.changes, []
