@@ -7,6 +7,7 @@ from aiogram import Router
 
 from handlers import (
     common,
+    delivery,
     digest,
     fallback,
     imports,
@@ -34,6 +35,7 @@ def feature_routers() -> list[Router]:
             lookup,
             tip_triage,
             digest,
+            delivery,
             regulator,
             imports,
             fallback,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections import Counter
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, bindparam, func, or_, select, update
@@ -125,6 +126,32 @@ async def settle_many(
                 .values(unreachable=True)
                 .execution_options(synchronize_session=False)
             )
+
+
+async def delivery_figures(session: AsyncSession, since: datetime) -> tuple[Counter, Counter]:
+    """Notices created since `since`: how many per status, and the refused ones per kind."""
+    created = Outbox.created_at >= since
+    statuses = Counter(
+        dict(
+            (
+                await session.execute(
+                    select(Outbox.status, func.count()).where(created).group_by(Outbox.status)
+                )
+            ).all()
+        )
+    )
+    refused = Counter(
+        dict(
+            (
+                await session.execute(
+                    select(Outbox.kind, func.count())
+                    .where(created, Outbox.status == OutboxStatus.failed)
+                    .group_by(Outbox.kind)
+                )
+            ).all()
+        )
+    )
+    return statuses, refused
 
 
 async def next_due(sessions: async_sessionmaker[AsyncSession], lease: float) -> datetime | None:
