@@ -12,6 +12,7 @@ import signal
 from bot.config import Settings
 from bot.i18n import Translator
 from bot.import_report import render_result
+from bot.progress import Progress
 from domain.roles import TargetError, normalise_target
 from storage.clock import utcnow
 from storage.db import create_engine, session_factory
@@ -99,7 +100,11 @@ async def import_(settings: Settings, args: argparse.Namespace) -> int:
     engine = create_engine(settings.database_url)
     try:
         async with session_factory(engine)() as session:
-            kw = {"skip_bad_rows": args.skip_bad_rows, "catalogue": settings.indicator_catalogue}
+            kw = {
+                "skip_bad_rows": args.skip_bad_rows,
+                "catalogue": settings.indicator_catalogue,
+                "progress": Progress(),
+            }
             if args.kind == "all":
                 results = await import_directory(session, args.file, **kw)
             else:
@@ -189,7 +194,9 @@ async def generate(settings: Settings, args: argparse.Namespace) -> int:
     if args.enterprises < 1:
         print("--enterprises must be at least 1")
         return 2
-    counts = write_county(args.folder, args.enterprises, seed=args.seed, today=today(settings.tz))
+    counts = write_county(
+        args.folder, args.enterprises, seed=args.seed, today=today(settings.tz), progress=Progress()
+    )
     print(", ".join(f"{k}: {v}" for k, v in counts.items()))
     return 0
 
