@@ -82,6 +82,8 @@ class Settings(BaseSettings):
         {"仓储物流", "批发零售", "住宿餐饮", "商贸", "服务业"}
     )
     outbox_lease_seconds: float = Field(default=60.0, gt=0)
+    outbox_in_flight: int = Field(default=16, ge=1, le=100)
+    outbox_settle_batch: int = Field(default=32, ge=1)
     tip_daily_limit: int = Field(default=5, ge=1)
     follow_miss_limit: int = Field(default=5, ge=1)
     follow_miss_window: int = Field(default=600, ge=1)  # seconds

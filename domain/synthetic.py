@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -69,9 +70,15 @@ def _uscc(rng: random.Random, division: str) -> str:
 
 
 def generate(
-    folder: Path, n: int, seed: int = 1, today: date | None = None, county: str = COUNTY
+    folder: Path,
+    n: int,
+    seed: int = 1,
+    today: date | None = None,
+    county: str = COUNTY,
+    progress: Callable[[str, int, int | None], None] | None = None,
 ) -> dict[str, int]:
-    """Write `<kind>.csv` files for a county of `n` enterprises; returns row counts by kind."""
+    """Write `<kind>.csv` files for a county of `n` enterprises; returns row counts by kind.
+    `progress(kind, rows written, rows)` hears of each file written."""
     rng = random.Random(seed)
     today = today or date.today()
     shape = shape_for(n)
@@ -85,6 +92,8 @@ def generate(
             w.writerow(header)
             w.writerows(rows)
         counts[kind] = len(rows)
+        if progress is not None:
+            progress(kind, len(rows), len(rows))
 
     seen: set[str] = set()
     enterprises = []

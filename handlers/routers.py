@@ -7,6 +7,7 @@ from aiogram import Router
 
 from handlers import (
     common,
+    delivery,
     digest,
     fallback,
     imports,
@@ -35,6 +36,7 @@ def feature_routers() -> list[Router]:
             lookup,
             tip_triage,
             digest,
+            delivery,
             regulator,
             subsidy,
             imports,

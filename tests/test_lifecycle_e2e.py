@@ -154,6 +154,7 @@ async def test_full_lifecycle_with_rejection_and_history(scene):
 
     second = await submit_fix(local, description, "已按要求更换")
     assert "Rectification submitted" in second.text
+    await local.flush()  # the notice to staff arrives before the review is opened
     review = await open_verify(local, ent)
     item = next(m for m in review.messages if description in (m.get("text") or "") and m.get("reply_markup"))
     asked = await press(local, STAFF, item, "Approve")  # closing asks once more on the same card
