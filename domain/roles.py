@@ -88,6 +88,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     _spec("invite", Role.admin),
     _spec("import", Role.admin),
     _spec("channels", Role.regulator, Role.admin),
+    _spec("stats", Role.admin),
 )
 BY_NAME = {c.name: c for c in COMMANDS}
 

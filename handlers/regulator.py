@@ -1,5 +1,5 @@
 """Regulators' toolkit: /overdue (extend a deadline, mark for enforcement, export), /agencies
-(figures, grades, staff), /subsidy YEAR (county level), /coverage. Every action re-checks the
+(figures, grades, staff), /coverage. Every action re-checks the
 jurisdiction; exports are XLSX workbooks."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.filters import HasRole
 from bot.i18n import BoundTranslator, Translator
-from bot.status_view import days_text
+from bot.status_view import coverage_line, coverage_targets, days_text
 from bot.ui import StepCb, date_hint, fits, parse_day, settle_press
 from domain.divisions import covers
 from domain.enums import Role
@@ -29,6 +29,7 @@ from notifications.notices import notify
 from notifications.sender import Sender
 from storage import regulator as q
 from storage.clock import today as local_today
+from storage.coverage import coverage_by_division, total
 from storage.exports import workbook
 from storage.inspections import history, users_with_role
 
@@ -407,7 +408,13 @@ async def agencies_command(
     )
     kb.adjust(4)
     await message.answer(
-        t("agencies.list", period=period.label, items=items[:30], more=max(0, len(items) - 30)),
+        t(
+            "agencies.list",
+            period=period.label,
+            items=items[:30],
+            more=max(0, len(items) - 30),
+            min_ratings=settings.grade_min_ratings,
+        ),
         reply_markup=kb.as_markup(),
     )
 
@@ -459,7 +466,7 @@ async def agency_pressed(
                 r.on_time,
                 r.closure,
                 r.tips,
-                r.score,
+                r.score if r.grade else None,  # below the minimum ratings a score means nothing
                 r.grade or t("agencies.not_graded"),
                 "✓" if eligible_for_public_money(r.grade) else "✗",
             )
@@ -489,98 +496,23 @@ async def agency_pressed(
     )
 
 
-# ---------------------------------------------------------------- /subsidy and /coverage
-
-
-def county_prefixes(viewer) -> list[str]:
-    return [p for p in jurisdictions(viewer) if len(p) <= 6]
-
-
-async def subsidy_command(
-    message: Message,
-    command: CommandObject,
-    t: BoundTranslator,
-    viewer,
-    session: AsyncSession,
-    settings: Settings,
-    bot: Bot,
-) -> None:
-    prefixes = county_prefixes(viewer)
-    if not prefixes:
-        await message.answer(t("subsidy.county_only"))
-        return
-    arg = (command.args or "").strip()
-    if not (arg.isdigit() and len(arg) == 4 and 2000 <= int(arg) <= local_today(settings.tz).year):
-        await message.answer(t("subsidy.usage"))
-        return
-    year = int(arg)
-    rows = await q.subsidy(session, prefixes, year, settings.subsidy())
-    items = [
-        {
-            "code": r.code,
-            "name": r.name,
-            "comp": r.result.comprehensive,
-            "monthly": r.result.monthly,
-            "both": r.result.both,
-            "rate": f"{r.result.rate:.0%}",
-            "cut": f"{r.result.reduction:.0%}",
-            "total": f"{r.result.total:,.2f}",
-        }
-        for r in rows
-    ]
-    grand = sum(r.result.total for r in rows)
-    await message.answer(t("subsidy.text", year=year, items=items, total=f"{grand:,.2f}"))
-    header = [
-        t(f"subsidy.col_{c}")
-        for c in (
-            "code",
-            "name",
-            "comp",
-            "monthly",
-            "both",
-            "rate",
-            "cut",
-            "comp_amount",
-            "monthly_amount",
-            "total",
-        )
-    ]
-    data = [
-        (
-            r.code,
-            r.name,
-            r.result.comprehensive,
-            r.result.monthly,
-            r.result.both,
-            round(r.result.rate, 4),
-            round(r.result.reduction, 2),
-            r.result.comprehensive_amount,
-            r.result.monthly_amount,
-            r.result.total,
-        )
-        for r in rows
-    ]
-    await _send_book(message, bot, f"subsidy-{'-'.join(prefixes)}-{year}.xlsx", {str(year): (header, data)})
+# ---------------------------------------------------------------- /coverage
 
 
 async def coverage_command(
     message: Message, t: BoundTranslator, viewer, session: AsyncSession, settings: Settings
 ) -> None:
-    rows = await q.coverage(session, jurisdictions(viewer), local_today(settings.tz))
-    target = settings.coverage_target
-    items = [
-        {
-            "division": r.division,
-            "n": r.enterprises,
-            "covered": r.covered,
-            "rate": f"{r.rate:.1%}",
-            "last": f"{r.last_rate:.1%}",
-            "ok": r.rate >= target,
-            "growth": f"{(r.rate - r.last_rate) * 100:+.1f}",
-        }
-        for r in rows
-    ]
-    await message.answer(t("coverage.text", items=items, target=f"{target:.0%}"))
+    today, cs = local_today(settings.tz), settings.coverage()
+    rows = await coverage_by_division(session, q.in_jurisdiction(jurisdictions(viewer)), today, cs)
+    await message.answer(
+        t(
+            "coverage.text",
+            as_of=today.isoformat(),
+            items=[coverage_line(c, cs, division=d) for d, c in rows.items()],
+            all=coverage_line(total(rows), cs) if len(rows) > 1 else None,
+            **coverage_targets(cs),
+        )
+    )
 
 
 def build_router() -> Router:
@@ -590,7 +522,6 @@ def build_router() -> Router:
     m, c = router.message.register, router.callback_query.register
     m(overdue_command, Command("overdue"))
     m(agencies_command, Command("agencies"))
-    m(subsidy_command, Command("subsidy"))
     m(coverage_command, Command("coverage"))
     c(overdue_pressed, OverdueCb.filter())
     c(hazard_pressed, RegHazardCb.filter())

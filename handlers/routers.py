@@ -8,6 +8,7 @@ from aiogram import Router
 from handlers import (
     channels,
     common,
+    delivery,
     digest,
     fallback,
     imports,
@@ -17,6 +18,7 @@ from handlers import (
     regulator,
     staff,
     status,
+    subsidy,
     tip_triage,
     tips,
 )
@@ -35,7 +37,9 @@ def feature_routers() -> list[Router]:
             lookup,
             tip_triage,
             digest,
+            delivery,
             regulator,
+            subsidy,
             imports,
             channels,
             fallback,

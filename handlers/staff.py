@@ -12,7 +12,7 @@ from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -49,6 +49,7 @@ from storage.clock import today as local_today
 from storage.models import Agency, Enterprise, Hazard, Visit
 
 MAX_PHOTOS = 5
+PICK_PAGE = 8  # enterprises per page of a picker
 QUICK_DEADLINES = (7, 30)  # days from today, offered as buttons beside the level's default
 DEADLINE_BUTTONS = ("default", *(f"in{d}" for d in QUICK_DEADLINES))
 REPORT_TYPES = (
@@ -89,6 +90,10 @@ class WaitingCb(CallbackData, prefix="vw"):
     enterprise_id: int
 
 
+class WaitingPageCb(CallbackData, prefix="vwp"):
+    page: int
+
+
 class VisitDialog(StatesGroup):
     client = State()
     kind = State()
@@ -109,6 +114,10 @@ class HazardDialog(StatesGroup):
 class ReportDialog(StatesGroup):
     visit = State()
     file = State()
+
+
+class VerifyPick(StatesGroup):
+    enterprise = State()  # the picker is shown: a typed text searches names
 
 
 class RejectDialog(StatesGroup):
@@ -678,12 +687,13 @@ async def report_command(
     grace = settings.lifecycle().contract_grace_days
     agency_id = agency_of(viewer)
     staff = await q.staff_row(session, agency_id, viewer.user_id)
-    own = (
-        await q.visits_without_report(session, agency_id, staff.id if staff else None, limit=q.PAGE)
+    kinds = settings.report_visit_kinds
+    own = (  # the member's own visits first, then the agency's (unassigned ones among them)
+        await q.visits_without_report(session, agency_id, kinds, staff.id, limit=q.PAGE, unassigned=False)
         if staff
         else []
     )
-    rest = await q.visits_without_report(session, agency_id, limit=q.PAGE)
+    rest = await q.visits_without_report(session, agency_id, kinds, limit=q.PAGE)
     seen, choices = set(), []
     for visit, name in [*own, *rest]:
         if (
@@ -699,8 +709,9 @@ async def report_command(
     kb = InlineKeyboardBuilder()
     for visit, name in choices[: q.PAGE]:
         due = report_due(visit.date, settings.lifecycle())
+        unassigned = f" · {t('due.unassigned')}" if visit.staff_id is None else ""
         kb.button(
-            text=f"{visit.date.isoformat()} {name[:30]} · {days_text(t, due, today)}",
+            text=f"{visit.date.isoformat()} {name[:30]} · {days_text(t, due, today)}{unassigned}",
             callback_data=VisitCb(purpose="report", visit_id=visit.id),
         )
     kb.adjust(1)
@@ -758,6 +769,10 @@ async def report_file(
     if saved is None:
         await message.answer(t("report.already"))
         return
+    if visit.staff_id is None:  # an agency's unassigned visit: whoever reports it takes it
+        staff = await q.staff_row(session, visit.agency_id, viewer.user_id)
+        if staff is not None:
+            await q.take_visit(session, visit.id, staff.id)
     await session.commit()
     s = settings.lifecycle()
     due = report_due(visit.date, s)
@@ -775,21 +790,75 @@ async def report_file_expected(message: Message, t: BoundTranslator) -> None:
 
 
 async def verify_command(
-    message: Message, t: BoundTranslator, viewer: Viewer, session: AsyncSession, settings: Settings
+    message: Message,
+    t: BoundTranslator,
+    viewer: Viewer,
+    session: AsyncSession,
+    settings: Settings,
+    state: FSMContext,
 ) -> None:
-    agency_id = agency_of(viewer)
-    groups = await q.waiting_by_enterprise(session, agency_id)
+    groups, _ = await q.waiting_by_enterprise(session, agency_of(viewer), limit=q.PAGE + 1)
     if not groups:
         await message.answer(t("verify.none"))
         return
     if sum(n for _, _, n in groups) <= q.PAGE:
         await _send_waiting(message, t, viewer, session, settings, None)
         return
+    await state.set_state(VerifyPick.enterprise)
+    await state.update_data(search="")
+    text, markup = await _waiting_picker(t, viewer, session, 0, "")
+    await message.answer(text, reply_markup=markup)
+
+
+async def _waiting_picker(t, viewer, session, page: int, search: str):
+    """One page of the enterprises with rectifications waiting, with page buttons; every
+    enterprise can be reached by paging or by typing part of its name."""
+    groups, total = await q.waiting_by_enterprise(
+        session, agency_of(viewer), limit=PICK_PAGE, offset=page * PICK_PAGE, name=search
+    )
+    pages = max(1, -(-total // PICK_PAGE))
     kb = InlineKeyboardBuilder()
     for eid, name, n in groups:
         kb.button(text=f"{name[:40]} ({n})", callback_data=WaitingCb(enterprise_id=eid))
+    nav = []
+    if page > 0:
+        nav.append(InlineKeyboardButton(text="◀️", callback_data=WaitingPageCb(page=page - 1).pack()))
+    if page + 1 < pages:
+        nav.append(InlineKeyboardButton(text="▶️", callback_data=WaitingPageCb(page=page + 1).pack()))
     kb.adjust(1)
-    await message.answer(t("verify.choose_enterprise"), reply_markup=kb.as_markup())
+    if nav:
+        kb.row(*nav)
+    text = t("verify.choose_enterprise", n=total, page=page + 1, pages=pages, search=search)
+    return text, kb.as_markup()
+
+
+async def verify_page(
+    query: CallbackQuery,
+    callback_data: WaitingPageCb,
+    t: BoundTranslator,
+    viewer: Viewer,
+    session: AsyncSession,
+    state: FSMContext,
+) -> None:
+    await query.answer()
+    search = (
+        (await state.get_data()).get("search", "") if await state.get_state() == VerifyPick.enterprise else ""
+    )
+    text, markup = await _waiting_picker(t, viewer, session, max(0, callback_data.page), search)
+    await query.message.edit_text(text, reply_markup=markup)
+
+
+async def verify_search(
+    message: Message, t: BoundTranslator, viewer: Viewer, session: AsyncSession, state: FSMContext
+) -> None:
+    search = (message.text or "").strip()[:40]
+    _, found = await q.waiting_by_enterprise(session, agency_of(viewer), limit=1, name=search)
+    if not found:
+        await message.answer(t("verify.no_match", search=search))
+        search = ""
+    await state.update_data(search=search)
+    text, markup = await _waiting_picker(t, viewer, session, 0, search)
+    await message.answer(text, reply_markup=markup)
 
 
 async def verify_enterprise(
@@ -799,6 +868,7 @@ async def verify_enterprise(
     viewer: Viewer,
     session: AsyncSession,
     settings: Settings,
+    state: FSMContext,
 ) -> None:
     grace = settings.lifecycle().contract_grace_days
     if (
@@ -810,6 +880,8 @@ async def verify_enterprise(
         await query.answer(_refuse(t), show_alert=True)
         return
     await query.answer()
+    if await state.get_state() == VerifyPick.enterprise:
+        await state.clear()
     await _send_waiting(query.message, t, viewer, session, settings, callback_data.enterprise_id)
 
 
@@ -827,8 +899,8 @@ async def _send_waiting(message: Message, t, viewer, session, settings, enterpri
     await message.answer(t("verify.header", n=len(waiting)))
     for hazard, name in waiting:
         event, photos = await q.latest_event(session, hazard.id, "submitted")
-        for file_id in photos:
-            await message.answer_photo(file_id)
+        _, before = await q.latest_event(session, hazard.id, "created")
+        await _before_and_after(message, t, hazard.description, before, photos)
         await message.answer(
             t(
                 "verify.item",
@@ -841,6 +913,23 @@ async def _send_waiting(message: Message, t, viewer, session, settings, enterpri
             ),
             reply_markup=_verify_buttons(t, hazard.id),
         )
+
+
+async def _before_and_after(
+    message: Message, t, description: str, before: list[str], after: list[str]
+) -> None:
+    """The hazard's photos and the rectification's, side by side in one album captioned with
+    the hazard (an album holds at most 10: the newest of each side are kept)."""
+    keep = min(len(before), 5 if after else 10)
+    files = before[len(before) - keep :] + after[-(10 - keep) :] if after else before[-keep:]
+    if not files:
+        return
+    caption = t("verify.album", description=description[:300], before=len(before), after=len(after))
+    if len(files) == 1:
+        await message.answer_photo(files[0], caption=caption)
+        return
+    media = [InputMediaPhoto(media=f, caption=caption if i == 0 else None) for i, f in enumerate(files)]
+    await message.answer_media_group(media)
 
 
 def _verify_buttons(t, hazard_id: int):
@@ -890,7 +979,11 @@ async def verify_pressed(
     if callback_data.action in ("verify", "keep"):
         # Closing cannot be undone: "approve" first asks once more on the same card.
         await query.answer()
-        markup = _confirm_close(t, hazard.id) if callback_data.action == "verify" else _verify_buttons(t, hazard.id)
+        markup = (
+            _confirm_close(t, hazard.id)
+            if callback_data.action == "verify"
+            else _verify_buttons(t, hazard.id)
+        )
         await query.message.edit_reply_markup(reply_markup=markup)
         return
     await settle_press(query)
@@ -975,15 +1068,19 @@ async def due_command(
     agency_id = agency_of(viewer)
     today, s = local_today(settings.tz), settings.lifecycle()
     staff = await q.staff_row(session, agency_id, viewer.user_id)
-    visits = await q.visits_without_report(session, agency_id, staff.id, limit=None) if staff else []
+    visits = await q.visits_without_report(
+        session, agency_id, s.report_kinds, staff.id if staff else None, limit=None
+    )
     reports = [
         {
             "date": v.date.isoformat(),
             "name": name,
             "when": days_text(t, report_due(v.date, s), today),
             "late": report_due(v.date, s) < today,
+            "unassigned": v.staff_id is None,
         }
         for v, name in visits
+        if staff is not None or v.staff_id is None
     ]
     overdue = [
         {"name": name, "n": n, "oldest": oldest.isoformat(), "when": days_text(t, oldest, today)}
@@ -1037,5 +1134,7 @@ def build_router() -> Router:
     m(report_file_expected, ReportDialog.file, not_command)
     c(verify_pressed, VerifyCb.filter())
     c(verify_enterprise, WaitingCb.filter())
+    c(verify_page, WaitingPageCb.filter())
+    m(verify_search, VerifyPick.enterprise, F.text, not_command)
     m(reject_reason, RejectDialog.reason, not_command)
     return router

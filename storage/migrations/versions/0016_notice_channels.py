@@ -1,7 +1,7 @@
 """notice channels: WeCom and DingTalk robots and email addresses; outbox rows name theirs
 
 Revision ID: 0016
-Revises: 0005
+Revises: 0012
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0016"
-down_revision: str | None = "0005"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
