@@ -21,7 +21,7 @@ from channels.platforms import DELIVER, Rejected, Retry, Throttled
 from channels.store import secret_of
 from domain.anonymity import TipKeys
 from domain.enums import OutboxStatus
-from notifications.outbox import claim, next_due, settle
+from notifications.outbox import claim, next_due, settle_many
 from storage.clock import utcnow
 from storage.models import Channel, Outbox
 
@@ -59,12 +59,17 @@ class ChannelSender:
                     return sent
                 await asyncio.sleep(max(0.0, wait) + 0.01)
 
+    async def _settle(
+        self, row: Outbox, status: str, *, not_before=None, attempts=None, error="", **_
+    ) -> None:
+        change = {"id": row.id, "status": status, "not_before": not_before, "error": error}
+        change["attempts"] = row.attempts if attempts is None else attempts
+        await settle_many(self.sessions, self.token, [change], set())
+
     async def _later(self, row: Outbox, when, error: str = "") -> int:
         self.stats["deferred"] += 1
-        await settle(
-            self.sessions,
+        await self._settle(
             row,
-            self.token,
             status=OutboxStatus.pending,
             not_before=when,
             attempts=row.attempts - 1,
@@ -77,7 +82,7 @@ class ChannelSender:
         async with self.sessions() as session:
             channel = await session.get(Channel, row.channel_id)
             if channel is None or self.keys is None:
-                await settle(self.sessions, row, self.token, status=OutboxStatus.failed, error="no channel")
+                await self._settle(row, status=OutboxStatus.failed, error="no channel")
                 return 0
             if channel.paused_until is not None and channel.paused_until > now:
                 return await self._later(row, channel.paused_until, "throttled")
@@ -109,20 +114,18 @@ class ChannelSender:
         except Rejected as exc:
             self.stats["failed"] += 1
             log.warning("channel %s refused row %s: %s", channel.id, row.id, exc)
-            await settle(self.sessions, row, self.token, status=OutboxStatus.failed, error=str(exc)[:500])
+            await self._settle(row, status=OutboxStatus.failed, error=str(exc)[:500])
             return 0
         except Retry as exc:
             self.stats["retried"] += 1
             retry = row.attempts < MAX_ATTEMPTS
-            await settle(
-                self.sessions,
+            await self._settle(
                 row,
-                self.token,
                 status=OutboxStatus.pending if retry else OutboxStatus.failed,
                 not_before=utcnow() + timedelta(seconds=min(300, 2**row.attempts)),
                 error=str(exc)[:500],
             )
             return 0
-        await settle(self.sessions, row, self.token, status=OutboxStatus.sent, sent_at=utcnow(), error="")
+        await self._settle(row, status=OutboxStatus.sent)
         self.stats["sent"] += 1
         return 1

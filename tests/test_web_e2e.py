@@ -10,7 +10,8 @@ from PIL import Image
 from sqlalchemy import select
 
 from bot.emulator.harness import TgUser
-from storage.models import Agency, AgencyGrade, Enterprise
+from storage.clock import utcnow
+from storage.models import Agency, AgencyGrade, Enterprise, SubsidyLine
 from tests.conftest import grant, rows
 from tests.web_site import Site, with_site
 from web.server import site_url, start_web
@@ -56,7 +57,7 @@ async def test_status_page_shows_the_public_status_only(site, seeded, hazardous)
     resp, html = await site.get(f"/e/{code}")
     assert resp.status == 200
     assert ent["name"] in html and ent["division"] in html
-    assert re.search(r"适用的 21 项指标中已落实 \d+ 项", html)
+    assert re.search(r"适用的 \d+ 项指标中已落实 \d+ 项", html)
     assert "安全风险等级：" in html and "公布的信用等级：B 级（2026H1）" in html
     assert "最近一次服务" in html
     # Never the USCC, a hazard's text or a person.
@@ -67,7 +68,7 @@ async def test_status_page_shows_the_public_status_only(site, seeded, hazardous)
     assert "Set-Cookie" not in resp.headers
 
     resp, english = await site.get(f"/e/{code}?lang=en")
-    assert re.search(r"\d+ of 21 applicable indicators fulfilled", english)
+    assert re.search(r"\d+ of \d+ applicable indicators fulfilled", english)
     assert "Published credit grade: B (2026H1)" in english and "Risk colour: " in english
 
 
@@ -124,3 +125,28 @@ async def test_qr_opens_the_public_page_and_comes_as_an_a4_poster(site, local, s
     page = pdf_image(pdf)
     assert page.size == (2480, 3508)  # A4 at 300 dpi
     assert [r.text for r in zxingcpp.read_barcodes(page)] == [url]
+
+
+async def test_published_subsidy_list(site, seeded, county):
+    ent, agency = rows(county, "enterprises")[0], rows(county, "agencies")[0]
+    async with seeded() as s:
+        eid = await s.scalar(select(Enterprise.id).where(Enterprise.uscc == ent["uscc"]))
+        aid = await s.scalar(select(Agency.id).where(Agency.code == agency["code"]))
+        for status, item, amount in (("published", "comprehensive", 200), ("approved", "monthly", 360)):
+            s.add(
+                SubsidyLine(
+                    year=2025,
+                    division=ent["division"],
+                    enterprise_id=eid,
+                    agency_id=aid,
+                    item=item,
+                    amount=amount,
+                    status=status,
+                    published_at=utcnow() if status == "published" else None,
+                )
+            )
+        await s.commit()
+    resp, html = await site.get("/subsidy/2025")
+    assert resp.status == 200 and ent["name"] in html and agency["name"] in html
+    assert "200.00" in html and "360.00" not in html  # only published lines
+    assert ent["uscc"] not in html and "合计 200.00 元" in html

@@ -9,6 +9,7 @@ from bot.status_view import card_view
 from storage.clock import today
 from storage.profiles import by_public_code
 from storage.public import agency_directory, agency_ids_by_code, latest_grades
+from storage.subsidy import published_subsidy
 from web.server import APP, TEXTS, locale, render
 
 
@@ -55,9 +56,30 @@ async def agencies_page(request: web.Request) -> web.Response:
 
 
 async def subsidy_page(request: web.Request) -> web.Response:
-    # Public only once the county has published the year's list (公示). Publication is not
-    # stored yet, so every year answers that its list is not published.
-    return render(request, "subsidy.html", status=404, year=request.match_info["year"])
+    """The year's subsidy list once published (公示); 404 with a plain page before that."""
+    app = request.app[APP]
+    t = request.app[TEXTS].bind(locale(request))
+    async with app.sessions() as session:
+        lines = await published_subsidy(session, int(request.match_info["year"]))
+    rows = [
+        {
+            "division": line.division,
+            "enterprise": line.enterprise,
+            "agency": line.agency,
+            "item": t(f"contract.{line.item}"),
+            "amount": f"{line.amount:.2f}",
+        }
+        for line in lines
+    ]
+    total = f"{sum(line.amount for line in lines):.2f}"
+    return render(
+        request,
+        "subsidy.html",
+        status=200 if rows else 404,
+        year=request.match_info["year"],
+        rows=rows,
+        total=total,
+    )
 
 
 async def home(request: web.Request) -> web.Response:
