@@ -17,6 +17,7 @@ from handlers import (
     regulator,
     staff,
     status,
+    subsidy,
     tip_triage,
     tips,
 )
@@ -37,6 +38,7 @@ def feature_routers() -> list[Router]:
             digest,
             delivery,
             regulator,
+            subsidy,
             imports,
             fallback,
         )

@@ -249,6 +249,7 @@ def _agency(row: dict[str, str], lk: Lookups) -> dict[str, Any]:
         "name": _text(row, "name", 200),
         "uscc": _uscc(row, optional=True),
         "division": division,
+        "in_pool_until": _date(row, "in_pool_until", optional=True),
     }
 
 

@@ -195,3 +195,24 @@ async def test_webhook_blocks_get_updates(emu):
         await bot.get_updates()
     await bot.delete_webhook()
     assert isinstance(await bot.get_updates(timeout=0), list)
+
+
+async def test_albums_hold_two_to_ten_items_with_one_group_id(emu):
+    from aiogram.types import BufferedInputFile, InputMediaPhoto
+
+    _, bot, _ = emu
+    first = await bot.send_photo(USER.id, BufferedInputFile(b"\xff\xd8 jpeg", "a.jpg"))
+    file_id = first.photo[-1].file_id
+    album = await bot.send_media_group(
+        USER.id,
+        [
+            InputMediaPhoto(media=file_id, caption="<b>before</b> and after", parse_mode="HTML"),
+            InputMediaPhoto(media=file_id),
+        ],
+    )
+    assert len(album) == 2 and album[0].media_group_id == album[1].media_group_id is not None
+    assert album[0].caption == "before and after" and album[1].caption is None
+    with pytest.raises(TelegramBadRequest, match="must be 2-10"):
+        await bot.send_media_group(USER.id, [InputMediaPhoto(media=file_id)])
+    with pytest.raises(TelegramBadRequest, match="must be 2-10"):
+        await bot.send_media_group(USER.id, [InputMediaPhoto(media=file_id)] * 11)

@@ -370,6 +370,32 @@ class Emulator:
             extra["caption"] = _text(p["caption"], p.get("parse_mode"), MAX_CAPTION, "caption")
         return await self._sent(chat_id, self._bot_message(chat_id, extra, p))
 
+    async def m_sendMediaGroup(self, p: dict) -> list[dict]:
+        """An album: 2–10 photos or documents, each a message with the same media_group_id; a
+        caption on an item, no inline keyboard (Telegram does not allow one on an album)."""
+        chat_id = self._known_chat(p)
+        media = _json(p.get("media"), [])
+        if not 2 <= len(media) <= 10:
+            raise ApiError(400, "Bad Request: wrong number of media in the group: must be 2-10")
+        group = f"{next(self._ids)}{chat_id}"
+        sent = []
+        for item in media:
+            kind = item.get("type")
+            if kind not in ("photo", "document"):
+                raise ApiError(400, f"Bad Request: unsupported media type {kind!r} in this emulator")
+            stored = self._file_param({**p, kind: item.get("media")}, kind, f"{kind}.jpg")
+            extra = {"media_group_id": group}
+            extra.update(
+                {"photo": [_photo_size(stored)]} if kind == "photo" else {"document": _document(stored)}
+            )
+            if item.get("caption"):
+                extra["caption"] = _text(item["caption"], item.get("parse_mode"), MAX_CAPTION, "caption")
+            msg = self._new_message(chat_id, self._me(), extra)
+            self._event(chat_id, "message", {"message": msg})
+            sent.append(msg)
+        await self._notify()
+        return sent
+
     async def m_editMessageText(self, p: dict) -> dict:
         chat_id, msg = self._bot_message_for_edit(p)
         text = _text(p.get("text", ""), p.get("parse_mode"), MAX_TEXT, "message")
