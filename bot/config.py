@@ -68,6 +68,8 @@ class Settings(BaseSettings):
     tip_daily_limit: int = Field(default=5, ge=1)
     follow_miss_limit: int = Field(default=5, ge=1)
     follow_miss_window: int = Field(default=600, ge=1)  # seconds
+    import_max_mb: int = Field(default=20, ge=1)
+    image_max_megapixels: float = Field(default=40, gt=0)
 
     @field_validator("admin_ids", mode="before")
     @classmethod
