@@ -20,7 +20,6 @@ from domain import divisions, uscc
 from domain.enums import ContractKind, HazardEventKind, HazardLevel, HazardStatus, SizeClass, VisitKind
 from domain.indicators import load_catalogue
 from storage.clock import utcnow
-from storage.table_files import FileProblem, Table, open_table
 from storage.models import (
     Agency,
     Contract,
@@ -32,6 +31,7 @@ from storage.models import (
     Staff,
     Visit,
 )
+from storage.table_files import FileProblem, TableFile, open_table
 
 # Import order for a whole directory: each kind refers only to kinds before it.
 KINDS = ("enterprises", "agencies", "staff", "contracts", "visits", "hazards", "reports", "indicators")
@@ -350,7 +350,7 @@ async def import_file(
     return result
 
 
-def _validate(spec: KindSpec, table: Table, lookups: Lookups, result: ImportResult) -> dict[tuple, dict]:
+def _validate(spec: KindSpec, table: TableFile, lookups: Lookups, result: ImportResult) -> dict[tuple, dict]:
     """Parse every row as it streams from the file; the good records by natural key."""
     records: dict[tuple, dict[str, Any]] = {}
     first_line: dict[tuple, int] = {}

@@ -31,7 +31,7 @@ class FileProblem(Exception):
         self.params = params
 
 
-class Table:
+class TableFile:
     """A file's header and its non-empty rows as (line number, row); the header is line 1.
     Iterate once; reading errors surface as FileProblem while iterating."""
 
@@ -62,7 +62,7 @@ class Table:
             self._close = None
 
 
-def open_table(filename: str, data: bytes) -> Table:
+def open_table(filename: str, data: bytes) -> TableFile:
     suffix = Path(filename).suffix.lower()
     if suffix in (".csv", ".txt", ".tsv"):
         raw, close = _csv_rows(data), None
@@ -81,7 +81,7 @@ def open_table(filename: str, data: bytes) -> Table:
         if close:
             close()
         raise FileProblem("empty")
-    return Table(header, raw, close)
+    return TableFile(header, raw, close)
 
 
 def detect_encoding(data: bytes) -> str:
