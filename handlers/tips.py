@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.i18n import BoundTranslator
-from bot.images import reencode
+from bot.images import ImageRefused, clean_image
 from bot.tip_guard import TipGuard
 from bot.ui import StepCb, collect_photo, settle_press, step_button
 from bot.viewer import Viewer
@@ -175,22 +175,31 @@ async def tip_text(message: Message, t: BoundTranslator, state: FSMContext) -> N
     )
 
 
-async def tip_photo(message: Message, t: BoundTranslator, state: FSMContext, bot: Bot) -> None:
-    photo = await _clean_image(message, bot)
-    if photo is None:
-        await message.answer(t("tip.image_refused"), reply_markup=step_button(t("dialog.done"), "done"))
+async def tip_photo(
+    message: Message, t: BoundTranslator, state: FSMContext, bot: Bot, settings: Settings
+) -> None:
+    try:
+        photo = await _clean_image(message, bot, settings)
+    except ImageRefused as exc:
+        await message.answer(_refusal(t, exc, settings), reply_markup=step_button(t("dialog.done"), "done"))
         return
     if await collect_photo(message, t, state, base64.b64encode(photo).decode(), MAX_PHOTOS):
         await _review(message, t, state)
 
 
-async def _clean_image(message: Message, bot: Bot) -> bytes | None:
-    """The photo re-encoded without metadata; an image sent as a file too. None if not an image."""
+async def _clean_image(message: Message, bot: Bot, settings: Settings) -> bytes:
+    """The photo re-encoded without metadata; an image sent as a file too (ImageRefused)."""
     source = message.photo[-1] if message.photo else message.document
     if message.document is not None and (message.document.file_size or 0) > 10 * 1024 * 1024:
-        return None
+        raise ImageRefused("too_large")
     data = await bot.download(source)
-    return reencode(data.read())
+    return await clean_image(data.read(), int(settings.image_max_megapixels * 1_000_000))
+
+
+def _refusal(t: BoundTranslator, exc: ImageRefused, settings: Settings) -> str:
+    if exc.reason == "too_large":
+        return t("tip.image_too_large", mp=f"{settings.image_max_megapixels:g}")
+    return t("tip.image_refused")
 
 
 async def tip_photos_done(query: CallbackQuery, t: BoundTranslator, state: FSMContext) -> None:
@@ -332,15 +341,16 @@ async def follow_message(
     state: FSMContext,
     tip_keys: TipKeys,
     bot: Bot,
+    settings: Settings,
 ) -> None:
     text = (message.text or message.caption or "").strip()
     photos: list[bytes] = []
     if message.photo or message.document:
-        photo = await _clean_image(message, bot)
-        if photo is None:
-            await message.answer(t("tip.image_refused"))
+        try:
+            photos.append(await _clean_image(message, bot, settings))
+        except ImageRefused as exc:
+            await message.answer(_refusal(t, exc, settings))
             return
-        photos.append(photo)
     if len(text) > TEXT_MAX or (not text and not photos):
         await message.answer(t("follow.ask_message", max=TEXT_MAX))
         return

@@ -1,12 +1,17 @@
 """Input nobody planned for, over HTTP against the emulator: files as Chinese offices save
 them, files too big, and the bot stays within Telegram's limits."""
 
+import io
+import logging
+
+from PIL import Image
 from sqlalchemy import select
 
-from bot.emulator.harness import LocalRun
+from bot.emulator.harness import LocalRun, TgUser
 from domain.uscc import complete
 from storage.models import Enterprise
-from tests.conftest import ADMIN
+from tests.conftest import ADMIN, rows
+from tests.test_tips_e2e import press
 
 
 async def test_gbk_tab_separated_file_is_imported_in_chat(local, seeded):
@@ -24,3 +29,31 @@ async def test_a_file_over_the_size_limit_is_refused_before_download(settings, s
         reply = await run.client.send_document(ADMIN, "e.csv", body, caption="enterprises")
         assert "over 1 MB" in reply.text
         assert (await run.client.stats())["calls"].get("getFile", 0) == 0
+
+
+def _png(side: int) -> bytes:
+    """A PNG of side × side blank pixels: a few KB that would decode to side² bytes or more."""
+    buf = io.BytesIO()
+    Image.new("1", (side, side)).save(buf, "PNG")
+    return buf.getvalue()
+
+
+async def _tip_until_photos(local, user, about: str) -> None:
+    await local.client.send(user, "/tip")
+    found = await local.client.send(user, about)
+    step = await press(local, user, found, about)
+    step = await press(local, user, step, "Unsafe condition")
+    step = await local.client.send(user, "车间消防通道被货物堵死，已经好几个月了")
+    assert "Send 0–" in step.text
+
+
+async def test_decompression_bombs_are_refused_and_the_dialog_goes_on(local, seeded, county, caplog):
+    tipster = TgUser(940000001, "Tip", "", "", "en")
+    await _tip_until_photos(local, tipster, rows(county, "enterprises")[0]["name"])
+    for side in (12_000, 20_000):  # over IMAGE_MAX_MEGAPIXELS; over Pillow's own bomb limit
+        reply = await local.client.send_document(tipster, "scan.png", _png(side))
+        assert "too large (over 40 megapixels)" in reply.text, reply.text
+    reply = await local.client.send_photo(tipster, _png(100))
+    assert "Photo 1 received" in reply.text
+    assert "Photos: 1" in (await press(local, tipster, reply, "Done")).text
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
