@@ -19,6 +19,7 @@ from bot.i18n import Translator
 from bot.memory_fsm import ForgetfulEventIsolation, ForgetfulMemoryStorage
 from bot.menus import set_default_menus, set_user_menu
 from bot.middlewares import ContextMiddleware
+from bot.paging import LengthGuard
 from bot.tip_guard import TipGuard
 from domain.anonymity import TipKeys
 from handlers.errors import on_error
@@ -33,6 +34,7 @@ def build_bot(settings: Settings) -> Bot:
     if settings.bot_token is None:
         raise SystemExit("BOT_TOKEN is not set")
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url.rstrip("/")))
+    session.middleware(LengthGuard())
     return Bot(
         token=settings.bot_token.get_secret_value(),
         session=session,

@@ -69,6 +69,7 @@ def view(
         "ratings": p.ratings[0],
         "stars": f"{p.ratings[1]:.1f}" if p.ratings[1] is not None else "",
         "tips": p.tips,
+        "hint": "",  # where the full texts of the hazards are, for who may go there
     }
 
 
@@ -77,11 +78,13 @@ def _pct(reason) -> str | int:
     return f"{reason.value:.0%}" if isinstance(reason.value, float) else reason.value
 
 
-async def render_card(session, settings, t, enterprise, key: str, detailed: bool = False) -> str:
+async def render_card(
+    session, settings, t, enterprise, key: str, detailed: bool = False, hint: str = ""
+) -> str:
     """Build the enterprise's profile and render it with the template `key`."""
     catalogue = load_catalogue(settings.indicator_catalogue)
     day = local_today(settings.tz)
     profile = await build_profile(
         session, enterprise, day, catalogue, settings.thresholds(), detailed=detailed
     )
-    return t(key, **view(t, t.locale, profile, catalogue, day))
+    return t(key, **(view(t, t.locale, profile, catalogue, day) | {"hint": hint}))

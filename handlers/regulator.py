@@ -12,13 +12,14 @@ from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.filters import HasRole
 from bot.i18n import BoundTranslator, Translator
+from bot.paging import PageCb, clip, pager_buttons, paginate
 from bot.status_view import days_text
 from bot.ui import fits, parse_day
 from domain.divisions import covers
@@ -215,6 +216,29 @@ async def hazard_pressed(
             t("overdue.enforced", description=hazard.description, name=enterprise.name)
         )
         return
+    text, markup = await _hazard_detail(t, session, settings, hazard, enterprise, 0)
+    await query.message.answer(text, reply_markup=markup)
+
+
+async def history_page(
+    query: CallbackQuery,
+    callback_data: PageCb,
+    t: BoundTranslator,
+    viewer,
+    session: AsyncSession,
+    settings: Settings,
+) -> None:
+    found = await q.hazard_in(session, jurisdictions(viewer), int(callback_data.arg or 0))
+    if found is None:
+        await query.answer(t("lookup.outside"), show_alert=True)
+        return
+    await query.answer()
+    text, markup = await _hazard_detail(t, session, settings, *found, callback_data.page)
+    await query.message.edit_text(text, reply_markup=markup)
+
+
+async def _hazard_detail(t, session, settings, hazard, enterprise, page: int):
+    """A hazard with its history, the history paged when it outgrows a message."""
     events = [
         {
             "kind": t(f"event.{e.kind}"),
@@ -224,22 +248,20 @@ async def hazard_pressed(
         }
         for e in await history(session, hazard.id)
     ]
+    params = {
+        "name": enterprise.name,
+        "uscc": enterprise.uscc,
+        "description": hazard.description,
+        "level": t(f"level.{hazard.level}"),
+        "deadline": hazard.deadline.isoformat(),
+        "when": days_text(t, hazard.deadline, local_today(settings.tz)),
+    }
+    text, shown = paginate(lambda part: t("overdue.detail", events=part, **params), events, page)
     kb = InlineKeyboardBuilder()
     kb.button(text=t("overdue.do_extend"), callback_data=RegHazardCb(action="extend", hazard_id=hazard.id))
     kb.button(text=t("overdue.do_enforce"), callback_data=RegHazardCb(action="enforce", hazard_id=hazard.id))
-    await query.message.answer(
-        t(
-            "overdue.detail",
-            name=enterprise.name,
-            uscc=enterprise.uscc,
-            description=hazard.description,
-            level=t(f"level.{hazard.level}"),
-            deadline=hazard.deadline.isoformat(),
-            when=days_text(t, hazard.deadline, local_today(settings.tz)),
-            events=events,
-        ),
-        reply_markup=kb.as_markup(),
-    )
+    kb.row(*pager_buttons("odh", shown, str(hazard.id)))
+    return text, kb.as_markup()
 
 
 async def extend_date(message: Message, t: BoundTranslator, settings: Settings, state: FSMContext) -> None:
@@ -313,15 +335,41 @@ async def agencies_command(
     if period is None or period.start > today:
         await message.answer(t("agencies.usage"))
         return
+    page = await _agencies_page(t, viewer, session, settings, period, 0)
+    if page is None:
+        await message.answer(t("agencies.none", period=period.label))
+        return
+    await message.answer(page[0], reply_markup=page[1])
+
+
+async def agencies_page(
+    query: CallbackQuery,
+    callback_data: PageCb,
+    t: BoundTranslator,
+    viewer,
+    session: AsyncSession,
+    settings: Settings,
+) -> None:
+    period = Period.parse(callback_data.arg)
+    page = await _agencies_page(t, viewer, session, settings, period, callback_data.page) if period else None
+    if page is None:
+        await query.answer(t("callback.invalid"), show_alert=True)
+        return
+    await query.answer()
+    await query.message.edit_text(page[0], reply_markup=page[1])
+
+
+async def _agencies_page(t, viewer, session, settings, period: Period, page: int):
+    today = local_today(settings.tz)
     rows = await q.agency_figures(
         session, jurisdictions(viewer), period, today, settings.report_due_days, settings.grades()
     )
-    stored = await q.published(session, period)
     if not rows:
-        await message.answer(t("agencies.none", period=period.label))
-        return
+        return None
+    stored = await q.published(session, period)
     items = [
         {
+            "id": r.agency_id,
             "code": r.code,
             "name": r.name,
             "enterprises": r.enterprises,
@@ -337,19 +385,19 @@ async def agencies_command(
         }
         for r in rows
     ]
+    text, shown = paginate(lambda part: t("agencies.list", period=period.label, items=part), items, page)
     kb = InlineKeyboardBuilder()
-    for r in rows[:30]:
+    for item in shown.entries:
         kb.button(
-            text=r.code, callback_data=AgencyCb(action="staff", agency_id=r.agency_id, period=period.label)
+            text=clip(item["code"], 30),
+            callback_data=AgencyCb(action="staff", agency_id=item["id"], period=period.label),
         )
     kb.button(
         text=t("overdue.export"), callback_data=AgencyCb(action="export", agency_id=0, period=period.label)
     )
     kb.adjust(4)
-    await message.answer(
-        t("agencies.list", period=period.label, items=items[:30], more=max(0, len(items) - 30)),
-        reply_markup=kb.as_markup(),
-    )
+    kb.row(*pager_buttons("ag", shown, period.label))
+    return text, kb.as_markup()
 
 
 async def agency_pressed(
@@ -432,6 +480,45 @@ async def agency_pressed(
 # ---------------------------------------------------------------- /subsidy and /coverage
 
 
+def _subsidy_page(t, rows, year: int, page: int):
+    items = [
+        {
+            "code": r.code,
+            "name": r.name,
+            "comp": r.result.comprehensive,
+            "monthly": r.result.monthly,
+            "both": r.result.both,
+            "rate": f"{r.result.rate:.0%}",
+            "cut": f"{r.result.reduction:.0%}",
+            "total": f"{r.result.total:,.2f}",
+        }
+        for r in rows
+    ]
+    grand = f"{sum(r.result.total for r in rows):,.2f}"
+    text, shown = paginate(lambda part: t("subsidy.text", year=year, items=part, total=grand), items, page)
+    buttons = pager_buttons("sub", shown, str(year))
+    return text, InlineKeyboardMarkup(inline_keyboard=[buttons]) if buttons else None
+
+
+async def subsidy_page(
+    query: CallbackQuery,
+    callback_data: PageCb,
+    t: BoundTranslator,
+    viewer,
+    session: AsyncSession,
+    settings: Settings,
+) -> None:
+    prefixes = county_prefixes(viewer)
+    if not prefixes or not callback_data.arg.isdigit():
+        await query.answer(t("subsidy.county_only"), show_alert=True)
+        return
+    await query.answer()
+    year = int(callback_data.arg)
+    rows = await q.subsidy(session, prefixes, year, settings.subsidy())
+    text, markup = _subsidy_page(t, rows, year, callback_data.page)
+    await query.message.edit_text(text, reply_markup=markup)
+
+
 def county_prefixes(viewer) -> list[str]:
     return [p for p in jurisdictions(viewer) if len(p) <= 6]
 
@@ -455,21 +542,8 @@ async def subsidy_command(
         return
     year = int(arg)
     rows = await q.subsidy(session, prefixes, year, settings.subsidy())
-    items = [
-        {
-            "code": r.code,
-            "name": r.name,
-            "comp": r.result.comprehensive,
-            "monthly": r.result.monthly,
-            "both": r.result.both,
-            "rate": f"{r.result.rate:.0%}",
-            "cut": f"{r.result.reduction:.0%}",
-            "total": f"{r.result.total:,.2f}",
-        }
-        for r in rows
-    ]
-    grand = sum(r.result.total for r in rows)
-    await message.answer(t("subsidy.text", year=year, items=items, total=f"{grand:,.2f}"))
+    text, markup = _subsidy_page(t, rows, year, 0)
+    await message.answer(text, reply_markup=markup)
     header = [
         t(f"subsidy.col_{c}")
         for c in (
@@ -534,6 +608,9 @@ def build_router() -> Router:
     m(coverage_command, Command("coverage"))
     c(overdue_pressed, OverdueCb.filter())
     c(hazard_pressed, RegHazardCb.filter())
+    c(history_page, PageCb.filter(F.view == "odh"))
+    c(agencies_page, PageCb.filter(F.view == "ag"))
+    c(subsidy_page, PageCb.filter(F.view == "sub"))
     c(agency_pressed, AgencyCb.filter())
     m(extend_date, ExtendDialog.date, ~F.text.startswith("/"))
     m(extend_reason, ExtendDialog.reason, ~F.text.startswith("/"))
