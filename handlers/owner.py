@@ -256,11 +256,17 @@ async def rate_pressed(
 
 
 async def rate_comment(
-    message: Message, t: BoundTranslator, viewer: Viewer, session: AsyncSession, state: FSMContext
+    message: Message,
+    t: BoundTranslator,
+    viewer: Viewer,
+    session: AsyncSession,
+    state: FSMContext,
+    settings: Settings,
 ) -> None:
-    if not fits(message.text, 1000):
+    limit = settings.rating_comment_chars
+    if not fits(message.text, limit):
         await message.answer(
-            t("dialog.text_limit", limit=1000), reply_markup=step_button(t("rate.skip"), "skip")
+            t("dialog.text_limit", limit=limit), reply_markup=step_button(t("rate.skip"), "skip")
         )
         return
     await _save_rating(message, message.text.strip(), t, viewer, session, state)

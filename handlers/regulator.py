@@ -286,9 +286,10 @@ async def extend_reason(
     translator: Translator,
     sender: Sender,
     bot: Bot,
+    settings: Settings,
 ) -> None:
-    if not fits(message.text, 1000):
-        await message.answer(t("dialog.text_limit", limit=1000))
+    if not fits(message.text, settings.extension_reason_chars):
+        await message.answer(t("dialog.text_limit", limit=settings.extension_reason_chars))
         return
     data = await state.get_data()
     await state.clear()

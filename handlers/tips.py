@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.i18n import BoundTranslator
 from bot.images import ImageRefused, clean_image
+from bot.paging import PageCb, pager_buttons, paginate
 from bot.tip_guard import TipGuard
 from bot.ui import StepCb, collect_photo, settle_press, step_button
 from bot.viewer import Viewer
@@ -308,30 +309,65 @@ async def _follow(
         await state.clear()
         await message.answer(t("follow.not_found"))
         return
-    replies = await store.messages(session, tip_keys, tip.id, ("regulator",))
     await state.set_state(FollowDialog.ready)
     await state.update_data(tip_id=tip.id)
+    text, markup = await _follow_page(t, session, tip_keys, settings, tip, 0)
+    await message.answer(text, reply_markup=markup)
+
+
+async def follow_page(
+    query: CallbackQuery,
+    callback_data: PageCb,
+    t: BoundTranslator,
+    session: AsyncSession,
+    state: FSMContext,
+    tip_keys: TipKeys,
+    settings: Settings,
+) -> None:
+    tip_id = (await state.get_data()).get("tip_id")
+    tip = await session.get(Tip, tip_id) if tip_id else None
+    if tip is None:
+        await query.answer(t("follow.again"), show_alert=True)
+        return
+    await query.answer()
+    text, markup = await _follow_page(t, session, tip_keys, settings, tip, callback_data.page)
+    await query.message.edit_text(text, reply_markup=markup)
+
+
+async def _follow_page(t, session, tip_keys, settings, tip: Tip, page: int):
+    """The tip's status and the regulator's replies, paged by reply (the tip is known from
+    the dialog's state, never from the button)."""
+    replies = [
+        {"hour": r["hour"].astimezone(settings.tz).strftime("%Y-%m-%d %H:00"), "text": r["text"]}
+        for r in await store.messages(session, tip_keys, tip.id, ("regulator",))
+    ]
+    params = {
+        "status": t(f"tipstatus.{tip.status}"),
+        "category": t(f"tip.category_{tip.category}"),
+        "filed": tip.created_hour.astimezone(settings.tz).strftime("%Y-%m-%d %H:00"),
+    }
+    text, shown = paginate(lambda part: t("follow.status", replies=part, **params), replies, page)
     kb = InlineKeyboardBuilder()
     kb.button(text=t("follow.add"), callback_data=FollowCb(action="add"))
-    await message.answer(
-        t(
-            "follow.status",
-            status=t(f"tipstatus.{tip.status}"),
-            category=t(f"tip.category_{tip.category}"),
-            filed=tip.created_hour.astimezone(settings.tz).strftime("%Y-%m-%d %H:00"),
-            replies=[
-                {"hour": r["hour"].astimezone(settings.tz).strftime("%Y-%m-%d %H:00"), "text": r["text"]}
-                for r in replies
-            ],
-        ),
-        reply_markup=kb.as_markup(),
-    )
+    kb.row(*pager_buttons("fl", shown))
+    return text, kb.as_markup()
 
 
-async def follow_add(query: CallbackQuery, t: BoundTranslator, state: FSMContext) -> None:
+async def follow_add(
+    query: CallbackQuery, t: BoundTranslator, session: AsyncSession, state: FSMContext, settings: Settings
+) -> None:
     await settle_press(query)
+    if await _followups_full(session, (await state.get_data()).get("tip_id"), settings):
+        await state.clear()
+        await query.message.answer(t("follow.full", limit=settings.tip_followup_limit))
+        return
     await state.set_state(FollowDialog.message)
-    await query.message.answer(t("follow.ask_message", max=TEXT_MAX))
+    await query.message.answer(t("follow.ask_message", max=settings.tip_followup_chars))
+
+
+async def _followups_full(session: AsyncSession, tip_id: int | None, settings: Settings) -> bool:
+    used = await store.count_messages(session, tip_id, "tipster") if tip_id else 0
+    return used >= settings.tip_followup_limit
 
 
 async def follow_message(
@@ -351,14 +387,17 @@ async def follow_message(
         except ImageRefused as exc:
             await message.answer(_refusal(t, exc, settings))
             return
-    if len(text) > TEXT_MAX or (not text and not photos):
-        await message.answer(t("follow.ask_message", max=TEXT_MAX))
+    if len(text) > settings.tip_followup_chars or (not text and not photos):
+        await message.answer(t("follow.ask_message", max=settings.tip_followup_chars))
         return
     tip_id = (await state.get_data()).get("tip_id")
     await state.clear()
     tip = await session.get(Tip, tip_id)
     if tip is None:
         await message.answer(t("follow.not_found"))
+        return
+    if await _followups_full(session, tip.id, settings):
+        await message.answer(t("follow.full", limit=settings.tip_followup_limit))
         return
     await store.add_message(session, tip_keys, tip, "tipster", text, photos)
     await session.commit()
@@ -384,5 +423,6 @@ def build_router() -> Router:
     c(tip_discard, TipDialog.review, StepCb.filter(F.action == "discard"))
     m(follow_receipt, FollowDialog.receipt, F.text, not_command)
     c(follow_add, FollowDialog.ready, FollowCb.filter(F.action == "add"))
+    c(follow_page, PageCb.filter(F.view == "fl"))
     m(follow_message, FollowDialog.message, F.text | F.photo | F.document, not_command)
     return router

@@ -103,6 +103,11 @@ async def add_message(
     )
 
 
+async def count_messages(session: AsyncSession, tip_id: int, author: str) -> int:
+    query = select(func.count()).select_from(TipMessage)
+    return int(await session.scalar(query.where(TipMessage.tip_id == tip_id, TipMessage.author == author)))
+
+
 async def messages(session: AsyncSession, keys: TipKeys, tip_id: int, authors: tuple[str, ...]) -> list[dict]:
     rows = (
         await session.scalars(
@@ -138,16 +143,21 @@ def visible(prefixes: list[str], tip: Tip) -> bool:
     return any(covers(p, tip.division) for p in prefixes)
 
 
-async def for_regulator(session: AsyncSession, prefixes: list[str], limit: int = 10) -> list[Tip]:
-    """The jurisdiction's tips: unhandled first, newest first."""
+async def for_regulator(
+    session: AsyncSession, prefixes: list[str], limit: int = 10, offset: int = 0
+) -> tuple[list[Tip], int]:
+    """One page of the jurisdiction's tips (unhandled first, newest first), and how many
+    there are in all."""
     unhandled = Tip.status.in_(OPEN)
     rows = await session.scalars(
         select(Tip)
         .where(in_jurisdiction(prefixes))
         .order_by(unhandled.desc(), Tip.created_hour.desc(), Tip.id.desc())
         .limit(limit)
+        .offset(offset)
     )
-    return list(rows.all())
+    total = await session.scalar(select(func.count()).select_from(Tip).where(in_jurisdiction(prefixes)))
+    return list(rows.all()), int(total or 0)
 
 
 async def set_status(session: AsyncSession, tip: Tip, status: str) -> None:

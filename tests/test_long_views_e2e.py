@@ -2,12 +2,14 @@
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
-from bot.emulator.harness import TgUser
+from bot.emulator.harness import LocalRun, TgUser
 from storage.clock import today
 from storage.models import Agency, Enterprise, Hazard
 from tests.conftest import TZ_SETTINGS, grant, rows
+from tests.test_tips_e2e import REG_A, TIPSTER, file_tip, press
 
 OWNER = TgUser(970000001, "Owner", "", "", "en")
 REG = TgUser(970000002, "Reg", "", "", "zh")
@@ -115,3 +117,65 @@ async def test_regulator_enterprise_card_with_three_long_hazards(local, seeded, 
         if (button := _page_button(overdue, f"#{n + 1}")) is not None:
             _within_limits(await local.client.press(REG, button[0], data=button[1]))
     _views_fit(caplog)
+
+
+@pytest.fixture
+async def town(local, seeded, county) -> dict:
+    """An enterprise's tip link and the regulator of its township."""
+    ent = rows(county, "enterprises")[0]
+    await grant(seeded, REG_A, "regulator", ent["division"])
+    async with seeded() as s:
+        code = await s.scalar(select(Enterprise.public_code).where(Enterprise.uscc == ent["uscc"]))
+    return {"code": code}
+
+
+async def _reply(local, regulator, tip_listing_reply, text: str) -> None:
+    opened = await local.client.press(regulator, tip_listing_reply.last_with_buttons(), button=0)
+    await press(local, regulator, opened, "Reply to tipster")
+    await local.client.send(regulator, text)
+
+
+async def test_a_tip_thread_with_long_replies_pages_by_message(local, town, caplog):
+    receipt = await file_tip(local, TIPSTER, link=f"tip_{town['code']}")
+    replies = [f"答复{n}：" + long_text(STEPS, 1990) for n in range(1, 4)]
+    for text in replies:
+        await _reply(local, REG_A, await local.client.send(REG_A, "/tips"), text)
+    seen = await local.client.send(TIPSTER, f"/follow {receipt}")
+    _within_limits(seen)
+    everything = await _all_pages(local, TIPSTER, seen)
+    assert all(r in everything for r in replies)
+    listing = await local.client.send(REG_A, "/tips")
+    opened = await local.client.press(REG_A, listing.last_with_buttons(), button=0)
+    _within_limits(opened)
+    everything = await _all_pages(local, REG_A, opened)
+    assert all(r in everything for r in replies)
+    _views_fit(caplog)
+
+
+async def test_tips_list_pages_past_ten(local, town):
+    for n in range(12):
+        await file_tip(local, TgUser(975000000 + n, "T", "", "", "en"), link=f"tip_{town['code']}")
+    listing = await local.client.send(REG_A, "/tips")
+    first = {b["text"] for row in listing.last_with_buttons()["reply_markup"]["inline_keyboard"] for b in row}
+    assert sum(t.startswith("#") for t in first) == 10 and "1/2" in first
+    nxt = _page_button(listing)
+    second = await local.client.press(REG_A, nxt[0], data=nxt[1])
+    numbers = [b["text"] for row in second.messages[-1]["reply_markup"]["inline_keyboard"] for b in row]
+    assert sum(t.startswith("#") for t in numbers) == 2 and "2/2" in numbers
+
+
+async def test_follow_ups_are_limited_in_number_and_length(settings, seeded, county):
+    limited = settings.model_copy(update={"tip_followup_limit": 2, "tip_followup_chars": 50})
+    async with LocalRun(limited) as run:
+        async with seeded() as s:
+            code = await s.scalar(select(Enterprise.public_code).limit(1))
+        receipt = await file_tip(run, TIPSTER, link=f"tip_{code}")
+        for n in range(2):
+            step = await press(
+                run, TIPSTER, await run.client.send(TIPSTER, f"/follow {receipt}"), "Add material"
+            )
+            assert "at most 50 characters" in step.text
+            assert "at most 50" in (await run.client.send(TIPSTER, "长" * 51)).text
+            assert "stored encrypted" in (await run.client.send(TIPSTER, f"补充材料{n}")).text
+        full = await press(run, TIPSTER, await run.client.send(TIPSTER, f"/follow {receipt}"), "Add material")
+        assert "already has 2 additions" in full.text
