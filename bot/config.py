@@ -69,6 +69,7 @@ class Settings(BaseSettings):
     follow_miss_limit: int = Field(default=5, ge=1)
     follow_miss_window: int = Field(default=600, ge=1)  # seconds
     import_max_mb: int = Field(default=20, ge=1)
+    default_jurisdiction: str = Field(default="", pattern=r"^(\d{2}|\d{4}|\d{6}|\d{9})?$")
     tip_followup_limit: int = Field(default=20, ge=1)  # additions a tipster may make to one tip
     tip_followup_chars: int = Field(default=2000, ge=10)
     rating_comment_chars: int = Field(default=500, ge=10)

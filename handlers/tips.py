@@ -238,6 +238,7 @@ async def tip_confirm(
     state: FSMContext,
     tip_guard: TipGuard,
     tip_keys: TipKeys,
+    settings: Settings,
 ) -> None:
     await settle_press(query)
     data = await state.get_data()
@@ -250,7 +251,9 @@ async def tip_confirm(
         await query.message.answer(t("tip.no_target"))
         return
     photos = [base64.b64decode(p) for p in data["photos"]]
-    receipt = await store.file_tip(session, tip_keys, target, data["category"], data["text"], photos)
+    receipt = await store.file_tip(
+        session, tip_keys, target, data["category"], data["text"], photos, settings.default_jurisdiction
+    )
     await tip_guard.count_tip(viewer.user_id)
     await query.message.answer(t("tip.filed", receipt=receipt))
 
