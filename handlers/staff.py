@@ -5,14 +5,14 @@ reports and verification, one that ended less than the grace period ago)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,10 +20,26 @@ from bot.config import Settings
 from bot.filters import HasRole
 from bot.i18n import BoundTranslator, Translator
 from bot.status_view import days_text
-from bot.ui import StepCb, collect_photo, fits, parse_day, settle_press, step_button
+from bot.ui import (
+    StepCb,
+    collect_photo,
+    date_hint,
+    fits,
+    parse_day,
+    settle_press,
+    step_button,
+    typed_choice,
+)
 from bot.viewer import Viewer
 from domain.enums import HazardLevel, Role, VisitKind
-from domain.lifecycle import Action, check_visit_date, default_deadline, report_due, report_state
+from domain.lifecycle import (
+    Action,
+    check_visit_date,
+    deadline_range,
+    default_deadline,
+    report_due,
+    report_state,
+)
 from handlers.callbacks import ListCb, list_button, stars_keyboard
 from notifications.notices import notify
 from notifications.sender import Sender
@@ -32,6 +48,9 @@ from storage.clock import today as local_today
 from storage.models import Agency, Enterprise, Hazard, Visit
 
 MAX_PHOTOS = 5
+PICK_PAGE = 8  # enterprises per page of a picker
+QUICK_DEADLINES = (7, 30)  # days from today, offered as buttons beside the level's default
+DEADLINE_BUTTONS = ("default", *(f"in{d}" for d in QUICK_DEADLINES))
 REPORT_TYPES = (
     "application/pdf",
     "application/msword",
@@ -70,6 +89,10 @@ class WaitingCb(CallbackData, prefix="vw"):
     enterprise_id: int
 
 
+class WaitingPageCb(CallbackData, prefix="vwp"):
+    page: int
+
+
 class VisitDialog(StatesGroup):
     client = State()
     kind = State()
@@ -84,11 +107,16 @@ class HazardDialog(StatesGroup):
     level = State()
     suggestion = State()
     deadline = State()
+    confirm = State()
 
 
 class ReportDialog(StatesGroup):
     visit = State()
     file = State()
+
+
+class VerifyPick(StatesGroup):
+    enterprise = State()  # the picker is shown: a typed text searches names
 
 
 class RejectDialog(StatesGroup):
@@ -191,7 +219,7 @@ async def visit_search(
     message: Message, t: BoundTranslator, viewer: Viewer, session: AsyncSession, settings: Settings
 ) -> None:
     query = (message.text or "").strip()
-    if not fits(query, 100):
+    if not fits(query, 100, least=1):
         await message.answer(t("visit.search_hint"))
         return
     text, markup = await _client_keyboard(t, viewer, session, settings, query)
@@ -216,11 +244,15 @@ async def visit_client(
     await query.answer()
     await state.update_data(enterprise_id=callback_data.enterprise_id, start=contract.start_date.isoformat())
     await state.set_state(VisitDialog.kind)
+    await query.message.edit_text(t("visit.choose_kind"), reply_markup=_kind_buttons(t))
+
+
+def _kind_buttons(t):
     kb = InlineKeyboardBuilder()
     for kind in VisitKind:
         kb.button(text=t(f"visit.{kind}"), callback_data=KindCb(kind=kind))
     kb.adjust(2)
-    await query.message.edit_text(t("visit.choose_kind"), reply_markup=kb.as_markup())
+    return kb.as_markup()
 
 
 async def visit_kind(
@@ -235,6 +267,17 @@ async def visit_kind(
     await query.message.edit_text(t("visit.ask_date"), reply_markup=step_button(t("visit.today"), "today"))
 
 
+async def visit_kind_typed(message: Message, t: BoundTranslator, state: FSMContext) -> None:
+    """「全面排查」 typed instead of pressed counts as the press; anything else re-asks with the buttons."""
+    kind = typed_choice(message.text, t, {k: f"visit.{k}" for k in VisitKind})
+    if kind is None:
+        await message.answer(t("visit.choose_kind"), reply_markup=_kind_buttons(t))
+        return
+    await state.update_data(kind=kind)
+    await state.set_state(VisitDialog.day)
+    await message.answer(t("visit.ask_date"), reply_markup=step_button(t("visit.today"), "today"))
+
+
 async def visit_day_text(
     message: Message,
     t: BoundTranslator,
@@ -246,9 +289,10 @@ async def visit_day_text(
     sender: Sender,
     translator: Translator,
 ) -> None:
-    day = parse_day(message.text or "")
+    day = parse_day(message.text or "", local_today(settings.tz))
     if day is None:
-        await message.answer(t("dialog.date_format"), reply_markup=step_button(t("visit.today"), "today"))
+        hint = date_hint(t, local_today(settings.tz))
+        await message.answer(hint, reply_markup=step_button(t("visit.today"), "today"))
         return
     await _save_visit(message, day, t, viewer, session, settings, state, bot, sender, translator)
 
@@ -424,6 +468,16 @@ async def _ask_level(message: Message, t: BoundTranslator, state: FSMContext) ->
     await message.answer(t("hazard.ask_level"), reply_markup=kb.as_markup())
 
 
+async def hazard_level_typed(message: Message, t: BoundTranslator, state: FSMContext) -> None:
+    level = typed_choice(message.text, t, {lv: f"level.{lv}" for lv in HazardLevel})
+    if level is None:
+        await _ask_level(message, t, state)
+        return
+    await state.update_data(level=level)
+    await state.set_state(HazardDialog.suggestion)
+    await message.answer(t("hazard.ask_suggestion"))
+
+
 async def hazard_level(
     query: CallbackQuery, callback_data: LevelCb, t: BoundTranslator, state: FSMContext
 ) -> None:
@@ -450,34 +504,79 @@ async def hazard_suggestion(
 
 async def _ask_deadline(message: Message, t, settings, state: FSMContext) -> None:
     data = await state.get_data()
-    found = parse_day(data["found_on"])
-    proposed = default_deadline(data["level"], found, settings.lifecycle())
-    await message.answer(
-        t("hazard.ask_deadline", default=proposed.isoformat()),
-        reply_markup=step_button(t("hazard.use_default", date=proposed.isoformat()), "default"),
-    )
+    proposed = default_deadline(data["level"], parse_day(data["found_on"]), settings.lifecycle())
+    today = local_today(settings.tz)
+    kb = InlineKeyboardBuilder()
+    kb.button(text=t("hazard.use_default", date=proposed.isoformat()), callback_data=StepCb(action="default"))
+    for days in QUICK_DEADLINES:
+        label = t("hazard.in_days", n=days, date=(today + timedelta(days=days)).isoformat())
+        kb.button(text=label, callback_data=StepCb(action=f"in{days}"))
+    kb.adjust(1, len(QUICK_DEADLINES))
+    await message.answer(t("hazard.ask_deadline", default=proposed.isoformat()), reply_markup=kb.as_markup())
 
 
 async def hazard_deadline_text(
-    message: Message,
-    t: BoundTranslator,
-    viewer: Viewer,
-    session: AsyncSession,
-    settings: Settings,
-    state: FSMContext,
-    bot: Bot,
-    sender: Sender,
-    translator: Translator,
+    message: Message, t: BoundTranslator, settings: Settings, state: FSMContext
 ) -> None:
-    day = parse_day(message.text or "")
+    day = parse_day(message.text or "", local_today(settings.tz))
     if day is None:
-        await message.answer(t("dialog.date_format"))
+        await message.answer(date_hint(t, local_today(settings.tz)))
         await _ask_deadline(message, t, settings, state)
         return
-    await _save_hazard(message, day, t, viewer, session, settings, state, bot, sender, translator)
+    await _review_hazard(message, day, t, settings, state)
 
 
-async def hazard_deadline_default(
+async def hazard_deadline_button(
+    query: CallbackQuery, callback_data: StepCb, t: BoundTranslator, settings: Settings, state: FSMContext
+) -> None:
+    await settle_press(query)
+    data = await state.get_data()
+    if callback_data.action == "default":
+        day = default_deadline(data["level"], parse_day(data["found_on"]), settings.lifecycle())
+    else:
+        day = local_today(settings.tz) + timedelta(days=int(callback_data.action.removeprefix("in")))
+    await _review_hazard(query.message, day, t, settings, state)
+
+
+async def _review_hazard(message: Message, deadline: date, t, settings, state: FSMContext) -> None:
+    """Nothing is saved before the agency has seen the whole record once and confirmed it."""
+    data = await state.get_data()
+    earliest, latest = deadline_range(data["level"], parse_day(data["found_on"]), settings.lifecycle())
+    if not earliest <= deadline <= latest:
+        await message.answer(
+            t("hazard.deadline_range", earliest=earliest.isoformat(), latest=latest.isoformat(),
+              level=t(f"level.{data['level']}"))
+        )  # fmt: skip
+        await _ask_deadline(message, t, settings, state)
+        return
+    await state.update_data(deadline=deadline.isoformat())
+    await state.set_state(HazardDialog.confirm)
+    kb = InlineKeyboardBuilder()
+    kb.button(text=t("hazard.confirm_save"), callback_data=StepCb(action="save"))
+    kb.button(text=t("hazard.change_deadline"), callback_data=StepCb(action="redo"))
+    await message.answer(
+        t(
+            "hazard.review",
+            description=data["description"],
+            location=data["location"],
+            level=t(f"level.{data['level']}"),
+            suggestion=data["suggestion"],
+            deadline=deadline.isoformat(),
+            photos=len(data["photos"]),
+        ),
+        reply_markup=kb.as_markup(),
+    )
+
+
+async def hazard_change_deadline(
+    query: CallbackQuery, t: BoundTranslator, settings: Settings, state: FSMContext
+) -> None:
+    await settle_press(query)
+    await state.set_state(HazardDialog.deadline)
+    await _ask_deadline(query.message, t, settings, state)
+
+
+async def hazard_confirmed(
     query: CallbackQuery,
     t: BoundTranslator,
     viewer: Viewer,
@@ -489,18 +588,14 @@ async def hazard_deadline_default(
     translator: Translator,
 ) -> None:
     await settle_press(query)
-    data = await state.get_data()
-    day = default_deadline(data["level"], parse_day(data["found_on"]), settings.lifecycle())
-    await _save_hazard(query.message, day, t, viewer, session, settings, state, bot, sender, translator)
+    deadline = parse_day((await state.get_data())["deadline"])
+    await _save_hazard(query.message, deadline, t, viewer, session, settings, state, bot, sender, translator)
 
 
 async def _save_hazard(
     message: Message, deadline, t, viewer, session, settings, state, bot, sender, translator
 ) -> None:
     data = await state.get_data()
-    if deadline <= parse_day(data["found_on"]):
-        await message.answer(t("hazard.deadline_too_early", found=data["found_on"]))
-        return
     agency_id = agency_of(viewer)
     visit = await session.get(Visit, data["visit_id"])
     if await q.serving_contract(session, agency_id, visit.enterprise_id, local_today(settings.tz)) is None:
@@ -581,12 +676,13 @@ async def report_command(
     grace = settings.lifecycle().contract_grace_days
     agency_id = agency_of(viewer)
     staff = await q.staff_row(session, agency_id, viewer.user_id)
-    own = (
-        await q.visits_without_report(session, agency_id, staff.id if staff else None, limit=q.PAGE)
+    kinds = settings.report_visit_kinds
+    own = (  # the member's own visits first, then the agency's (unassigned ones among them)
+        await q.visits_without_report(session, agency_id, kinds, staff.id, limit=q.PAGE, unassigned=False)
         if staff
         else []
     )
-    rest = await q.visits_without_report(session, agency_id, limit=q.PAGE)
+    rest = await q.visits_without_report(session, agency_id, kinds, limit=q.PAGE)
     seen, choices = set(), []
     for visit, name in [*own, *rest]:
         if (
@@ -602,8 +698,9 @@ async def report_command(
     kb = InlineKeyboardBuilder()
     for visit, name in choices[: q.PAGE]:
         due = report_due(visit.date, settings.lifecycle())
+        unassigned = f" · {t('due.unassigned')}" if visit.staff_id is None else ""
         kb.button(
-            text=f"{visit.date.isoformat()} {name[:30]} · {days_text(t, due, today)}",
+            text=f"{visit.date.isoformat()} {name[:30]} · {days_text(t, due, today)}{unassigned}",
             callback_data=VisitCb(purpose="report", visit_id=visit.id),
         )
     kb.adjust(1)
@@ -661,6 +758,10 @@ async def report_file(
     if saved is None:
         await message.answer(t("report.already"))
         return
+    if visit.staff_id is None:  # an agency's unassigned visit: whoever reports it takes it
+        staff = await q.staff_row(session, visit.agency_id, viewer.user_id)
+        if staff is not None:
+            await q.take_visit(session, visit.id, staff.id)
     await session.commit()
     s = settings.lifecycle()
     due = report_due(visit.date, s)
@@ -678,21 +779,75 @@ async def report_file_expected(message: Message, t: BoundTranslator) -> None:
 
 
 async def verify_command(
-    message: Message, t: BoundTranslator, viewer: Viewer, session: AsyncSession, settings: Settings
+    message: Message,
+    t: BoundTranslator,
+    viewer: Viewer,
+    session: AsyncSession,
+    settings: Settings,
+    state: FSMContext,
 ) -> None:
-    agency_id = agency_of(viewer)
-    groups = await q.waiting_by_enterprise(session, agency_id)
+    groups, _ = await q.waiting_by_enterprise(session, agency_of(viewer), limit=q.PAGE + 1)
     if not groups:
         await message.answer(t("verify.none"))
         return
     if sum(n for _, _, n in groups) <= q.PAGE:
         await _send_waiting(message, t, viewer, session, settings, None)
         return
+    await state.set_state(VerifyPick.enterprise)
+    await state.update_data(search="")
+    text, markup = await _waiting_picker(t, viewer, session, 0, "")
+    await message.answer(text, reply_markup=markup)
+
+
+async def _waiting_picker(t, viewer, session, page: int, search: str):
+    """One page of the enterprises with rectifications waiting, with page buttons; every
+    enterprise can be reached by paging or by typing part of its name."""
+    groups, total = await q.waiting_by_enterprise(
+        session, agency_of(viewer), limit=PICK_PAGE, offset=page * PICK_PAGE, name=search
+    )
+    pages = max(1, -(-total // PICK_PAGE))
     kb = InlineKeyboardBuilder()
     for eid, name, n in groups:
         kb.button(text=f"{name[:40]} ({n})", callback_data=WaitingCb(enterprise_id=eid))
+    nav = []
+    if page > 0:
+        nav.append(InlineKeyboardButton(text="◀️", callback_data=WaitingPageCb(page=page - 1).pack()))
+    if page + 1 < pages:
+        nav.append(InlineKeyboardButton(text="▶️", callback_data=WaitingPageCb(page=page + 1).pack()))
     kb.adjust(1)
-    await message.answer(t("verify.choose_enterprise"), reply_markup=kb.as_markup())
+    if nav:
+        kb.row(*nav)
+    text = t("verify.choose_enterprise", n=total, page=page + 1, pages=pages, search=search)
+    return text, kb.as_markup()
+
+
+async def verify_page(
+    query: CallbackQuery,
+    callback_data: WaitingPageCb,
+    t: BoundTranslator,
+    viewer: Viewer,
+    session: AsyncSession,
+    state: FSMContext,
+) -> None:
+    await query.answer()
+    search = (
+        (await state.get_data()).get("search", "") if await state.get_state() == VerifyPick.enterprise else ""
+    )
+    text, markup = await _waiting_picker(t, viewer, session, max(0, callback_data.page), search)
+    await query.message.edit_text(text, reply_markup=markup)
+
+
+async def verify_search(
+    message: Message, t: BoundTranslator, viewer: Viewer, session: AsyncSession, state: FSMContext
+) -> None:
+    search = (message.text or "").strip()[:40]
+    _, found = await q.waiting_by_enterprise(session, agency_of(viewer), limit=1, name=search)
+    if not found:
+        await message.answer(t("verify.no_match", search=search))
+        search = ""
+    await state.update_data(search=search)
+    text, markup = await _waiting_picker(t, viewer, session, 0, search)
+    await message.answer(text, reply_markup=markup)
 
 
 async def verify_enterprise(
@@ -702,6 +857,7 @@ async def verify_enterprise(
     viewer: Viewer,
     session: AsyncSession,
     settings: Settings,
+    state: FSMContext,
 ) -> None:
     grace = settings.lifecycle().contract_grace_days
     if (
@@ -713,6 +869,8 @@ async def verify_enterprise(
         await query.answer(_refuse(t), show_alert=True)
         return
     await query.answer()
+    if await state.get_state() == VerifyPick.enterprise:
+        await state.clear()
     await _send_waiting(query.message, t, viewer, session, settings, callback_data.enterprise_id)
 
 
@@ -730,11 +888,8 @@ async def _send_waiting(message: Message, t, viewer, session, settings, enterpri
     await message.answer(t("verify.header", n=len(waiting)))
     for hazard, name in waiting:
         event, photos = await q.latest_event(session, hazard.id, "submitted")
-        for file_id in photos:
-            await message.answer_photo(file_id)
-        kb = InlineKeyboardBuilder()
-        kb.button(text=t("verify.approve"), callback_data=VerifyCb(action="verify", hazard_id=hazard.id))
-        kb.button(text=t("verify.reject"), callback_data=VerifyCb(action="reject", hazard_id=hazard.id))
+        _, before = await q.latest_event(session, hazard.id, "created")
+        await _before_and_after(message, t, hazard.description, before, photos)
         await message.answer(
             t(
                 "verify.item",
@@ -745,8 +900,39 @@ async def _send_waiting(message: Message, t, viewer, session, settings, enterpri
                 photos=len(photos),
                 level=t(f"level.{hazard.level}"),
             ),
-            reply_markup=kb.as_markup(),
+            reply_markup=_verify_buttons(t, hazard.id),
         )
+
+
+async def _before_and_after(
+    message: Message, t, description: str, before: list[str], after: list[str]
+) -> None:
+    """The hazard's photos and the rectification's, side by side in one album captioned with
+    the hazard (an album holds at most 10: the newest of each side are kept)."""
+    keep = min(len(before), 5 if after else 10)
+    files = before[len(before) - keep :] + after[-(10 - keep) :] if after else before[-keep:]
+    if not files:
+        return
+    caption = t("verify.album", description=description[:300], before=len(before), after=len(after))
+    if len(files) == 1:
+        await message.answer_photo(files[0], caption=caption)
+        return
+    media = [InputMediaPhoto(media=f, caption=caption if i == 0 else None) for i, f in enumerate(files)]
+    await message.answer_media_group(media)
+
+
+def _verify_buttons(t, hazard_id: int):
+    kb = InlineKeyboardBuilder()
+    kb.button(text=t("verify.approve"), callback_data=VerifyCb(action="verify", hazard_id=hazard_id))
+    kb.button(text=t("verify.reject"), callback_data=VerifyCb(action="reject", hazard_id=hazard_id))
+    return kb.as_markup()
+
+
+def _confirm_close(t, hazard_id: int):
+    kb = InlineKeyboardBuilder()
+    kb.button(text=t("verify.confirm_close"), callback_data=VerifyCb(action="confirm", hazard_id=hazard_id))
+    kb.button(text=t("verify.keep_open"), callback_data=VerifyCb(action="keep", hazard_id=hazard_id))
+    return kb.as_markup()
 
 
 async def _verifiable(session, viewer, settings, hazard_id: int) -> Hazard | None:
@@ -776,8 +962,18 @@ async def verify_pressed(
     translator: Translator,
 ) -> None:
     hazard = await _verifiable(session, viewer, settings, callback_data.hazard_id)
-    if hazard is None or callback_data.action not in ("verify", "reject"):
+    if hazard is None or callback_data.action not in ("verify", "confirm", "keep", "reject"):
         await query.answer(t("verify.gone"), show_alert=True)
+        return
+    if callback_data.action in ("verify", "keep"):
+        # Closing cannot be undone: "approve" first asks once more on the same card.
+        await query.answer()
+        markup = (
+            _confirm_close(t, hazard.id)
+            if callback_data.action == "verify"
+            else _verify_buttons(t, hazard.id)
+        )
+        await query.message.edit_reply_markup(reply_markup=markup)
         return
     await settle_press(query)
     if callback_data.action == "reject":
@@ -861,15 +1057,19 @@ async def due_command(
     agency_id = agency_of(viewer)
     today, s = local_today(settings.tz), settings.lifecycle()
     staff = await q.staff_row(session, agency_id, viewer.user_id)
-    visits = await q.visits_without_report(session, agency_id, staff.id, limit=None) if staff else []
+    visits = await q.visits_without_report(
+        session, agency_id, s.report_kinds, staff.id if staff else None, limit=None
+    )
     reports = [
         {
             "date": v.date.isoformat(),
             "name": name,
             "when": days_text(t, report_due(v.date, s), today),
             "late": report_due(v.date, s) < today,
+            "unassigned": v.staff_id is None,
         }
         for v, name in visits
+        if staff is not None or v.staff_id is None
     ]
     overdue = [
         {"name": name, "n": n, "oldest": oldest.isoformat(), "when": days_text(t, oldest, today)}
@@ -902,6 +1102,7 @@ def build_router() -> Router:
     c(visit_client, VisitDialog.client, ClientCb.filter())
     m(visit_search, VisitDialog.client, F.text, not_command)
     c(visit_kind, VisitDialog.kind, KindCb.filter())
+    m(visit_kind_typed, VisitDialog.kind, not_command)
     c(visit_today, VisitDialog.day, StepCb.filter(F.action == "today"))
     m(visit_day_text, VisitDialog.day, F.text, not_command)
     c(hazard_visit, HazardDialog.visit, VisitCb.filter(F.purpose == "hazard"))
@@ -911,13 +1112,18 @@ def build_router() -> Router:
     c(hazard_photos_done, HazardDialog.photos, StepCb.filter(F.action == "done"))
     m(hazard_photo_expected, HazardDialog.photos, not_command)
     c(hazard_level, HazardDialog.level, LevelCb.filter())
+    m(hazard_level_typed, HazardDialog.level, not_command)
     m(hazard_suggestion, HazardDialog.suggestion, not_command)
-    c(hazard_deadline_default, HazardDialog.deadline, StepCb.filter(F.action == "default"))
+    c(hazard_deadline_button, HazardDialog.deadline, StepCb.filter(F.action.in_(DEADLINE_BUTTONS)))
     m(hazard_deadline_text, HazardDialog.deadline, F.text, not_command)
+    c(hazard_confirmed, HazardDialog.confirm, StepCb.filter(F.action == "save"))
+    c(hazard_change_deadline, HazardDialog.confirm, StepCb.filter(F.action == "redo"))
     c(report_visit, ReportDialog.visit, VisitCb.filter(F.purpose == "report"))
     m(report_file, ReportDialog.file, F.document | F.photo)
     m(report_file_expected, ReportDialog.file, not_command)
     c(verify_pressed, VerifyCb.filter())
     c(verify_enterprise, WaitingCb.filter())
+    c(verify_page, WaitingPageCb.filter())
+    m(verify_search, VerifyPick.enterprise, F.text, not_command)
     m(reject_reason, RejectDialog.reason, not_command)
     return router

@@ -187,6 +187,7 @@ def _agency(row: dict[str, str], lk: Lookups) -> dict[str, Any]:
         "name": _text(row, "name", 200),
         "uscc": _uscc(row, optional=True),
         "division": division,
+        "in_pool_until": _date(row, "in_pool_until", optional=True),
     }
 
 
@@ -324,9 +325,10 @@ async def import_file(
     *,
     skip_bad_rows: bool = False,
     catalogue: str = "",
+    progress: Callable[[str, int, int | None], None] | None = None,
 ) -> ImportResult:
     """Validate the whole file, then write it in the session's transaction (committed here
-    only when something is written)."""
+    only when something is written). `progress(kind, rows done, rows)` hears how far it is."""
     spec = SPECS.get(kind)
     if spec is None:
         raise FileProblem("kind", value=kind, allowed=", ".join(KINDS))
@@ -339,23 +341,29 @@ async def import_file(
         lookups = Lookups(session, catalogue)
         await lookups.load(kind)
         result = ImportResult(kind=kind)
-        records = await asyncio.to_thread(_validate, spec, table, lookups, result)
+        records = await asyncio.to_thread(_validate, spec, table, lookups, result, progress)
     finally:
         table.close()
     if result.errors and not skip_bad_rows:
         return result
     await _upsert(session, spec, kind, records, result)
     await session.commit()
+    if progress is not None:
+        progress(kind, result.rows, result.rows)
     result.written = True
     return result
 
 
-def _validate(spec: KindSpec, table: TableFile, lookups: Lookups, result: ImportResult) -> dict[tuple, dict]:
+def _validate(
+    spec: KindSpec, table: TableFile, lookups: Lookups, result: ImportResult, progress: Callable | None
+) -> dict[tuple, dict]:
     """Parse every row as it streams from the file; the good records by natural key."""
     records: dict[tuple, dict[str, Any]] = {}
     first_line: dict[tuple, int] = {}
     for line, row in table:
         result.rows += 1
+        if progress is not None and result.rows % 500 == 0:
+            progress(result.kind, result.rows, None)  # streamed: the total is known at the end
         try:
             rec = spec.parse(row, lookups)
         except RowProblem as p:

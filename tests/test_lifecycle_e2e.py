@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from bot.emulator.harness import Reply, TgUser
 from storage.clock import today
-from storage.models import Enterprise, Hazard, HazardEvent, Outbox, Rating, ServiceReport, Visit
+from storage.models import Agency, Enterprise, Hazard, HazardEvent, Outbox, Rating, ServiceReport, Visit
 from tests.conftest import TZ_SETTINGS, grant, rows
 
 STAFF = TgUser(970000001, "Li", "Staff", "li_staff", "en")
@@ -81,7 +81,9 @@ async def record_hazard(local, description: str, level: str = "general hazard") 
     suggestion = await press(local, STAFF, levels, level)
     assert "Rectification suggestion" in suggestion.text
     deadline = await local.client.send(STAFF, "更换配电箱门锁")
-    return await press(local, STAFF, deadline, "Use the default")
+    review = await press(local, STAFF, deadline, "Use the default")
+    assert "Nothing is saved until you confirm" in review.text and description in review.text
+    return await press(local, STAFF, review, "Save the hazard")
 
 
 async def hazards_page_with(local, description: str) -> Reply:
@@ -110,7 +112,7 @@ async def submit_fix(local, description: str, note: str) -> Reply:
 async def open_verify(local, ent) -> Reply:
     """/verify, choosing the enterprise first when many are waiting."""
     review = await local.client.send(STAFF, "/verify")
-    if "choose an enterprise" in review.text:
+    if "Choose one, or type part of a name" in review.text:
         review = await press(local, STAFF, review, ent["name"])
     return review
 
@@ -139,7 +141,7 @@ async def test_full_lifecycle_with_rejection_and_history(scene):
     assert f"Visit recorded: {ent['name']}, {TODAY.isoformat()}" in visit.text
 
     saved = await record_hazard(local, description)
-    assert "Hazard recorded" in saved.text and "1 owner(s) told" in saved.text
+    assert "Hazard recorded" in saved.text and "1 owner told" in saved.text
     await local.flush()
     assert any(
         "New safety hazard" in t and description in t for t in bot_texts(await local.client.chat(OWNER.id))
@@ -152,9 +154,10 @@ async def test_full_lifecycle_with_rejection_and_history(scene):
     assert any("Rectification submitted" in t for t in bot_texts(await local.client.chat(STAFF.id)))
 
     review = await open_verify(local, ent)
-    item = next(m for m in review.messages if description in (m.get("text") or ""))
+    item = next(m for m in review.messages if description in (m.get("text") or "") and m.get("reply_markup"))
     assert "Owner's note: 已更换门锁" in item["text"] and "Photos: 1" in item["text"]
-    assert any("photo" in m for m in review.messages)  # the evidence photo is shown
+    album = [m for m in review.messages if m.get("media_group_id")]  # before and after, side by side
+    assert len(album) == 2 and album[0]["caption"].startswith("Before (1) and after (1)")
     asked = await press(local, STAFF, item, "Reject")
     assert "Why is it rejected" in asked.text
     rejected = await local.client.send(STAFF, "门锁型号不符合要求")
@@ -164,9 +167,16 @@ async def test_full_lifecycle_with_rejection_and_history(scene):
 
     second = await submit_fix(local, description, "已按要求更换")
     assert "Rectification submitted" in second.text
+    await local.flush()  # the notice to staff arrives before the review is opened
     review = await open_verify(local, ent)
-    item = next(m for m in review.messages if description in (m.get("text") or ""))
-    approved = await press(local, STAFF, item, "Approve")
+    item = next(m for m in review.messages if description in (m.get("text") or "") and m.get("reply_markup"))
+    asked = await press(local, STAFF, item, "Approve")  # closing asks once more on the same card
+    assert "Verified and closed" not in asked.text
+    back = await press(local, STAFF, asked.messages[-1], "Back")
+    asked = await press(local, STAFF, back.messages[-1], "Approve")
+    async with scene["sessions"]() as s:
+        assert await s.scalar(select(Hazard.status).where(Hazard.description == description)) == "submitted"
+    approved = await press(local, STAFF, asked.messages[-1], "cannot be undone")
     assert "Verified and closed" in approved.text
 
     async with scene["sessions"]() as s:
@@ -197,7 +207,7 @@ async def test_a_major_hazard_alerts_only_the_township_regulator(scene):
     local, ent = scene["local"], scene["ent"]
     await record_visit(local, ent)
     saved = await record_hazard(local, "涉氨管道泄漏-重大", level="major hazard")
-    assert "1 regulator(s) alerted" in saved.text
+    assert "1 regulator alerted" in saved.text
     await local.flush()
     reg_a = bot_texts(await local.client.chat(REG_A.id))
     assert any("Major accident hazard" in t and ent["uscc"] in t for t in reg_a)
@@ -256,9 +266,10 @@ async def test_a_report_31_days_after_its_visit_is_late_and_due_lists_missing_re
     assert "Visit recorded" in (await record_visit(local, ent)).text
 
     due = await local.client.send(STAFF, "/due")
-    lines = section(due.text, "Service reports to submit:")
+    # The agency's imported visits (no staff member) are listed too, marked unassigned.
+    lines = [line for line in section(due.text, "Service reports to submit:") if "(unassigned)" not in line]
     assert len(lines) == 3 and all(ent["name"] in line for line in lines)
-    assert any(old in line and "⚠️ 1 day(s) overdue" in line for line in lines)
+    assert any(old in line and "⚠️ 1 day overdue" in line for line in lines)
 
     choose = await local.client.send(STAFF, "/report")
     asked = await press(local, STAFF, choose, old)
@@ -266,7 +277,7 @@ async def test_a_report_31_days_after_its_visit_is_late_and_due_lists_missing_re
     wrong = await local.client.send_document(STAFF, "notes.txt", b"plain text")
     assert "PDF, a Word document or an image" in wrong.text
     saved = await local.client.send_document(STAFF, "report.pdf", b"%PDF-1.4 report")
-    assert "1 day(s) late" in saved.text
+    assert "1 day late" in saved.text
 
     async with scene["sessions"]() as s:
         report = await s.scalar(
@@ -276,7 +287,9 @@ async def test_a_report_31_days_after_its_visit_is_late_and_due_lists_missing_re
         )
     assert report.submitted_on == TODAY
     due = await local.client.send(STAFF, "/due")
-    remaining = section(due.text, "Service reports to submit:")
+    remaining = [
+        line for line in section(due.text, "Service reports to submit:") if "(unassigned)" not in line
+    ]
     assert len(remaining) == 2 and not any(old in line for line in remaining)
 
 
@@ -337,7 +350,9 @@ async def test_dialog_steps_refuse_bad_input_and_cancel_leaves_nothing(scene):
     found = await local.client.send(STAFF, ent["name"])
     kinds = await press(local, STAFF, found, ent["name"])
     asked = await press(local, STAFF, kinds, "training")
-    assert "Dates are written YYYY-MM-DD" in (await local.client.send(STAFF, "yesterday")).text
+    hint = await local.client.send(STAFF, "soon")
+    assert "not a date I can read" in hint.text and (TODAY + timedelta(days=7)).isoformat() in hint.text
+    assert hint.last_with_buttons() is not None  # the Today button comes back with the hint
     future = (TODAY + timedelta(days=1)).isoformat()
     assert "cannot be in the future" in (await local.client.send(STAFF, future)).text
     assert "before the contract's start" in (await local.client.send(STAFF, "2000-01-01")).text
@@ -352,6 +367,7 @@ async def test_dialog_steps_refuse_bad_input_and_cancel_leaves_nothing(scene):
     visits = await local.client.send(STAFF, "/hazard")
     await local.client.press(STAFF, visits.last_with_buttons(), button=0)
     assert "at most 2000" in (await local.client.send(STAFF, "x" * 5000)).text
+    assert "an emoji alone is not enough" in (await local.client.send(STAFF, "🔥🔥 !")).text
     await local.client.send(STAFF, "描述")
     await local.client.send(STAFF, "位置")
     assert "Please send a photo" in (await local.client.send(STAFF, "no photo here")).text
@@ -360,3 +376,80 @@ async def test_dialog_steps_refuse_bad_input_and_cancel_leaves_nothing(scene):
     assert "Cancelled" in (await local.client.send(STAFF, "/cancel")).text
     async with scene["sessions"]() as s:
         assert await s.scalar(select(func.count()).select_from(Hazard)) == hazards_before
+
+
+async def test_dates_typed_as_people_say_them(scene):
+    """「昨天」 for the visit date and 「下周五」 for the deadline are read relative to today; a
+    button's words typed instead of pressing it count as the press."""
+    local, ent = scene["local"], scene["ent"]
+    yesterday = TODAY - timedelta(days=1)
+    await local.client.send(STAFF, "/visit")
+    found = await local.client.send(STAFF, ent["name"])
+    await press(local, STAFF, found, ent["name"])
+    again = await local.client.send(STAFF, "巡查")  # not a kind: the question comes back with its buttons
+    button(again, "monthly inspection")
+    asked = await local.client.send(STAFF, "全面排查")  # a button's words, typed, count as the press
+    assert "Date of the visit" in asked.text
+    visit = await local.client.send(STAFF, "昨天")
+    assert f"Visit recorded: {ent['name']}, {yesterday.isoformat()}, comprehensive" in visit.text
+    visits = await local.client.send(STAFF, "/hazard")
+    await local.client.press(STAFF, visits.last_with_buttons(), button=0)
+    await local.client.send(STAFF, "消防通道堆放杂物")
+    await local.client.send(STAFF, "仓库")
+    got = await local.client.send_photo(STAFF, PHOTO)
+    await press(local, STAFF, got, "Done")
+    assert "Rectification suggestion" in (await local.client.send(STAFF, "一般隐患")).text
+    asked = await local.client.send(STAFF, "清理通道")
+    assert "next friday" in asked.text  # the question says what may be typed
+    next_friday = TODAY - timedelta(days=TODAY.weekday()) + timedelta(days=11)
+    too_late = await local.client.send(STAFF, "2099-01-01")
+    latest = (TODAY - timedelta(days=1) + timedelta(days=90)).isoformat()
+    assert f"must be between {TODAY.isoformat()} and {latest}" in too_late.text
+    button(too_late, "+30 days")  # the question comes back with its buttons
+    review = await local.client.send(STAFF, "下周五")
+    changed = await press(local, STAFF, review, "Change the deadline")
+    review = await press(local, STAFF, changed, "+30 days")
+    assert (TODAY + timedelta(days=30)).isoformat() in review.text
+    async with scene["sessions"]() as s:  # nothing saved before the confirmation
+        assert await s.scalar(select(Hazard.id).where(Hazard.description == "消防通道堆放杂物")) is None
+    await press(local, STAFF, review, "Change the deadline")
+    review = await local.client.send(STAFF, "下周五")
+    saved = await press(local, STAFF, review, "Save the hazard")
+    assert "Hazard recorded" in saved.text
+    async with scene["sessions"]() as s:
+        deadline = await s.scalar(select(Hazard.deadline).where(Hazard.description == "消防通道堆放杂物"))
+    assert deadline == next_friday
+
+
+async def test_verify_picker_pages_and_finds_a_typed_name(scene):
+    """With many enterprises waiting, every one can be reached: by paging or by typing a name."""
+    local, sessions = scene["local"], scene["sessions"]
+    async with sessions() as s:
+        agency_id = await s.scalar(select(Agency.id).where(Agency.code == scene["agency"]))
+        await s.execute(
+            Hazard.__table__.update()
+            .where(Hazard.agency_id == agency_id, Hazard.status == "open")
+            .values(status="submitted")
+        )
+        await s.commit()
+        names = (
+            await s.scalars(
+                select(Enterprise.name)
+                .join(Hazard, Hazard.enterprise_id == Enterprise.id)
+                .where(Hazard.agency_id == agency_id, Hazard.status == "submitted")
+                .group_by(Enterprise.name)
+                .order_by(func.min(Hazard.deadline), Enterprise.name)
+            )
+        ).all()
+    assert len(names) > 8  # more than one page
+    first = await local.client.send(STAFF, "/verify")
+    assert f"at {len(names)} enterprises" in first.text and "page 1/" in first.text
+    labels = [b["text"] for row in first.last_with_buttons()["reply_markup"]["inline_keyboard"] for b in row]
+    assert "▶️" in labels
+    second = await press(local, STAFF, first, "▶️")
+    assert "page 2/" in second.text
+    last = names[-1]
+    found = await local.client.send(STAFF, last[-5:])  # part of a name beyond the first page
+    assert "named like" in found.text
+    cards = await press(local, STAFF, found, last[:20])
+    assert any(last in (m.get("text") or "") and m.get("reply_markup") for m in cards.messages)
