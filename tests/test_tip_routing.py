@@ -57,5 +57,5 @@ async def test_hours_missed_during_a_stall_are_reported_later(local, seeded, cou
         await s.commit()
     assert await tips_job(local.app, local.bot) == 1
     chat = await local.client.chat(regulator.id)
-    assert "2 new tip(s)" in chat[-1]["text"]
+    assert "2 new tips" in chat[-1]["text"]
     assert await tips_job(local.app, local.bot) == 0  # nothing is reported twice
