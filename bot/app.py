@@ -20,6 +20,7 @@ from bot.memory_fsm import ForgetfulEventIsolation, ForgetfulMemoryStorage
 from bot.menus import set_default_menus, set_user_menu
 from bot.middlewares import ContextMiddleware
 from bot.once import OnceMiddleware
+from bot.paging import LengthGuard
 from bot.tip_guard import TipGuard
 from channels.sender import ChannelSender
 from domain.anonymity import TipKeys
@@ -36,6 +37,7 @@ def build_bot(settings: Settings) -> Bot:
     if settings.bot_token is None:
         raise SystemExit("BOT_TOKEN is not set")
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url.rstrip("/")))
+    session.middleware(LengthGuard())
     return Bot(
         token=settings.bot_token.get_secret_value(),
         session=session,
@@ -57,7 +59,9 @@ def build_fsm(settings: Settings) -> tuple[BaseStorage, BaseEventIsolation, Redi
     return ForgetfulMemoryStorage(), ForgetfulEventIsolation(), None
 
 
-def build_sender(settings: Settings, sessions: async_sessionmaker[AsyncSession], redis: Redis | None) -> Sender:
+def build_sender(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession], redis: Redis | None
+) -> Sender:
     """With Redis every process sends within one shared budget; without it one process does."""
     pacer = None
     if redis is not None:

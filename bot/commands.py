@@ -136,6 +136,9 @@ async def import_(settings: Settings, args: argparse.Namespace) -> int:
     if not args.file.exists():
         print(f"no such file: {args.file}")
         return 2
+    if args.file.is_file() and args.file.stat().st_size > settings.import_max_mb * 1024 * 1024:
+        print(t("import.too_big", limit=settings.import_max_mb))
+        return 1
     await upgrade(settings.database_url)
     engine = create_engine(settings.database_url)
     try:
@@ -157,7 +160,7 @@ async def import_(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         await engine.dispose()
     for result in results:
-        print(render_result(lambda key, **p: t(key, **p), result, limit=None))
+        print(render_result(lambda key, **p: t(key, **p), result))
     return 0 if all(r.written for r in results) else 1
 
 

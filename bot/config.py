@@ -100,6 +100,13 @@ class Settings(BaseSettings):
     channel_rate_per_minute: int = Field(default=20, ge=1)  # both robots' documented limit
     channel_throttle_minutes: int = Field(default=10, ge=1)  # a robot over the limit is blocked this long
     web_form_minutes: int = Field(default=120, ge=1)  # how long a web form may be filled in
+    import_max_mb: int = Field(default=20, ge=1)
+    default_jurisdiction: str = Field(default="", pattern=r"^(\d{2}|\d{4}|\d{6}|\d{9})?$")
+    tip_followup_limit: int = Field(default=20, ge=1)  # additions a tipster may make to one tip
+    tip_followup_chars: int = Field(default=2000, ge=10)
+    rating_comment_chars: int = Field(default=500, ge=10)
+    extension_reason_chars: int = Field(default=500, ge=10)
+    image_max_megapixels: float = Field(default=40, gt=0)
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -11,6 +11,8 @@ from pathlib import Path
 
 from jinja2 import Environment, StrictUndefined, Template
 
+from bot.paging import clip
+
 LOCALES = ("zh", "en")
 _DIR = Path(__file__).with_name("locales")
 
@@ -47,6 +49,7 @@ class Translator:
     def __init__(self, default_locale: str = "zh", autoescape: bool = True) -> None:
         self.default_locale = default_locale
         self._env = Environment(autoescape=autoescape, undefined=StrictUndefined, trim_blocks=True)
+        self._env.filters["clip"] = clip  # values that can grow are shortened with "…"
         self._env.filters["count"] = counted
         self._texts = {loc: _load(loc) for loc in LOCALES}
         self._cache: dict[tuple[str, str], Template] = {}

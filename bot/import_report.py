@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from bot.paging import clip
 from storage.importer import ImportResult
 
-MAX_LISTED_ERRORS = 30
+MAX_LISTED_ERRORS = 50
+MAX_VALUE = 60  # a bad value is quoted, never pasted whole
 
 
-def render_result(t: Callable[..., str], result: ImportResult, limit: int | None = MAX_LISTED_ERRORS) -> str:
+def render_result(t: Callable[..., str], result: ImportResult, limit: int = MAX_LISTED_ERRORS) -> str:
     lines = []
-    shown = result.errors if limit is None else result.errors[:limit]
+    shown = result.errors[:limit]
     for err in shown:
-        lines.append(t("import.line", line=err.line, reason=t(f"import.err.{err.reason}", **err.params)))
+        params = {k: clip(v, MAX_VALUE) if isinstance(v, str) else v for k, v in err.params.items()}
+        lines.append(t("import.line", line=err.line, reason=t(f"import.err.{err.reason}", **params)))
     return t(
         "import.summary",
         kind=result.kind,

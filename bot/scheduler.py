@@ -4,7 +4,7 @@ processes run, only the one holding the scheduler lease (a row in the database) 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from aiogram import Bot
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -23,6 +23,7 @@ from notifications.tip_notices import notify_new_tips
 from storage.clock import today, utcnow
 from storage.inspections import users_with_role
 from storage.leases import hold_lease
+from storage.models import JobMark
 from storage.regulator import publish_grades
 
 Job = Callable[[App, Bot], Awaitable[object]]
@@ -39,10 +40,20 @@ async def outbox_drain(app: App, bot: Bot) -> int:
 
 
 async def tips_job(app: App, bot: Bot) -> int:
-    """Tell regulators how many tips arrived in the last full hour, then send."""
-    hour = to_hour(utcnow()) - timedelta(hours=1)
+    """Tell regulators how many tips arrived in the hours not yet reported: the last full
+    hour, or every hour since the mark after a restart or a stall; then send."""
+    end = to_hour(utcnow())
     async with app.sessions() as session:
-        told = await notify_new_tips(session, app.translator, hour)
+        mark = await session.get(JobMark, "tips")
+        start = end - timedelta(hours=1) if mark is None else mark.until.replace(tzinfo=UTC)
+        told = 0
+        if start < end:
+            told = await notify_new_tips(session, app.translator, start, end)
+            if mark is None:
+                session.add(JobMark(name="tips", until=end))
+            else:
+                mark.until = end
+            await session.commit()
     await app.sender.flush(bot)
     await app.channels.flush()
     return told

@@ -73,6 +73,7 @@ def view(
         "ratings": p.ratings[0],
         "stars": f"{p.ratings[1]:.1f}" if p.ratings[1] is not None else "",
         "tips": p.tips,
+        "hint": "",  # where the full texts of the hazards are, for who may go there
     }
 
 
@@ -118,6 +119,8 @@ async def card_view(session, settings, t, enterprise, detailed: bool = False) ->
     return view(t, t.locale, profile, catalogue, day)
 
 
-async def render_card(session, settings, t, enterprise, key: str, detailed: bool = False) -> str:
+async def render_card(
+    session, settings, t, enterprise, key: str, detailed: bool = False, hint: str = ""
+) -> str:
     """Build the enterprise's profile and render it with the template `key`."""
-    return t(key, **await card_view(session, settings, t, enterprise, detailed))
+    return t(key, **(await card_view(session, settings, t, enterprise, detailed) | {"hint": hint}))

@@ -15,6 +15,18 @@ def is_jurisdiction(prefix: str) -> bool:
     return len(prefix) in JURISDICTION_LENGTHS and prefix.isascii() and prefix.isdigit()
 
 
+def tip_route(own: str, served: list[str], default: str) -> str:
+    """Where a tip about an agency goes: the agency's own division; else the county where it
+    works (that of most of the enterprises it has contracts with, the lowest code on a tie);
+    else the default jurisdiction."""
+    if own:
+        return own
+    counties = [d[:6] for d in served if is_division(d)]
+    if counties:
+        return min(set(counties), key=lambda c: (-counties.count(c), c))
+    return default
+
+
 def covers(jurisdiction: str, division: str) -> bool:
     return division.startswith(jurisdiction)
 

@@ -18,12 +18,12 @@ from bot.config import Settings
 from bot.filters import HasRole
 from bot.i18n import BoundTranslator
 from bot.import_report import render_result
+from bot.paging import split_text
 from domain.enums import Role
 from storage.importer import KINDS, FileProblem, import_file
 
 log = logging.getLogger(__name__)
 
-MAX_FILE_BYTES = 20 * 1024 * 1024  # what the Bot API lets a bot download
 SKIP_FLAG = "--skip-bad-rows"
 
 
@@ -109,8 +109,8 @@ async def _run_import(
     bot: Bot,
 ) -> None:
     doc: Document = message.document
-    if (doc.file_size or 0) > MAX_FILE_BYTES:
-        await message.answer(t("import.too_big"))
+    if (doc.file_size or 0) > settings.import_max_mb * 1024 * 1024:
+        await message.answer(t("import.too_big", limit=settings.import_max_mb))
         return
     await bot.send_chat_action(message.chat.id, ChatAction.TYPING)
     data = await bot.download(doc)
@@ -129,7 +129,8 @@ async def _run_import(
     log.info(
         "import of %s: %d rows, %d errors, written=%s", kind, result.rows, len(result.errors), result.written
     )
-    await message.answer(render_result(t, result))
+    for part in split_text(render_result(t, result)):
+        await message.answer(part)
 
 
 def build_router() -> Router:

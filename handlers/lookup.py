@@ -50,7 +50,9 @@ async def enterprise_command(
         await message.answer(t("lookup.none", query=query))
     elif len(result.found) == 1:
         await message.answer(
-            await render_card(session, settings, t, result.found[0], "status.card", detailed=True)
+            await render_card(
+                session, settings, t, result.found[0], "status.card", detailed=True, hint="/overdue"
+            )
         )
     else:
         kb = InlineKeyboardBuilder()
@@ -76,7 +78,7 @@ async def profile_pressed(
         return
     await query.answer()
     await query.message.answer(
-        await render_card(session, settings, t, enterprise, "status.card", detailed=True)
+        await render_card(session, settings, t, enterprise, "status.card", detailed=True, hint="/overdue")
     )
 
 

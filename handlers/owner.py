@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.filters import HasRole
 from bot.i18n import BoundTranslator, Translator
+from bot.paging import PageCb, clip, pager_buttons, paginate
 from bot.status_view import days_text
 from bot.ui import StepCb, collect_photo, fits, settle_press, step_button
 from bot.viewer import Viewer
@@ -30,6 +31,7 @@ from storage.clock import today as local_today
 from storage.models import Agency, Enterprise, Hazard, Visit
 
 MAX_PHOTOS = 5
+ENTRY_TEXT = 1500  # of a description or suggestion in a list; two fit one message
 
 
 class FixCb(CallbackData, prefix="fix"):
@@ -61,31 +63,54 @@ async def hazards_from_notice(
     await _send_hazards(query.message, t, viewer, session, settings)
 
 
-async def _send_hazards(message: Message, t, viewer, session, settings) -> None:
+async def hazards_page(
+    query: CallbackQuery,
+    callback_data: PageCb,
+    t: BoundTranslator,
+    viewer: Viewer,
+    session: AsyncSession,
+    settings: Settings,
+) -> None:
+    await query.answer()
+    await _send_hazards(query.message, t, viewer, session, settings, callback_data.page, edit=True)
+
+
+async def _send_hazards(
+    message: Message, t, viewer, session, settings, page: int = 0, edit: bool = False
+) -> None:
     today = local_today(settings.tz)
     rows = await q.owner_hazards(session, owned_ids(viewer))
     if not rows:
         await message.answer(t("hazards.none"))
         return
-    items, kb = [], InlineKeyboardBuilder()
-    for n, (hazard, name) in enumerate(rows, start=1):
-        items.append(
-            {
-                "n": n,
-                "name": name,
-                "description": hazard.description,
-                "location": hazard.location,
-                "deadline": hazard.deadline.isoformat(),
-                "when": days_text(t, hazard.deadline, today),
-                "major": hazard.level == "major",
-                "submitted": hazard.status == HazardStatus.submitted,
-                "suggestion": hazard.suggestion,
-            }
-        )
-        if hazard.status == HazardStatus.open:
-            kb.button(text=t("hazards.fix_button", n=n), callback_data=FixCb(hazard_id=hazard.id))
+    items = [
+        {
+            "n": n,
+            "id": hazard.id,
+            "open": hazard.status == HazardStatus.open,
+            "name": name,
+            "description": clip(hazard.description, ENTRY_TEXT),
+            "location": hazard.location,
+            "deadline": hazard.deadline.isoformat(),
+            "when": days_text(t, hazard.deadline, today),
+            "major": hazard.level == "major",
+            "submitted": hazard.status == HazardStatus.submitted,
+            "suggestion": clip(hazard.suggestion, ENTRY_TEXT),
+        }
+        for n, (hazard, name) in enumerate(rows, start=1)
+    ]
+    text, shown = paginate(lambda part: t("hazards.list", items=part), items, page)
+    kb = InlineKeyboardBuilder()
+    for item in shown.entries:
+        if item["open"]:
+            kb.button(text=t("hazards.fix_button", n=item["n"]), callback_data=FixCb(hazard_id=item["id"]))
     kb.adjust(2)
-    await message.answer(t("hazards.list", items=items), reply_markup=kb.as_markup() if kb.buttons else None)
+    kb.row(*pager_buttons("hz", shown))
+    markup = kb.as_markup() if kb.buttons else None
+    if edit:
+        await message.edit_text(text, reply_markup=markup)
+    else:
+        await message.answer(text, reply_markup=markup)
 
 
 async def _own_open_hazard(session, viewer, hazard_id: int) -> Hazard | None:
@@ -237,11 +262,17 @@ async def rate_pressed(
 
 
 async def rate_comment(
-    message: Message, t: BoundTranslator, viewer: Viewer, session: AsyncSession, state: FSMContext
+    message: Message,
+    t: BoundTranslator,
+    viewer: Viewer,
+    session: AsyncSession,
+    state: FSMContext,
+    settings: Settings,
 ) -> None:
-    if not fits(message.text, 1000):
+    limit = settings.rating_comment_chars
+    if not fits(message.text, limit):
         await message.answer(
-            t("dialog.text_limit", limit=1000), reply_markup=step_button(t("rate.skip"), "skip")
+            t("dialog.text_limit", limit=limit), reply_markup=step_button(t("rate.skip"), "skip")
         )
         return
     await _save_rating(message, message.text.strip(), t, viewer, session, state)
@@ -277,6 +308,7 @@ def build_router() -> Router:
     m(hazards_command, Command("hazards"))
     m(rate_command, Command("rate"))
     c(hazards_from_notice, ListCb.filter(F.what == "hazards"))
+    c(hazards_page, PageCb.filter(F.view == "hz"))
     c(fix_pressed, FixCb.filter())
     m(fix_photo, FixDialog.photos, F.photo)
     c(fix_photos_done, FixDialog.photos, StepCb.filter(F.action == "done"))

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.filters import HasRole
 from bot.i18n import BoundTranslator, Translator
+from bot.paging import PageCb, clip, pager_buttons, paginate
 from bot.status_view import coverage_line, coverage_targets, days_text
 from bot.ui import StepCb, date_hint, fits, parse_day, settle_press
 from domain.divisions import covers
@@ -236,6 +237,29 @@ async def hazard_pressed(
         key = "overdue.enforced" if marked else "overdue.already_enforced"
         await query.message.edit_text(t(key, description=hazard.description, name=enterprise.name))
         return
+    text, markup = await _hazard_detail(t, session, settings, hazard, enterprise, 0)
+    await query.message.answer(text, reply_markup=markup)
+
+
+async def history_page(
+    query: CallbackQuery,
+    callback_data: PageCb,
+    t: BoundTranslator,
+    viewer,
+    session: AsyncSession,
+    settings: Settings,
+) -> None:
+    found = await q.hazard_in(session, jurisdictions(viewer), int(callback_data.arg or 0))
+    if found is None:
+        await query.answer(t("lookup.outside"), show_alert=True)
+        return
+    await query.answer()
+    text, markup = await _hazard_detail(t, session, settings, *found, callback_data.page)
+    await query.message.edit_text(text, reply_markup=markup)
+
+
+async def _hazard_detail(t, session, settings, hazard, enterprise, page: int):
+    """A hazard with its history, the history paged when it outgrows a message."""
     events = [
         {
             "kind": t(f"event.{e.kind}"),
@@ -245,25 +269,23 @@ async def hazard_pressed(
         }
         for e in await history(session, hazard.id)
     ]
+    params = {
+        "name": enterprise.name,
+        "uscc": enterprise.uscc,
+        "description": hazard.description,
+        "level": t(f"level.{hazard.level}"),
+        "deadline": hazard.deadline.isoformat(),
+        "when": days_text(t, hazard.deadline, local_today(settings.tz)),
+    }
+    text, shown = paginate(lambda part: t("overdue.detail", events=part, **params), events, page)
     kb = InlineKeyboardBuilder()
     kb.button(text=t("overdue.do_extend"), callback_data=RegHazardCb(action="extend", hazard_id=hazard.id))
     if not await q.marked_for_enforcement(session, hazard.id):  # once marked, the history says so
         kb.button(
             text=t("overdue.do_enforce"), callback_data=RegHazardCb(action="enforce", hazard_id=hazard.id)
         )
-    await query.message.answer(
-        t(
-            "overdue.detail",
-            name=enterprise.name,
-            uscc=enterprise.uscc,
-            description=hazard.description,
-            level=t(f"level.{hazard.level}"),
-            deadline=hazard.deadline.isoformat(),
-            when=days_text(t, hazard.deadline, local_today(settings.tz)),
-            events=events,
-        ),
-        reply_markup=kb.as_markup(),
-    )
+    kb.row(*pager_buttons("odh", shown, str(hazard.id)))
+    return text, kb.as_markup()
 
 
 async def extend_date(message: Message, t: BoundTranslator, settings: Settings, state: FSMContext) -> None:
@@ -280,10 +302,10 @@ async def extend_date(message: Message, t: BoundTranslator, settings: Settings, 
 
 
 async def extend_reason(
-    message: Message, t: BoundTranslator, viewer, session: AsyncSession, state: FSMContext
+    message: Message, t: BoundTranslator, viewer, session: AsyncSession, state: FSMContext, settings: Settings
 ) -> None:
-    if not fits(message.text, 1000):
-        await message.answer(t("dialog.text_limit", limit=1000))
+    if not fits(message.text, settings.extension_reason_chars):
+        await message.answer(t("dialog.text_limit", limit=settings.extension_reason_chars))
         return
     data = await state.get_data()
     found = await q.hazard_in(session, jurisdictions(viewer), data["hazard_id"])
@@ -325,6 +347,7 @@ async def extend_confirmed(
     translator: Translator,
     sender: Sender,
     bot: Bot,
+    settings: Settings,
 ) -> None:
     await settle_press(query)
     data = await state.get_data()
@@ -374,15 +397,41 @@ async def agencies_command(
     if period is None or period.start > today:
         await message.answer(t("agencies.usage"))
         return
+    page = await _agencies_page(t, viewer, session, settings, period, 0)
+    if page is None:
+        await message.answer(t("agencies.none", period=period.label))
+        return
+    await message.answer(page[0], reply_markup=page[1])
+
+
+async def agencies_page(
+    query: CallbackQuery,
+    callback_data: PageCb,
+    t: BoundTranslator,
+    viewer,
+    session: AsyncSession,
+    settings: Settings,
+) -> None:
+    period = Period.parse(callback_data.arg)
+    page = await _agencies_page(t, viewer, session, settings, period, callback_data.page) if period else None
+    if page is None:
+        await query.answer(t("callback.invalid"), show_alert=True)
+        return
+    await query.answer()
+    await query.message.edit_text(page[0], reply_markup=page[1])
+
+
+async def _agencies_page(t, viewer, session, settings, period: Period, page: int):
+    today = local_today(settings.tz)
     rows = await q.agency_figures(
         session, jurisdictions(viewer), period, today, settings.report_due_days, settings.grades()
     )
-    stored = await q.published(session, period)
     if not rows:
-        await message.answer(t("agencies.none", period=period.label))
-        return
+        return None
+    stored = await q.published(session, period)
     items = [
         {
+            "id": r.agency_id,
             "code": r.code,
             "name": r.name,
             "enterprises": r.enterprises,
@@ -398,25 +447,25 @@ async def agencies_command(
         }
         for r in rows
     ]
+    text, shown = paginate(
+        lambda part: t(
+            "agencies.list", period=period.label, items=part, more=0, min_ratings=settings.grade_min_ratings
+        ),
+        items,
+        page,
+    )
     kb = InlineKeyboardBuilder()
-    for r in rows[:30]:
+    for item in shown.entries:
         kb.button(
-            text=r.code, callback_data=AgencyCb(action="staff", agency_id=r.agency_id, period=period.label)
+            text=clip(item["code"], 30),
+            callback_data=AgencyCb(action="staff", agency_id=item["id"], period=period.label),
         )
     kb.button(
         text=t("overdue.export"), callback_data=AgencyCb(action="export", agency_id=0, period=period.label)
     )
     kb.adjust(4)
-    await message.answer(
-        t(
-            "agencies.list",
-            period=period.label,
-            items=items[:30],
-            more=max(0, len(items) - 30),
-            min_ratings=settings.grade_min_ratings,
-        ),
-        reply_markup=kb.as_markup(),
-    )
+    kb.row(*pager_buttons("ag", shown, period.label))
+    return text, kb.as_markup()
 
 
 async def agency_pressed(
@@ -525,6 +574,8 @@ def build_router() -> Router:
     m(coverage_command, Command("coverage"))
     c(overdue_pressed, OverdueCb.filter())
     c(hazard_pressed, RegHazardCb.filter())
+    c(history_page, PageCb.filter(F.view == "odh"))
+    c(agencies_page, PageCb.filter(F.view == "ag"))
     c(agency_pressed, AgencyCb.filter())
     m(extend_date, ExtendDialog.date, ~F.text.startswith("/"))
     m(extend_reason, ExtendDialog.reason, ~F.text.startswith("/"))

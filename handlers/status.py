@@ -98,7 +98,7 @@ async def send_status(
     settings: Settings,
     bot: Bot,
 ) -> None:
-    await message.answer(await render_card(session, settings, t, enterprise, "status.card"))
+    await message.answer(await render_card(session, settings, t, enterprise, "status.card", hint="/hazards"))
 
 
 async def send_qr(

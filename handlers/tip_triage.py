@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.filters import HasRole
 from bot.i18n import BoundTranslator
+from bot.paging import Page, PageCb, clip, pager_buttons, paginate
 from bot.ui import fits
 from domain.anonymity import TipKeys
 from domain.enums import Role, TipStatus
@@ -23,6 +24,7 @@ from storage import tips as store
 from storage.models import Tip
 
 ACTIONS = ("review", "reply", "note", *store.CLOSED)
+LIST_PAGE = 10
 
 
 class OpenTipCb(CallbackData, prefix="tip"):
@@ -45,10 +47,34 @@ def _when(tip_hour, settings: Settings) -> str:
 async def tips_command(
     message: Message, t: BoundTranslator, viewer, session: AsyncSession, settings: Settings
 ) -> None:
-    tips = await store.for_regulator(session, jurisdictions(viewer))
-    if not tips:
+    page = await _tips_page(t, viewer, session, settings, 0)
+    if page is None:
         await message.answer(t("tips.none"))
         return
+    await message.answer(page[0], reply_markup=page[1])
+
+
+async def tips_page(
+    query: CallbackQuery,
+    callback_data: PageCb,
+    t: BoundTranslator,
+    viewer,
+    session: AsyncSession,
+    settings: Settings,
+) -> None:
+    page = await _tips_page(t, viewer, session, settings, callback_data.page)
+    if page is None:
+        await query.answer(t("tips.none"), show_alert=True)
+        return
+    await query.answer()
+    await query.message.edit_text(page[0], reply_markup=page[1])
+
+
+async def _tips_page(t, viewer, session, settings, page: int):
+    page = max(page, 0)
+    tips, total = await store.for_regulator(session, jurisdictions(viewer), LIST_PAGE, page * LIST_PAGE)
+    if not total:
+        return None
     kb = InlineKeyboardBuilder()
     items = []
     for tip in tips:
@@ -58,13 +84,14 @@ async def tips_command(
                 "id": tip.id,
                 "status": t(f"tipstatus.{tip.status}"),
                 "category": t(f"tip.category_{tip.category}"),
-                "target": target.name if target else "",
+                "target": clip(target.name, 60) if target else "",
                 "when": _when(tip.created_hour, settings),
             }
         )
         kb.button(text=f"#{tip.id}", callback_data=OpenTipCb(tip_id=tip.id))
     kb.adjust(5)
-    await message.answer(t("tips.list", items=items), reply_markup=kb.as_markup())
+    kb.row(*pager_buttons("tips", Page(items, page, -(-total // LIST_PAGE))))
+    return t("tips.list", items=items), kb.as_markup()
 
 
 async def _visible_tip(session, viewer, tip_id: int) -> Tip | None:
@@ -90,11 +117,50 @@ async def open_tip(
 
 
 async def _show(message: Message, tip: Tip, t, session, settings, tip_keys: TipKeys) -> None:
-    target = await store.target_by(session, tip.target_kind, tip.enterprise_id or tip.agency_id)
-    thread = await store.messages(session, tip_keys, tip.id, ("tipster", "regulator", "note"))
     photos = await store.attachments(session, tip_keys, tip.id)
     for n, photo in enumerate(photos, start=1):
         await message.answer_photo(BufferedInputFile(photo, filename=f"tip-{tip.id}-{n}.jpg"))
+    text, markup = await _detail(tip, t, session, settings, tip_keys, len(photos), 0)
+    await message.answer(text, reply_markup=markup)
+
+
+async def thread_page(
+    query: CallbackQuery,
+    callback_data: PageCb,
+    t: BoundTranslator,
+    viewer,
+    session: AsyncSession,
+    settings: Settings,
+    tip_keys: TipKeys,
+) -> None:
+    tip = await _visible_tip(session, viewer, int(callback_data.arg or 0))
+    if tip is None:
+        await query.answer(t("tips.not_yours"), show_alert=True)
+        return
+    await query.answer()
+    photos = len(await store.attachments(session, tip_keys, tip.id))
+    text, markup = await _detail(tip, t, session, settings, tip_keys, photos, callback_data.page)
+    await query.message.edit_text(text, reply_markup=markup)
+
+
+async def _detail(tip: Tip, t, session, settings, tip_keys: TipKeys, photos: int, page: int):
+    """The tip and its thread, paged by message when the thread outgrows one."""
+    target = await store.target_by(session, tip.target_kind, tip.enterprise_id or tip.agency_id)
+    thread = [
+        {"who": t(f"tips.author_{m['author']}"), "when": _when(m["hour"], settings), "text": m["text"]}
+        for m in await store.messages(session, tip_keys, tip.id, ("tipster", "regulator", "note"))
+    ]
+    params = {
+        "id": tip.id,
+        "kind": t(f"tip.kind_{tip.target_kind}"),
+        "target": target.name if target else "",
+        "category": t(f"tip.category_{tip.category}"),
+        "status": t(f"tipstatus.{tip.status}"),
+        "when": _when(tip.created_hour, settings),
+        "text": store.text_of(tip_keys, tip),
+        "photos": photos,
+    }
+    text, shown = paginate(lambda part: t("tips.detail", thread=part, **params), thread, page)
     kb = InlineKeyboardBuilder()
     if tip.status == TipStatus.new:
         kb.button(text=t("tips.do_review"), callback_data=TipActionCb(action="review", tip_id=tip.id))
@@ -104,28 +170,8 @@ async def _show(message: Message, tip: Tip, t, session, settings, tip_keys: TipK
         for status in store.CLOSED:
             kb.button(text=t(f"tips.do_{status}"), callback_data=TipActionCb(action=status, tip_id=tip.id))
     kb.adjust(3)
-    await message.answer(
-        t(
-            "tips.detail",
-            id=tip.id,
-            kind=t(f"tip.kind_{tip.target_kind}"),
-            target=target.name if target else "",
-            category=t(f"tip.category_{tip.category}"),
-            status=t(f"tipstatus.{tip.status}"),
-            when=_when(tip.created_hour, settings),
-            text=store.text_of(tip_keys, tip),
-            photos=len(photos),
-            thread=[
-                {
-                    "who": t(f"tips.author_{m['author']}"),
-                    "when": _when(m["hour"], settings),
-                    "text": m["text"],
-                }
-                for m in thread
-            ],
-        ),
-        reply_markup=kb.as_markup(),
-    )
+    kb.row(*pager_buttons("tv", shown, str(tip.id)))
+    return text, kb.as_markup()
 
 
 async def tip_action(
@@ -182,5 +228,7 @@ def build_router() -> Router:
     router.message.register(tips_command, Command("tips"))
     router.callback_query.register(open_tip, OpenTipCb.filter())
     router.callback_query.register(tip_action, TipActionCb.filter())
+    router.callback_query.register(tips_page, PageCb.filter(F.view == "tips"))
+    router.callback_query.register(thread_page, PageCb.filter(F.view == "tv"))
     router.message.register(answer_text, AnswerDialog.text, ~F.text.startswith("/"))
     return router

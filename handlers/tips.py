@@ -19,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.i18n import BoundTranslator
-from bot.images import reencode
+from bot.images import ImageRefused, clean_image
+from bot.paging import PageCb, pager_buttons, paginate
 from bot.tip_guard import TipGuard
 from bot.ui import StepCb, collect_photo, settle_press, step_button
 from bot.viewer import Viewer
@@ -173,22 +174,31 @@ async def tip_text(message: Message, t: BoundTranslator, state: FSMContext) -> N
     )
 
 
-async def tip_photo(message: Message, t: BoundTranslator, state: FSMContext, bot: Bot) -> None:
-    photo = await _clean_image(message, bot)
-    if photo is None:
-        await message.answer(t("tip.image_refused"), reply_markup=step_button(t("dialog.done"), "done"))
+async def tip_photo(
+    message: Message, t: BoundTranslator, state: FSMContext, bot: Bot, settings: Settings
+) -> None:
+    try:
+        photo = await _clean_image(message, bot, settings)
+    except ImageRefused as exc:
+        await message.answer(_refusal(t, exc, settings), reply_markup=step_button(t("dialog.done"), "done"))
         return
     if await collect_photo(message, t, state, base64.b64encode(photo).decode(), MAX_PHOTOS):
         await _review(message, t, state)
 
 
-async def _clean_image(message: Message, bot: Bot) -> bytes | None:
-    """The photo re-encoded without metadata; an image sent as a file too. None if not an image."""
+async def _clean_image(message: Message, bot: Bot, settings: Settings) -> bytes:
+    """The photo re-encoded without metadata; an image sent as a file too (ImageRefused)."""
     source = message.photo[-1] if message.photo else message.document
     if message.document is not None and (message.document.file_size or 0) > MAX_PHOTO_BYTES:
-        return None
+        raise ImageRefused("too_large")
     data = await bot.download(source)
-    return reencode(data.read())
+    return await clean_image(data.read(), int(settings.image_max_megapixels * 1_000_000))
+
+
+def _refusal(t: BoundTranslator, exc: ImageRefused, settings: Settings) -> str:
+    if exc.reason == "too_large":
+        return t("tip.image_too_large", mp=f"{settings.image_max_megapixels:g}")
+    return t("tip.image_refused")
 
 
 async def tip_photos_done(query: CallbackQuery, t: BoundTranslator, state: FSMContext) -> None:
@@ -226,6 +236,7 @@ async def tip_confirm(
     state: FSMContext,
     tip_guard: TipGuard,
     tip_keys: TipKeys,
+    settings: Settings,
 ) -> None:
     await settle_press(query)
     data = await state.get_data()
@@ -238,7 +249,9 @@ async def tip_confirm(
         await query.message.answer(t("tip.no_target"))
         return
     photos = [base64.b64decode(p) for p in data["photos"]]
-    receipt = await store.file_tip(session, tip_keys, target, data["category"], data["text"], photos)
+    receipt = await store.file_tip(
+        session, tip_keys, target, data["category"], data["text"], photos, settings.default_jurisdiction
+    )
     await tip_guard.count_tip(viewer.user_id)
     await query.message.answer(t("tip.filed", receipt=receipt))
 
@@ -297,30 +310,65 @@ async def _follow(
         await state.clear()
         await message.answer(t("follow.not_found"))
         return
-    replies = await store.messages(session, tip_keys, tip.id, ("regulator",))
     await state.set_state(FollowDialog.ready)
     await state.update_data(tip_id=tip.id)
+    text, markup = await _follow_page(t, session, tip_keys, settings, tip, 0)
+    await message.answer(text, reply_markup=markup)
+
+
+async def follow_page(
+    query: CallbackQuery,
+    callback_data: PageCb,
+    t: BoundTranslator,
+    session: AsyncSession,
+    state: FSMContext,
+    tip_keys: TipKeys,
+    settings: Settings,
+) -> None:
+    tip_id = (await state.get_data()).get("tip_id")
+    tip = await session.get(Tip, tip_id) if tip_id else None
+    if tip is None:
+        await query.answer(t("follow.again"), show_alert=True)
+        return
+    await query.answer()
+    text, markup = await _follow_page(t, session, tip_keys, settings, tip, callback_data.page)
+    await query.message.edit_text(text, reply_markup=markup)
+
+
+async def _follow_page(t, session, tip_keys, settings, tip: Tip, page: int):
+    """The tip's status and the regulator's replies, paged by reply (the tip is known from
+    the dialog's state, never from the button)."""
+    replies = [
+        {"hour": r["hour"].astimezone(settings.tz).strftime("%Y-%m-%d %H:00"), "text": r["text"]}
+        for r in await store.messages(session, tip_keys, tip.id, ("regulator",))
+    ]
+    params = {
+        "status": t(f"tipstatus.{tip.status}"),
+        "category": t(f"tip.category_{tip.category}"),
+        "filed": tip.created_hour.astimezone(settings.tz).strftime("%Y-%m-%d %H:00"),
+    }
+    text, shown = paginate(lambda part: t("follow.status", replies=part, **params), replies, page)
     kb = InlineKeyboardBuilder()
     kb.button(text=t("follow.add"), callback_data=FollowCb(action="add"))
-    await message.answer(
-        t(
-            "follow.status",
-            status=t(f"tipstatus.{tip.status}"),
-            category=t(f"tip.category_{tip.category}"),
-            filed=tip.created_hour.astimezone(settings.tz).strftime("%Y-%m-%d %H:00"),
-            replies=[
-                {"hour": r["hour"].astimezone(settings.tz).strftime("%Y-%m-%d %H:00"), "text": r["text"]}
-                for r in replies
-            ],
-        ),
-        reply_markup=kb.as_markup(),
-    )
+    kb.row(*pager_buttons("fl", shown))
+    return text, kb.as_markup()
 
 
-async def follow_add(query: CallbackQuery, t: BoundTranslator, state: FSMContext) -> None:
+async def follow_add(
+    query: CallbackQuery, t: BoundTranslator, session: AsyncSession, state: FSMContext, settings: Settings
+) -> None:
     await settle_press(query)
+    if await _followups_full(session, (await state.get_data()).get("tip_id"), settings):
+        await state.clear()
+        await query.message.answer(t("follow.full", limit=settings.tip_followup_limit))
+        return
     await state.set_state(FollowDialog.message)
-    await query.message.answer(t("follow.ask_message", max=TEXT_MAX))
+    await query.message.answer(t("follow.ask_message", max=settings.tip_followup_chars))
+
+
+async def _followups_full(session: AsyncSession, tip_id: int | None, settings: Settings) -> bool:
+    used = await store.count_messages(session, tip_id, "tipster") if tip_id else 0
+    return used >= settings.tip_followup_limit
 
 
 async def follow_message(
@@ -330,23 +378,27 @@ async def follow_message(
     state: FSMContext,
     tip_keys: TipKeys,
     bot: Bot,
+    settings: Settings,
 ) -> None:
     text = (message.text or message.caption or "").strip()
     photos: list[bytes] = []
     if message.photo or message.document:
-        photo = await _clean_image(message, bot)
-        if photo is None:
-            await message.answer(t("tip.image_refused"))
+        try:
+            photos.append(await _clean_image(message, bot, settings))
+        except ImageRefused as exc:
+            await message.answer(_refusal(t, exc, settings))
             return
-        photos.append(photo)
-    if len(text) > TEXT_MAX or (not text and not photos):
-        await message.answer(t("follow.ask_message", max=TEXT_MAX))
+    if len(text) > settings.tip_followup_chars or (not text and not photos):
+        await message.answer(t("follow.ask_message", max=settings.tip_followup_chars))
         return
     tip_id = (await state.get_data()).get("tip_id")
     await state.clear()
     tip = await session.get(Tip, tip_id)
     if tip is None:
         await message.answer(t("follow.not_found"))
+        return
+    if await _followups_full(session, tip.id, settings):
+        await message.answer(t("follow.full", limit=settings.tip_followup_limit))
         return
     await store.add_message(session, tip_keys, tip, "tipster", text, photos)
     await session.commit()
@@ -372,5 +424,6 @@ def build_router() -> Router:
     c(tip_discard, TipDialog.review, StepCb.filter(F.action == "discard"))
     m(follow_receipt, FollowDialog.receipt, F.text, not_command)
     c(follow_add, FollowDialog.ready, FollowCb.filter(F.action == "add"))
+    c(follow_page, PageCb.filter(F.view == "fl"))
     m(follow_message, FollowDialog.message, F.text | F.photo | F.document, not_command)
     return router

@@ -4,7 +4,7 @@ a notice written when a tip is filed would record its exact time."""
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,9 +18,13 @@ from storage.models import RoleGrant
 from storage.tips import new_counts, new_follow_ups
 
 
-async def notify_new_tips(session: AsyncSession, translator: Translator, hour: datetime) -> int:
-    """One message per regulator for the tips and follow-ups of `hour`; returns recipients."""
-    tips, follow_ups = await new_counts(session, hour), await new_follow_ups(session, hour)
+async def notify_new_tips(
+    session: AsyncSession, translator: Translator, hour: datetime, until: datetime | None = None
+) -> int:
+    """One message per regulator for the tips and follow-ups of the hours from `hour` to
+    `until` (the next hour by default); returns recipients."""
+    until = until or hour + timedelta(hours=1)
+    tips, follow_ups = await new_counts(session, hour, until), await new_follow_ups(session, hour, until)
     if not tips and not follow_ups:
         return 0
     regulators = (
@@ -44,7 +48,7 @@ async def notify_new_tips(session: AsyncSession, translator: Translator, hour: d
                 [uid],
                 "new_tips",
                 "tips.notice",
-                f"tips:{hour.isoformat()}",
+                f"tips:{hour.isoformat()}/{until.isoformat()}",
                 tips=n_tips,
                 messages=n_msgs,
             )

@@ -1,5 +1,6 @@
 """XLSX workbooks for the finance office and the digest: a header row, frozen panes and
-column widths that fit (CJK characters count double)."""
+column widths that fit (CJK characters count double). Text that Excel would take for a
+formula (a hazard described as "=HYPERLINK(…)") is written as text, never as a formula."""
 
 from __future__ import annotations
 
@@ -9,6 +10,14 @@ from collections.abc import Iterable, Sequence
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _as_text(row) -> None:
+    for cell in row:
+        if isinstance(cell.value, str) and cell.value.startswith(FORMULA_STARTS):
+            cell.data_type = "s"
 
 
 def _width(value: object) -> int:
@@ -25,9 +34,11 @@ def workbook(sheets: dict[str, tuple[Sequence[str], Iterable[Sequence[object]]]]
         sheet.append(list(header))
         for cell in sheet[1]:
             cell.font = Font(bold=True)
+        _as_text(sheet[1])
         widths = [_width(h) for h in header]
         for row in rows:
             sheet.append(list(row))
+            _as_text(sheet[sheet.max_row])
             widths = [max(w, _width(v)) for w, v in zip(widths, row, strict=False)]
         sheet.freeze_panes = "A2"
         for i, w in enumerate(widths, start=1):

@@ -4,13 +4,12 @@ asks to skip bad rows. Re-importing the same file changes nothing."""
 
 from __future__ import annotations
 
-import csv
-import io
+import asyncio
 import re
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +31,7 @@ from storage.models import (
     Staff,
     Visit,
 )
+from storage.table_files import FileProblem, TableFile, open_table
 
 # Import order for a whole directory: each kind refers only to kinds before it.
 KINDS = ("enterprises", "agencies", "staff", "contracts", "visits", "hazards", "reports", "indicators")
@@ -64,68 +64,6 @@ class ImportResult:
     unchanged: int = 0
     errors: list[RowError] = field(default_factory=list)
     written: bool = False
-
-
-class FileProblem(Exception):
-    """The file as a whole cannot be read (format, header); `reason` as in RowProblem."""
-
-    def __init__(self, reason: str, **params: object) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.params = params
-
-
-# ---------------------------------------------------------------- reading files
-
-
-def read_table(filename: str, data: bytes) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
-    """Header and (line number, row) pairs; the header is line 1."""
-    suffix = Path(filename).suffix.lower()
-    if suffix == ".csv":
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise FileProblem("encoding") from exc
-        reader = csv.reader(io.StringIO(text, newline=""))
-        raw_rows: Iterable[list[Any]] = reader
-    elif suffix == ".xlsx":
-        raw_rows = _xlsx_rows(data)
-    else:
-        raise FileProblem("format", name=filename)
-    it = iter(raw_rows)
-    header = [str(h or "").strip().lower() for h in next(it, [])]
-    if not any(header):
-        raise FileProblem("empty")
-    rows = []
-    for line, values in enumerate(it, start=2):
-        cells = [_cell(v) for v in values]
-        if not any(cells):
-            continue
-        rows.append((line, dict(zip(header, cells, strict=False))))
-    return header, rows
-
-
-def _xlsx_rows(data: bytes) -> Iterable[list[Any]]:
-    from openpyxl import load_workbook
-
-    try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a broken file
-        raise FileProblem("xlsx") from exc
-    yield from wb.worksheets[0].iter_rows(values_only=True)
-    wb.close()
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
 
 
 # ---------------------------------------------------------------- field parsers
@@ -394,19 +332,38 @@ async def import_file(
     spec = SPECS.get(kind)
     if spec is None:
         raise FileProblem("kind", value=kind, allowed=", ".join(KINDS))
-    header, rows = read_table(filename, data)
-    missing = [c for c in spec.columns if c not in header]
-    if missing:
-        raise FileProblem("columns", missing=", ".join(missing))
+    # Reading and checking rows is CPU work: done in a thread so other users are answered.
+    table = await asyncio.to_thread(open_table, filename, data)
+    try:
+        missing = [c for c in spec.columns if c not in table.header]
+        if missing:
+            raise FileProblem("columns", missing=", ".join(missing))
+        lookups = Lookups(session, catalogue)
+        await lookups.load(kind)
+        result = ImportResult(kind=kind)
+        records = await asyncio.to_thread(_validate, spec, table, lookups, result, progress)
+    finally:
+        table.close()
+    if result.errors and not skip_bad_rows:
+        return result
+    await _upsert(session, spec, kind, records, result)
+    await session.commit()
+    if progress is not None:
+        progress(kind, result.rows, result.rows)
+    result.written = True
+    return result
 
-    result = ImportResult(kind=kind, rows=len(rows))
-    lookups = Lookups(session, catalogue)
-    await lookups.load(kind)
+
+def _validate(
+    spec: KindSpec, table: TableFile, lookups: Lookups, result: ImportResult, progress: Callable | None
+) -> dict[tuple, dict]:
+    """Parse every row as it streams from the file; the good records by natural key."""
     records: dict[tuple, dict[str, Any]] = {}
     first_line: dict[tuple, int] = {}
-    for done, (line, row) in enumerate(rows, 1):
-        if progress is not None and done % 500 == 0:
-            progress(kind, done, len(rows))
+    for line, row in table:
+        result.rows += 1
+        if progress is not None and result.rows % 500 == 0:
+            progress(result.kind, result.rows, None)  # streamed: the total is known at the end
         try:
             rec = spec.parse(row, lookups)
         except RowProblem as p:
@@ -418,14 +375,7 @@ async def import_file(
             continue
         records[key] = rec
         first_line[key] = line
-    if result.errors and not skip_bad_rows:
-        return result
-    await _upsert(session, spec, kind, records, result)
-    await session.commit()
-    if progress is not None:
-        progress(kind, len(rows), len(rows))
-    result.written = True
-    return result
+    return records
 
 
 async def _upsert(

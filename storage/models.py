@@ -269,6 +269,14 @@ class SchedulerLock(SQLModel, table=True):
     expires_at: datetime
 
 
+class JobMark(SQLModel, table=True):
+    """How far a periodic job has covered (the hourly tip count: every hour before `until`
+    has been reported), so hours missed during a restart or a stall are reported later."""
+
+    name: str = Field(primary_key=True, max_length=40)
+    until: datetime
+
+
 class AgencyGrade(SQLModel, table=True):
     """A published half-year grade: stored, so later edits of the data do not change it."""
 

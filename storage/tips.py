@@ -11,10 +11,10 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.anonymity import TipKeys, new_receipt, to_hour
-from domain.divisions import covers, prefix_range
+from domain.divisions import covers, prefix_range, tip_route
 from domain.enums import TipStatus, TipTarget
 from storage.clock import utcnow
-from storage.models import Agency, Enterprise, Tip, TipAttachment, TipMessage
+from storage.models import Agency, Contract, Enterprise, Tip, TipAttachment, TipMessage
 
 OPEN = (TipStatus.new, TipStatus.in_review)
 CLOSED = (TipStatus.substantiated, TipStatus.unfounded, TipStatus.referred)
@@ -59,8 +59,26 @@ async def target_by(session: AsyncSession, kind: str, target_id: int) -> Target 
     return None
 
 
+async def route(session: AsyncSession, target: Target, default: str) -> str:
+    """The division a tip is filed under, so that some regulator always sees it."""
+    if target.kind != TipTarget.agency or target.division:
+        return target.division or default
+    served = await session.scalars(
+        select(Enterprise.division)
+        .join(Contract, Contract.enterprise_id == Enterprise.id)
+        .where(Contract.agency_id == target.id)
+    )
+    return tip_route("", list(served.all()), default)
+
+
 async def file_tip(
-    session: AsyncSession, keys: TipKeys, target: Target, category: str, text: str, photos: list[bytes]
+    session: AsyncSession,
+    keys: TipKeys,
+    target: Target,
+    category: str,
+    text: str,
+    photos: list[bytes],
+    default_division: str = "",
 ) -> str:
     """Store a tip and return its receipt, which exists nowhere else afterwards."""
     receipt = new_receipt()
@@ -70,7 +88,7 @@ async def file_tip(
         target_kind=target.kind,
         enterprise_id=target.id if target.kind == TipTarget.enterprise else None,
         agency_id=target.id if target.kind == TipTarget.agency else None,
-        division=target.division,
+        division=await route(session, target, default_division),
         category=category,
         status=TipStatus.new,
         created_hour=hour,
@@ -101,6 +119,11 @@ async def add_message(
     session.add_all(
         TipAttachment(tip_id=tip.id, message_id=message.id, body=keys.seal(p, b"attachment")) for p in photos
     )
+
+
+async def count_messages(session: AsyncSession, tip_id: int, author: str) -> int:
+    query = select(func.count()).select_from(TipMessage)
+    return int(await session.scalar(query.where(TipMessage.tip_id == tip_id, TipMessage.author == author)))
 
 
 async def messages(session: AsyncSession, keys: TipKeys, tip_id: int, authors: tuple[str, ...]) -> list[dict]:
@@ -138,35 +161,43 @@ def visible(prefixes: list[str], tip: Tip) -> bool:
     return any(covers(p, tip.division) for p in prefixes)
 
 
-async def for_regulator(session: AsyncSession, prefixes: list[str], limit: int = 10) -> list[Tip]:
-    """The jurisdiction's tips: unhandled first, newest first."""
+async def for_regulator(
+    session: AsyncSession, prefixes: list[str], limit: int = 10, offset: int = 0
+) -> tuple[list[Tip], int]:
+    """One page of the jurisdiction's tips (unhandled first, newest first), and how many
+    there are in all."""
     unhandled = Tip.status.in_(OPEN)
     rows = await session.scalars(
         select(Tip)
         .where(in_jurisdiction(prefixes))
         .order_by(unhandled.desc(), Tip.created_hour.desc(), Tip.id.desc())
         .limit(limit)
+        .offset(offset)
     )
-    return list(rows.all())
+    total = await session.scalar(select(func.count()).select_from(Tip).where(in_jurisdiction(prefixes)))
+    return list(rows.all()), int(total or 0)
 
 
 async def set_status(session: AsyncSession, tip: Tip, status: str) -> None:
     await session.execute(update(Tip).where(Tip.id == tip.id).values(status=status))
 
 
-async def new_counts(session: AsyncSession, hour: datetime) -> list[tuple[str, int]]:
-    """(division, number of tips filed in that hour) for the hourly notice to regulators."""
+async def new_counts(session: AsyncSession, start: datetime, end: datetime) -> list[tuple[str, int]]:
+    """(division, number of tips filed in the hours [start, end)) for the notice to regulators."""
     rows = await session.execute(
-        select(Tip.division, func.count()).where(Tip.created_hour == hour).group_by(Tip.division)
+        select(Tip.division, func.count())
+        .where(Tip.created_hour >= start, Tip.created_hour < end)
+        .group_by(Tip.division)
     )
     return [(d, int(n)) for d, n in rows]
 
 
-async def new_follow_ups(session: AsyncSession, hour: datetime) -> list[tuple[str, int]]:
+async def new_follow_ups(session: AsyncSession, start: datetime, end: datetime) -> list[tuple[str, int]]:
+    created = TipMessage.created_hour
     rows = await session.execute(
         select(Tip.division, func.count())
         .join(TipMessage, TipMessage.tip_id == Tip.id)
-        .where(TipMessage.author == "tipster", TipMessage.created_hour == hour)
+        .where(TipMessage.author == "tipster", created >= start, created < end)
         .group_by(Tip.division)
     )
     return [(d, int(n)) for d, n in rows]

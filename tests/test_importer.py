@@ -152,8 +152,10 @@ async def test_changed_rows_update_and_record_history(seeded, county: Path):
 @pytest.mark.parametrize(
     ("name", "data", "reason"),
     [
-        ("x.txt", b"a,b", "format"),
-        ("x.csv", "uscc,name\n".encode("gbk") + "企业".encode("gbk"), "encoding"),
+        ("x.pdf", b"a,b", "format"),
+        ("x.csv", "uscc,name,division\nx,Café Müller,Zoë\n".encode("cp1252"), "encoding"),
+        ("x.csv", bytes(range(256)) * 8, "encoding"),
+        ("x.csv", b"uscc,name,division\n" + b'1,"' + b"x" * 200_000 + b'",3\n', "csv"),
         ("x.csv", b"", "empty"),
         ("x.csv", b"uscc,name\n1,2\n", "columns"),
         ("x.xlsx", b"not a workbook", "xlsx"),
@@ -164,3 +166,51 @@ async def test_unreadable_files_are_refused_whole(sessions, name, data, reason):
         with pytest.raises(FileProblem) as err:
             await import_file(s, "enterprises", name, data)
     assert err.value.reason == reason
+
+
+CHINESE_ROWS = [
+    (complete("91330226DDDDDDDDD"), "宁海县跃龙街道金属制品厂"),
+    (complete("91330226EEEEEEEEE"), "浙江甬兴化工有限公司（桥头胡分厂）"),
+]
+
+
+@pytest.mark.parametrize(
+    ("encoding", "sep"),
+    [
+        ("utf-8", ","),
+        ("utf-8-sig", ","),
+        ("gb18030", ","),
+        ("gbk", ","),
+        ("gbk", "\t"),
+        ("utf-16", "\t"),  # Excel's "Unicode text": UTF-16 with BOM, tab separated
+        ("utf-16", ","),
+    ],
+)
+async def test_csv_as_chinese_offices_save_it_is_read(sessions, encoding, sep):
+    text = sep.join(["uscc", "name", "division"]) + "\r\n"
+    text += "".join(sep.join([code, name, "330226100"]) + "\r\n" for code, name in CHINESE_ROWS)
+    async with sessions() as s:
+        result = await import_file(s, "enterprises", "企业.csv", text.encode(encoding))
+    assert result.inserted == 2, result.errors
+    async with sessions() as s:
+        names = set((await s.scalars(select(Enterprise.name))).all())
+    assert names == {name for _, name in CHINESE_ROWS}
+
+
+async def test_a_file_of_another_encoding_gets_one_clear_line(sessions):
+    data = "uscc,name,division\nx,Café Müller,Zoë\n".encode("cp1252")
+    async with sessions() as s:
+        with pytest.raises(FileProblem) as err:
+            await import_file(s, "enterprises", "e.csv", data)
+    text = Translator("en", autoescape=False)(f"import.file.{err.value.reason}", **err.value.params)
+    assert text.count("\n") == 0 and "UTF-8, GB18030/GBK, UTF-16" in text
+
+
+async def test_error_report_lists_fifty_lines_then_the_count(sessions):
+    data = _csv(["uscc", "name", "division"], [["bad" + "9" * 5000, "名", "330226100"]] * 120)
+    async with sessions() as s:
+        result = await import_file(s, "enterprises", "e.csv", data)
+    assert len(result.errors) == 120
+    text = render_result(Translator("en", autoescape=False), result)
+    assert text.count("Line ") == 50 and "… and 70 more bad rows." in text
+    assert max(len(line) for line in text.split("\n")) < 200  # bad values are quoted clipped

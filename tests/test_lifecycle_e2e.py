@@ -86,8 +86,21 @@ async def record_hazard(local, description: str, level: str = "general hazard") 
     return await press(local, STAFF, review, "Save the hazard")
 
 
-async def submit_fix(local, description: str, note: str) -> Reply:
+async def hazards_page_with(local, description: str) -> Reply:
+    """The page of the owner's /hazards that lists `description` (the last page if none)."""
     listing = await local.client.send(OWNER, "/hazards")
+    while description not in listing.text:
+        pages = listing.last_with_buttons()
+        nxt = [b for row in (pages or {}).get("reply_markup", {}).get("inline_keyboard", []) for b in row]
+        nxt = [b for b in nxt if b["text"] == "▶"]
+        if not nxt:
+            break
+        listing = await local.client.press(OWNER, pages, data=nxt[0]["callback_data"])
+    return listing
+
+
+async def submit_fix(local, description: str, note: str) -> Reply:
+    listing = await hazards_page_with(local, description)
     number = next(line.split(".")[0] for line in listing.texts[-1].splitlines() if description in line)
     asked = await press(local, OWNER, listing, f"#{number} rectified")
     assert "Send photos of the rectification" in asked.text
@@ -133,7 +146,7 @@ async def test_full_lifecycle_with_rejection_and_history(scene):
     assert any(
         "New safety hazard" in t and description in t for t in bot_texts(await local.client.chat(OWNER.id))
     )
-    assert description in (await local.client.send(OWNER, "/hazards")).text
+    assert description in (await hazards_page_with(local, description)).text
 
     first = await submit_fix(local, description, "已更换门锁")
     assert "Rectification submitted" in first.text
@@ -187,7 +200,7 @@ async def test_full_lifecycle_with_rejection_and_history(scene):
     ]
     assert events[2][2] == "门锁型号不符合要求"
     # A closed hazard is no longer on the owner's list.
-    assert description not in (await local.client.send(OWNER, "/hazards")).text
+    assert description not in (await hazards_page_with(local, description)).text
 
 
 async def test_a_major_hazard_alerts_only_the_township_regulator(scene):

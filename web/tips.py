@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from aiohttp.web_request import FileField
 
-from bot.images import reencode
+from bot.images import ImageRefused, clean_image
 from domain.anonymity import looks_like_receipt
 from domain.enums import TipCategory, TipTarget
 from domain.tip_rules import MAX_PHOTO_BYTES, MAX_PHOTOS, TEXT_MAX, TEXT_MIN, text_fits
@@ -44,18 +44,21 @@ def _refused(request: web.Request) -> web.Response:
     return render(request, "expired.html", status=403)
 
 
-def _photos(form) -> list[bytes] | None:
-    """Clean JPEGs of the uploaded images; None when one is not an image or too many came."""
+async def _photos(form, settings) -> list[bytes] | None:
+    """Clean JPEGs of the uploaded images (checked and decoded as in the chat, in a thread);
+    None when one is not an image, is too large, or too many came."""
     files = [f for f in form.getall("photo", []) if isinstance(f, FileField) and f.filename]
     if len(files) > MAX_PHOTOS:
         return None
     photos = []
     for f in files:
         data = f.file.read(MAX_PHOTO_BYTES + 1)
-        clean = reencode(data) if len(data) <= MAX_PHOTO_BYTES else None
-        if clean is None:
+        if len(data) > MAX_PHOTO_BYTES:
             return None
-        photos.append(clean)
+        try:
+            photos.append(await clean_image(data, int(settings.image_max_megapixels * 1_000_000)))
+        except ImageRefused:
+            return None
     return photos
 
 
@@ -109,7 +112,7 @@ async def tip_submit(request: web.Request) -> web.Response:
         if not text_fits(text):
             error = t("tip.text_length", min=TEXT_MIN, max=TEXT_MAX, n=len(text))
             return _tip_page(request, enterprise, category, text, error, 400)
-        photos = _photos(form)
+        photos = await _photos(form, app.settings)
         if photos is None:
             return _tip_page(request, enterprise, category, text, t("web.photos_refused", n=MAX_PHOTOS), 400)
         target = await store.target_by(session, TipTarget.enterprise, enterprise.id)
@@ -195,7 +198,7 @@ async def follow_add(request: web.Request) -> web.Response:
         tip, page = await _tip_by_receipt(request, session, receipt)
         if tip is None:
             return page
-        photos = _photos(form)
+        photos = await _photos(form, app.settings)
         if photos is None:
             return await _thread(request, session, tip, receipt, t("web.photos_refused", n=MAX_PHOTOS), 400)
         if len(text) > TEXT_MAX or (not text and not photos):

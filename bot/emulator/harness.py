@@ -150,10 +150,13 @@ class EmulatorClient:
 
 
 class LocalRun:
-    """Emulator + migrated database + the bot polling it, for `async with`."""
+    """Emulator + migrated database + the bot polling it, for `async with`. With poll=False
+    nothing polls: updates are handed to the dispatcher with `feed_*` (thousands a second,
+    for benchmarks and fuzzing); the bot's requests still go over HTTP to the emulator."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, poll: bool = True) -> None:
         self.settings = settings
+        self.poll = poll
         self.emulator = Emulator()
         self.app: App | None = None
         self.client: EmulatorClient | None = None
@@ -170,6 +173,9 @@ class LocalRun:
         self.app = build_app(self.settings)
         self.bot = build_bot(self.settings)
         await on_startup(self.bot, self.app)
+        self.client = EmulatorClient(base)
+        if not self.poll:
+            return self
         self._polling = asyncio.create_task(
             self.app.dispatcher.start_polling(
                 self.bot,
@@ -181,8 +187,28 @@ class LocalRun:
             )
         )
         await asyncio.wait_for(self.emulator.first_poll.wait(), 30)
-        self.client = EmulatorClient(base)
         return self
+
+    async def feed(self, chat_id: int, update: dict) -> Reply:
+        """Process one update as polling would; what the bot did in that chat."""
+        state = self.emulator.state
+        update["update_id"] = state.next_update_id
+        state.next_update_id += 1
+        mark = len(state.events)
+        await self.app.dispatcher.feed_raw_update(self.bot, update, app=self.app)
+        events = [e for e in state.events[mark:] if e["chat_id"] == chat_id]
+        answered = self.emulator.callback_answered(update) if "callback_query" in update else None
+        return Reply(events, True, answered)
+
+    async def feed_message(self, user: TgUser, text: str | None = None, **extra: Any) -> Reply:
+        body = {"user": user.as_dict(), **extra}
+        if text is not None:
+            body["text"] = text
+        return await self.feed(*self.emulator.message_update(body))
+
+    async def feed_press(self, user: TgUser, message: dict, data: str | None, forge: bool = True) -> Reply:
+        body = {"user": user.as_dict(), "chat_id": message["chat"]["id"], "message_id": message["message_id"]}
+        return await self.feed(*self.emulator.press_update({**body, "data": data, "forge": forge}))
 
     async def flush(self) -> int:
         """Send every notice due in the outbox, waiting out the per-chat spacing."""

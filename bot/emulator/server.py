@@ -95,6 +95,20 @@ class EmulatorState:
 
 
 SENDING = {"sendMessage", "sendPhoto", "sendDocument"}
+# Message contents a test passes through as they are (Telegram's objects, as dicts).
+CONTENT_KEYS = (
+    "sticker",
+    "location",
+    "contact",
+    "voice",
+    "video",
+    "video_note",
+    "audio",
+    "animation",
+    "poll",
+    "dice",
+    "venue",
+)
 
 
 class Emulator:
@@ -610,8 +624,8 @@ class Emulator:
         self.state.acked = max(self.state.acked, update["update_id"] + 1)
         await self._notify()
 
-    async def _c_send(self, request: web.Request) -> web.Response:
-        body = await request.json()
+    def message_update(self, body: dict) -> tuple[int, dict]:
+        """A user's message as the update Telegram would deliver (body as /control/send takes)."""
         user = self._user(body["user"])
         self.state.not_started.discard(user["id"])  # writing to the bot starts the chat
         extra: dict[str, Any] = {}
@@ -629,34 +643,32 @@ class Emulator:
             mime = body.get("mime_type") or mimetypes.guess_type(name)[0] or "application/octet-stream"
             stored = self._store(_b64(body["document_b64"]), "document", name, mime)
             extra["document"] = _document(stored)
-        for key in ("sticker", "location", "contact", "voice"):
+        for key in CONTENT_KEYS:
             if key in body:
                 extra[key] = body[key]
         if body.get("caption"):
             extra["caption"] = body["caption"]
         msg = self._new_message(user["id"], user, extra)
-        result = await self._enqueue(
-            {"message": msg}, user["id"], body.get("wait", True), body.get("timeout", 10)
-        )
-        return web.json_response({"message_id": msg["message_id"], **result})
+        return user["id"], {"message": msg}
 
-    async def _c_press(self, request: web.Request) -> web.Response:
-        body = await request.json()
+    def press_update(self, body: dict) -> tuple[int, dict]:
+        """A button press as the update Telegram would deliver (body as /control/press takes);
+        LookupError when the message or its button does not exist."""
         user = self._user(body["user"])
         chat_id = int(body.get("chat_id", user["id"]))
         msg = next((m for m in self.state.chats[chat_id] if m["message_id"] == int(body["message_id"])), None)
         if msg is None:
-            return web.json_response({"error": "no such message"}, status=404)
+            raise LookupError("no such message")
         data = body.get("data")
         if not body.get("forge"):
             buttons = [b for row in msg.get("reply_markup", {}).get("inline_keyboard", []) for b in row]
             if "button" in body:
                 index = int(body["button"])
                 if not 0 <= index < len(buttons):
-                    return web.json_response({"error": "no such button"}, status=404)
+                    raise LookupError("no such button")
                 data = buttons[index].get("callback_data")
             if data not in [b.get("callback_data") for b in buttons]:
-                return web.json_response({"error": "no button with that data"}, status=404)
+                raise LookupError("no button with that data")
         cq_id = str(next(self._ids) * 7919 + 10**15)
         self.state.callbacks[cq_id] = {"chat_id": chat_id, "answered": False}
         instance = hashlib.sha256(f"{self.state.bot_id}:{chat_id}".encode()).hexdigest()[:19]
@@ -669,8 +681,25 @@ class Emulator:
                 "data": data,
             }
         }
+        return chat_id, update
+
+    def callback_answered(self, update: dict) -> bool:
+        return self.state.callbacks[update["callback_query"]["id"]]["answered"]
+
+    async def _c_send(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        chat_id, update = self.message_update(body)
         result = await self._enqueue(update, chat_id, body.get("wait", True), body.get("timeout", 10))
-        result["answered"] = self.state.callbacks[cq_id]["answered"]
+        return web.json_response({"message_id": update["message"]["message_id"], **result})
+
+    async def _c_press(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        try:
+            chat_id, update = self.press_update(body)
+        except LookupError as exc:
+            return web.json_response({"error": str(exc)}, status=404)
+        result = await self._enqueue(update, chat_id, body.get("wait", True), body.get("timeout", 10))
+        result["answered"] = self.callback_answered(update)
         return web.json_response(result)
 
     async def _c_events(self, request: web.Request) -> web.Response:
