@@ -10,6 +10,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from domain.compliance import Thresholds
+from domain.evidence import EvidenceSettings
 from domain.grading import GradeSettings
 from domain.lifecycle import LifecycleSettings
 from domain.reminders import ReminderSettings
@@ -68,6 +69,13 @@ class Settings(BaseSettings):
     tip_daily_limit: int = Field(default=5, ge=1)
     follow_miss_limit: int = Field(default=5, ge=1)
     follow_miss_window: int = Field(default=600, ge=1)  # seconds
+    file_store_dir: str = "data/files"
+    evidence_max_files: int = Field(default=5, ge=1, le=10)
+    evidence_max_file_mb: float = Field(default=20, gt=0, le=20)  # Bot API downloads stop at 20 MB
+    review_remind_days: int = Field(default=3, ge=1)
+    indicator_final_days: int = Field(default=7, ge=0)
+    veto_government_only: bool = False
+    enforcement_months: int = Field(default=12, ge=1)
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -99,6 +107,12 @@ class Settings(BaseSettings):
             self.risk_yellow_share,
             self.risk_red_overdue,
             self.indicator_expiring_days,
+            self.veto_government_only,
+        )
+
+    def evidence(self) -> EvidenceSettings:
+        return EvidenceSettings(
+            self.evidence_max_files, int(self.evidence_max_file_mb * 1024 * 1024), self.review_remind_days
         )
 
     def lifecycle(self) -> LifecycleSettings:
@@ -119,6 +133,8 @@ class Settings(BaseSettings):
             self.report_warn_days,
             self.report_grace_days,
             self.indicator_expiring_days,
+            self.indicator_final_days,
+            self.review_remind_days,
         )
 
     def grades(self) -> GradeSettings:

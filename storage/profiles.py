@@ -12,9 +12,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain import uscc
 from domain.compliance import Compliance, HazardCounts, Thresholds, assess
 from domain.divisions import prefix_range
-from domain.enums import HazardLevel, HazardStatus
+from domain.enums import HazardLevel, HazardSource, HazardStatus
 from domain.indicators import Indicator
-from storage.models import Agency, Contract, Enterprise, Hazard, IndicatorRecord, Rating, Tip, Visit
+from storage.evidence import latest_rejections, pending_codes
+from storage.models import (
+    Agency,
+    Contract,
+    Enterprise,
+    Hazard,
+    IndicatorRecord,
+    Rating,
+    Tip,
+    Visit,
+)
 
 UNCLOSED = (HazardStatus.open, HazardStatus.submitted)
 SEARCH_LIMIT = 10
@@ -31,9 +41,13 @@ class Profile:
     recent_visits: list[tuple[date, str, str]] = field(default_factory=list)  # date, kind, agency
     ratings: tuple[int, float | None] = (0, None)
     tips: int = 0
+    rejected: dict[str, str] = field(default_factory=dict)  # indicator code → review's reason
 
 
-async def hazard_counts(session: AsyncSession, enterprise_id: int, today: date) -> HazardCounts:
+async def hazard_counts(
+    session: AsyncSession, enterprise_id: int, today: date, source: str | None = None
+) -> HazardCounts:
+    """Unclosed hazards of the enterprise; only those found by `source` when given."""
     overdue = Hazard.deadline < today
     major = Hazard.level == HazardLevel.major
     row = (
@@ -43,7 +57,11 @@ async def hazard_counts(session: AsyncSession, enterprise_id: int, today: date) 
                 func.coalesce(func.sum(case((overdue, 1), else_=0)), 0),
                 func.coalesce(func.sum(case((major, 1), else_=0)), 0),
                 func.coalesce(func.sum(case((and_(major, overdue), 1), else_=0)), 0),
-            ).where(Hazard.enterprise_id == enterprise_id, Hazard.status.in_(UNCLOSED))
+            ).where(
+                Hazard.enterprise_id == enterprise_id,
+                Hazard.status.in_(UNCLOSED),
+                *([Hazard.source == source] if source else []),
+            )
         )
     ).one()
     return HazardCounts(*(int(v) for v in row))
@@ -84,13 +102,21 @@ async def build_profile(
         )
     ).all()
     last_visit = await session.scalar(select(func.max(Visit.date)).where(Visit.enterprise_id == eid))
+    veto_hazards = (
+        await hazard_counts(session, eid, today, HazardSource.regulator)
+        if thresholds.veto_government_only
+        else None
+    )
     profile = Profile(
         enterprise=enterprise,
-        compliance=assess(catalogue, records, hazards, today, thresholds),
+        compliance=assess(
+            catalogue, records, hazards, today, thresholds, await pending_codes(session, eid), veto_hazards
+        ),
         hazards=hazards,
         next_deadlines=[tuple(r) for r in deadlines],
         contracts=[tuple(r) for r in contracts],
         last_visit=last_visit,
+        rejected=await latest_rejections(session, eid),
     )
     if detailed:
         visits = await session.execute(
