@@ -57,6 +57,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     _spec("hazards", Role.owner),
     _spec("rate", Role.owner),
     _spec("qr", Role.owner),
+    _spec("evidence", Role.owner),
     _spec("clients", Role.staff),
     _spec("visit", Role.staff),
     _spec("hazard", Role.staff),
@@ -70,6 +71,8 @@ COMMANDS: tuple[CommandSpec, ...] = (
     _spec("enterprise", Role.regulator),
     _spec("subsidy", Role.regulator),
     _spec("coverage", Role.regulator),
+    _spec("review", Role.regulator),
+    _spec("inspect", Role.regulator),
     _spec("invite", Role.admin),
     _spec("import", Role.admin),
 )

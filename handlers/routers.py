@@ -8,6 +8,7 @@ from aiogram import Router
 from handlers import (
     common,
     digest,
+    evidence,
     fallback,
     imports,
     invites,
@@ -30,6 +31,7 @@ def feature_routers() -> list[Router]:
             tips,
             common,
             owner,
+            evidence,
             staff,
             lookup,
             tip_triage,
