@@ -15,6 +15,7 @@ from handlers import (
     lookup,
     owner,
     regulator,
+    review,
     staff,
     status,
     tip_triage,
@@ -37,6 +38,7 @@ def feature_routers() -> list[Router]:
             tip_triage,
             digest,
             regulator,
+            review,
             imports,
             fallback,
         )
