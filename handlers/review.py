@@ -23,6 +23,7 @@ from domain.enums import Role
 from domain.indicators import load_catalogue
 from handlers.callbacks import ListCb
 from handlers.lookup import jurisdictions
+from handlers.rectify import waiting_button
 from notifications.notices import notify
 from notifications.sender import Sender
 from storage import evidence as ev
@@ -64,6 +65,10 @@ async def _show(message: Message, t, viewer, session, settings, offset: int) -> 
     if found is None and offset:
         found, total = await ev.queue(session, jurisdictions(viewer), 0)  # past the end: start again
         offset = 0
+    if offset == 0:
+        waiting, button = await waiting_button(t, session, viewer)
+        if waiting:
+            await message.answer(t("rectify.waiting", n=waiting), reply_markup=button)
     if found is None:
         await message.answer(t("review.empty"))
         return
