@@ -14,7 +14,7 @@ from bot.i18n import BoundTranslator
 from bot.menus import set_user_menu
 from bot.viewer import Viewer
 from domain.enums import Role
-from domain.roles import TargetError, normalise_target
+from domain.roles import TargetError, normalise_target, role_from_word
 from storage.clock import utcnow
 from storage.users import InviteError, accept_invite, create_invite
 
@@ -58,7 +58,10 @@ async def invite(
     if len(parts) != 2:
         await message.answer(t("invite.usage"))
         return
-    role, raw_target = parts[0].lower(), parts[1]
+    role, raw_target = role_from_word(parts[0]), parts[1]
+    if role is None:
+        await message.answer(t("invite.bad.role", value=parts[0][:60]) + "\n" + t("invite.usage"))
+        return
     try:
         target = normalise_target(role, raw_target)
         inv = await create_invite(session, role, target, viewer.user_id, settings.invite_days, utcnow())
