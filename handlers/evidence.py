@@ -20,7 +20,7 @@ from bot.config import Settings
 from bot.files import keep_all, received
 from bot.filters import HasRole
 from bot.i18n import BoundTranslator
-from bot.ui import StepCb, parse_day, settle_press, step_button
+from bot.ui import StepCb, date_hint, parse_day, settle_press, step_button
 from bot.viewer import Viewer
 from domain.enums import Role
 from domain.evidence import date_problem, file_problem, needs_expiry, picker_order
@@ -261,9 +261,9 @@ async def fulfilled_text(
     state: FSMContext,
     bot: Bot,
 ) -> None:
-    day = parse_day(message.text or "")
+    day = parse_day(message.text or "", local_today(settings.tz))
     if day is None:
-        await message.answer(t("dialog.date_format"), reply_markup=step_button(t("visit.today"), "today"))
+        await message.answer(date_hint(t, local_today(settings.tz)), reply_markup=step_button(t("visit.today"), "today"))
         return
     await _fulfilled(message, day, t, viewer, session, settings, state, bot)
 
@@ -309,10 +309,10 @@ async def expiry_text(
     state: FSMContext,
     bot: Bot,
 ) -> None:
-    day = parse_day(message.text or "")
+    day = parse_day(message.text or "", local_today(settings.tz))
     skip = step_button(t("evidence.no_expiry"), "skip")
     if day is None:
-        await message.answer(t("dialog.date_format"), reply_markup=skip)
+        await message.answer(date_hint(t, local_today(settings.tz)), reply_markup=skip)
         return
     fulfilled = date.fromisoformat((await state.get_data())["fulfilled_on"])
     if date_problem(fulfilled, day, local_today(settings.tz)):

@@ -21,7 +21,7 @@ from bot.config import Settings
 from bot.files import keep_all, received
 from bot.filters import HasRole
 from bot.i18n import BoundTranslator, Translator
-from bot.ui import StepCb, collect_photo, fits, parse_day, settle_press, step_button
+from bot.ui import StepCb, collect_photo, date_hint, fits, parse_day, settle_press, step_button
 from bot.viewer import Viewer
 from domain.divisions import covers
 from domain.enums import HazardLevel, InspectionKind, Role
@@ -121,9 +121,9 @@ async def _start(message: Message, t, state: FSMContext, enterprise: Enterprise)
 
 
 async def day_text(message: Message, t: BoundTranslator, settings: Settings, state: FSMContext) -> None:
-    day = parse_day(message.text or "")
+    day = parse_day(message.text or "", local_today(settings.tz))
     if day is None:
-        await message.answer(t("dialog.date_format"), reply_markup=step_button(t("visit.today"), "today"))
+        await message.answer(date_hint(t, local_today(settings.tz)), reply_markup=step_button(t("visit.today"), "today"))
         return
     await _day(message, t, settings, state, day)
 
@@ -270,11 +270,11 @@ async def level_pressed(
     )
 
 
-async def deadline_text(message: Message, t: BoundTranslator, state: FSMContext) -> None:
-    deadline = parse_day(message.text or "")
+async def deadline_text(message: Message, t: BoundTranslator, settings: Settings, state: FSMContext) -> None:
+    deadline = parse_day(message.text or "", local_today(settings.tz))
     data = await state.get_data()
     if deadline is None:
-        await message.answer(t("dialog.date_format"))
+        await message.answer(date_hint(t, local_today(settings.tz)))
         return
     if deadline < date.fromisoformat(data["day"]):
         await message.answer(t("hazard.deadline_too_early", found=data["day"]))

@@ -81,7 +81,7 @@ async def test_bad_files_and_dates_are_refused_and_nothing_half_is_stored(local,
     assert "Please send a photo" in (await local.client.send(OWNER, "hello")).text
     reply = await local.client.send_document(OWNER, "ledger.xlsx", b"PK fake xlsx")
     await local.client.press(OWNER, reply.last_with_buttons(), button=0)
-    assert "Dates are written" in (await local.client.send(OWNER, "yesterday")).text
+    assert "not a date I can read" in (await local.client.send(OWNER, "someday")).text
     assert "has not come yet" in (await local.client.send(OWNER, "2999-01-01")).text
     assert "cancel" in (await local.client.send(OWNER, "/cancel")).text.lower()
     async with seeded() as s:

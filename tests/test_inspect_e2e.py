@@ -79,7 +79,7 @@ async def test_a_major_finding_vetoes_until_the_regulator_verifies_its_rectifica
 
     vetoed = (await local.client.send(OWNER, "/status")).text
     assert card(vetoed) == ("🔴", False)
-    assert "1 major hazard(s) overdue" in vetoed
+    assert "1 major hazard overdue" in vetoed
 
     # The owner rectifies; the regulators are told, the agency is not asked.
     hazards = await local.client.send(OWNER, "/hazards")
