@@ -78,6 +78,8 @@ class Settings(BaseSettings):
     indicator_final_days: int = Field(default=7, ge=0)
     veto_government_only: bool = False
     enforcement_months: int = Field(default=12, ge=1)
+    training_indicator: str = "TRAIN"
+    drill_indicator: str = "DRILL"
 
     @field_validator("admin_ids", mode="before")
     @classmethod

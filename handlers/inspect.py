@@ -123,7 +123,9 @@ async def _start(message: Message, t, state: FSMContext, enterprise: Enterprise)
 async def day_text(message: Message, t: BoundTranslator, settings: Settings, state: FSMContext) -> None:
     day = parse_day(message.text or "", local_today(settings.tz))
     if day is None:
-        await message.answer(date_hint(t, local_today(settings.tz)), reply_markup=step_button(t("visit.today"), "today"))
+        await message.answer(
+            date_hint(t, local_today(settings.tz)), reply_markup=step_button(t("visit.today"), "today")
+        )
         return
     await _day(message, t, settings, state, day)
 

@@ -24,6 +24,7 @@ from bot.ui import date_hint, fits, parse_day
 from domain.divisions import covers
 from domain.enums import Role
 from domain.grading import Period, eligible_for_public_money
+from handlers.headline import send_headline
 from handlers.lookup import jurisdictions
 from notifications.notices import notify
 from notifications.sender import Sender
@@ -521,6 +522,7 @@ async def coverage_command(
         for r in rows
     ]
     await message.answer(t("coverage.text", items=items, target=f"{target:.0%}"))
+    await send_headline(message, t, viewer, session, settings)
 
 
 def build_router() -> Router:

@@ -10,6 +10,7 @@ from handlers import (
     digest,
     evidence,
     fallback,
+    headline,
     imports,
     inspect,
     invites,
@@ -43,6 +44,7 @@ def feature_routers() -> list[Router]:
             review,
             rectify,
             inspect,
+            headline,
             imports,
             fallback,
         )

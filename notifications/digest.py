@@ -16,6 +16,7 @@ from bot.config import Settings
 from bot.i18n import BoundTranslator, Translator
 from domain.compliance import Colour
 from domain.enums import Role
+from handlers.headline import headline_text
 from notifications.outbox import enqueue
 from storage import digest as q
 from storage.exports import workbook
@@ -105,6 +106,7 @@ async def build(
         ],
         more_agencies=max(0, len(agencies) - 10),
     )
+    text += "\n\n" + await headline_text(t, session, settings, [prefix], today, week.start)
     series = await q.weekly_series(session, prefix, week)
     chart = render_chart(t, series, now.colours)
     book = workbook(

@@ -267,7 +267,8 @@ class AgencyGrade(SQLModel, table=True):
 class Division(SQLModel, table=True):
     """Names of townships and counties, shown instead of their codes."""
 
-    code: str = Field(primary_key=True, max_length=9)
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=9, unique=True)
     name: str = Field(max_length=100)
 
 

@@ -27,6 +27,10 @@ def without(county, *codes: str) -> dict:
     return next(e for e in rows(county, "enterprises") if not any((e["uscc"], c) in valid for c in codes))
 
 
+def trained(text: str) -> int:
+    return int(re.search(r"^Training rate: [\d.]+% \((\d+)\)$", text, re.M).group(1))
+
+
 def fulfilled_count(text: str) -> tuple[int, int]:
     n, m = re.search(r"(\d+) / (\d+) fulfilled", text).groups()
     return int(n), int(m)
@@ -43,6 +47,7 @@ async def test_evidence_accepted_and_rejected_moves_the_status(local, seeded, co
         code = await s.scalar(select(Enterprise.public_code).where(Enterprise.uscc == ent["uscc"]))
     public_before = fulfilled_count((await local.client.send(OTHER_REG, f"/start e_{code}")).text)
     assert public_before == before
+    trained_before = trained((await local.client.send(REG, "/digest")).text)
 
     day = (TODAY.replace(day=1)).isoformat()
     await submit(local, OWNER, "Safety training", [("training.pdf", PDF)], day)
@@ -82,6 +87,7 @@ async def test_evidence_accepted_and_rejected_moves_the_status(local, seeded, co
     public = (await local.client.send(OTHER_REG, f"/start e_{code}")).text
     assert fulfilled_count(public) == (before[0] + 1, before[1])
     assert "drill record" not in public  # reasons are not public
+    assert trained((await local.client.send(REG, "/digest")).text) == trained_before + 1
 
     async with seeded() as s:
         subs = (await s.scalars(select(EvidenceSubmission).order_by(EvidenceSubmission.id))).all()
