@@ -19,10 +19,12 @@ from bot.i18n import Translator
 from bot.memory_fsm import ForgetfulEventIsolation, ForgetfulMemoryStorage
 from bot.menus import set_default_menus, set_user_menu
 from bot.middlewares import ContextMiddleware
+from bot.once import OnceMiddleware
 from bot.tip_guard import TipGuard
 from domain.anonymity import TipKeys
 from handlers.errors import on_error
 from handlers.routers import feature_routers
+from notifications.pacing import RedisPacer
 from notifications.sender import Sender
 from storage.db import create_engine, session_factory
 
@@ -54,6 +56,22 @@ def build_fsm(settings: Settings) -> tuple[BaseStorage, BaseEventIsolation, Redi
     return ForgetfulMemoryStorage(), ForgetfulEventIsolation(), None
 
 
+def build_sender(settings: Settings, sessions: async_sessionmaker[AsyncSession], redis: Redis | None) -> Sender:
+    """With Redis every process sends within one shared budget; without it one process does."""
+    pacer = None
+    if redis is not None:
+        secret = (settings.bot_token.get_secret_value() if settings.bot_token else "").encode()
+        pacer = RedisPacer(redis, secret or b"outbox")
+    return Sender(
+        sessions,
+        lease=settings.outbox_lease_seconds,
+        in_flight=settings.outbox_in_flight,
+        settle_batch=settings.outbox_settle_batch,
+        pacer=pacer,
+        shared=pacer is not None,
+    )
+
+
 @dataclass
 class App:
     settings: Settings
@@ -75,7 +93,7 @@ def build_app(settings: Settings, engine: AsyncEngine | None = None) -> App:
     sessions = session_factory(engine)
     translator = Translator(settings.default_locale)
     storage, isolation, redis = build_fsm(settings)
-    sender = Sender(sessions, lease=settings.outbox_lease_seconds)
+    sender = build_sender(settings, sessions, redis)
     guard = TipGuard(
         settings.tz, settings.tip_daily_limit, settings.follow_miss_limit, settings.follow_miss_window, redis
     )
@@ -90,6 +108,7 @@ def build_app(settings: Settings, engine: AsyncEngine | None = None) -> App:
         tip_guard=guard,
         tip_keys=keys,
     )
+    dp.update.outer_middleware(OnceMiddleware(redis))
     dp.update.outer_middleware(ContextMiddleware(sessions, settings, translator))
     dp.errors.register(on_error)
     dp.include_routers(*feature_routers())

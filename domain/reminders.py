@@ -16,6 +16,7 @@ class ReminderSettings:
     indicator_days: int = 30  # owners: an indicator expiring this soon
     indicator_final_days: int = 7  # … and again when it is this close
     review_days: int = 3  # evidence waiting longer for review: the township's regulators
+    report_kinds: frozenset[str] = frozenset({"comprehensive", "monthly"})  # visits needing a report
 
 
 def repeat_window(days_overdue: int, repeat_days: int) -> int:

@@ -90,6 +90,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     _spec("inspect", Role.regulator),
     _spec("invite", Role.admin),
     _spec("import", Role.admin),
+    _spec("stats", Role.admin),
 )
 BY_NAME = {c.name: c for c in COMMANDS}
 

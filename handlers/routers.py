@@ -7,6 +7,7 @@ from aiogram import Router
 
 from handlers import (
     common,
+    delivery,
     digest,
     evidence,
     fallback,
@@ -21,6 +22,7 @@ from handlers import (
     review,
     staff,
     status,
+    subsidy,
     tip_triage,
     tips,
 )
@@ -40,11 +42,13 @@ def feature_routers() -> list[Router]:
             lookup,
             tip_triage,
             digest,
+            delivery,
             regulator,
             review,
             rectify,
             inspect,
             headline,
+            subsidy,
             imports,
             fallback,
         )

@@ -3,10 +3,10 @@
 import hashlib
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from bot.emulator.harness import TgUser
-from storage.models import Enterprise, EvidenceSubmission, StoredFile
+from storage.models import Enterprise, EvidenceSubmission, IndicatorRecord, StoredFile
 from tests.conftest import grant, rows
 
 OWNER = TgUser(970000001, "Li", "Owner", "li_owner", "en")
@@ -45,6 +45,14 @@ async def submit(
 async def test_owner_submits_evidence_and_sees_it_awaiting_review(local, seeded, county, settings):
     uscc = rows(county, "enterprises")[0]["uscc"]
     await grant(seeded, OWNER, "owner", uscc)
+    async with seeded() as s:  # the drill indicator is missing for this enterprise
+        eid = await s.scalar(select(Enterprise.id).where(Enterprise.uscc == uscc))
+        await s.execute(
+            delete(IndicatorRecord).where(
+                IndicatorRecord.enterprise_id == eid, IndicatorRecord.indicator == "DRILL"
+            )
+        )
+        await s.commit()
     menu = await local.client.send(OWNER, "/evidence")
     assert "indicators fulfilled" in menu.text and "page 1 of" in menu.text
 

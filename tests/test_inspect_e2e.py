@@ -25,7 +25,7 @@ def clean(county) -> dict:
 
 def card(text: str) -> tuple[str, bool]:
     colour = re.search(r"^Risk colour: (\S+)", text, re.M).group(1)
-    return colour, "✅ fulfilled" in text
+    return colour, "✅ not triggered" in text
 
 
 async def inspect(local, uscc: str, kind_button: int = 0, major: bool = True) -> str:

@@ -32,7 +32,7 @@ def trained(text: str) -> int:
 
 
 def fulfilled_count(text: str) -> tuple[int, int]:
-    n, m = re.search(r"(\d+) / (\d+) fulfilled", text).groups()
+    n, m = re.search(r"(\d+) of (\d+) applicable", text).groups()
     return int(n), int(m)
 
 

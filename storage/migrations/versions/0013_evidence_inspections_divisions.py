@@ -1,7 +1,7 @@
 """evidence submissions, government inspections, division names, hazard source
 
 Revision ID: 0013
-Revises: 0005
+Revises: 0012
 Create Date: 2026-11-25 17:49:03.917261
 """
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0013"
-down_revision: str | None = "0005"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
