@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from domain.compliance import Thresholds
 from domain.coverage import CoverageSettings
+from domain.evidence import EvidenceSettings
 from domain.grading import GradeSettings
 from domain.lifecycle import LifecycleSettings
 from domain.reminders import ReminderSettings
@@ -107,6 +108,15 @@ class Settings(BaseSettings):
     rating_comment_chars: int = Field(default=500, ge=10)
     extension_reason_chars: int = Field(default=500, ge=10)
     image_max_megapixels: float = Field(default=40, gt=0)
+    file_store_dir: str = "data/files"
+    evidence_max_files: int = Field(default=5, ge=1, le=10)
+    evidence_max_file_mb: float = Field(default=20, gt=0, le=20)  # Bot API downloads stop at 20 MB
+    review_remind_days: int = Field(default=3, ge=1)
+    indicator_final_days: int = Field(default=7, ge=0)
+    veto_government_only: bool = False
+    enforcement_months: int = Field(default=12, ge=1)
+    training_indicator: str = "TRAIN"
+    drill_indicator: str = "DRILL"
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -151,6 +161,12 @@ class Settings(BaseSettings):
             self.risk_yellow_share,
             self.risk_red_overdue,
             self.indicator_expiring_days,
+            self.veto_government_only,
+        )
+
+    def evidence(self) -> EvidenceSettings:
+        return EvidenceSettings(
+            self.evidence_max_files, int(self.evidence_max_file_mb * 1024 * 1024), self.review_remind_days
         )
 
     def lifecycle(self) -> LifecycleSettings:
@@ -174,6 +190,8 @@ class Settings(BaseSettings):
             self.report_warn_days,
             self.report_grace_days,
             self.indicator_expiring_days,
+            self.indicator_final_days,
+            self.review_remind_days,
             self.report_visit_kinds,
         )
 

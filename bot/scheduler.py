@@ -60,12 +60,12 @@ async def tips_job(app: App, bot: Bot) -> int:
 
 
 async def reminders_job(app: App, bot: Bot) -> str:
-    names = {
-        i.code: {"zh": i.name_zh, "en": i.name_en} for i in load_catalogue(app.settings.indicator_catalogue)
-    }
+    catalogue = load_catalogue(app.settings.indicator_catalogue)
+    names = {i.code: {"zh": i.name_zh, "en": i.name_en} for i in catalogue}
+    validity = {i.code: i.validity_months for i in catalogue if i.validity_months}
     async with app.sessions() as session:
         recipients, items = await run_reminders(
-            session, app.translator, today(app.settings.tz), app.settings.reminders(), names
+            session, app.translator, today(app.settings.tz), app.settings.reminders(), names, validity
         )
         await fanout.overdue(session, app.translator, today(app.settings.tz))
         await session.commit()

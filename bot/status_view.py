@@ -67,6 +67,12 @@ def view(
         "missing": by_state[IndicatorState.missing],
         "expired": by_state[IndicatorState.expired],
         "expiring": by_state[IndicatorState.expiring],
+        "submitted": by_state[IndicatorState.submitted],
+        "rejected": [
+            {"name": ind.name(locale), "reason": p.rejected[ind.code]}
+            for ind in catalogue
+            if ind.code in p.rejected and ind.code in c.indicators
+        ],
         "visits": [
             {"date": d.isoformat(), "kind": t(f"visit.{k}"), "agency": a} for d, k, a in p.recent_visits
         ],

@@ -10,7 +10,7 @@ Every threshold is a setting; the reasons that decided the colour are returned w
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
@@ -23,6 +23,7 @@ class IndicatorState(StrEnum):
     expiring = "expiring"  # fulfilled, but expires within the warning window
     expired = "expired"
     missing = "missing"
+    submitted = "submitted"  # not fulfilled; evidence awaits the regulator's review
 
 
 class Colour(StrEnum):
@@ -39,6 +40,7 @@ class Thresholds:
     yellow_share: float = 0.9
     red_overdue_count: int = 3
     expiring_days: int = 30
+    veto_government_only: bool = False  # the veto counts only hazards found by regulators
 
 
 @dataclass(frozen=True)
@@ -150,18 +152,24 @@ def assess(
     hazards: HazardCounts,
     today: date,
     th: Thresholds,
+    pending: Collection[str] = (),
+    veto_hazards: HazardCounts | None = None,
 ) -> Compliance:
-    """`records` maps an indicator code to (fulfilled_on, expires_on)."""
+    """`records` maps an indicator code to (fulfilled_on, expires_on); `pending` are the codes
+    with evidence awaiting review; `veto_hazards` the hazards the veto counts (default: all)."""
     states: dict[str, IndicatorState] = {}
     expiry: dict[str, date | None] = {}
     for ind in catalogue:
         rec = records.get(ind.code)
         expiry[ind.code] = expiry_of(rec[0], rec[1], ind.validity_months) if rec else None
         states[ind.code] = indicator_state(expiry[ind.code], rec is not None, today, th.expiring_days)
+        if ind.code in pending and states[ind.code] in (IndicatorState.missing, IndicatorState.expired):
+            states[ind.code] = IndicatorState.submitted
     fulfilled = sum(s in (IndicatorState.fulfilled, IndicatorState.expiring) for s in states.values())
     share = fulfilled / len(states) if states else 1.0
     colour, reasons = risk_colour(share, hazards, th)
-    return Compliance(states, fulfilled, len(states), veto(hazards), colour, reasons, expiry)
+    vetoed = veto(hazards if veto_hazards is None else veto_hazards)
+    return Compliance(states, fulfilled, len(states), vetoed, colour, reasons, expiry)
 
 
 def decide(
@@ -172,10 +180,12 @@ def decide(
     hazards: HazardCounts,
     today: date,
     th: Thresholds,
+    pending: Collection[str] = (),
+    veto_hazards: HazardCounts | None = None,
 ) -> Compliance:
     """The one decision of an enterprise's colour and N/M, over the indicators that apply to it
     (status, public view, digest, reminders and exports all come here)."""
-    return assess(applicable(catalogue, tags, industry), records, hazards, today, th)
+    return assess(applicable(catalogue, tags, industry), records, hazards, today, th, pending, veto_hazards)
 
 
 def overdue_for_owner(deadline: date, status: str, submitted_on: date | None, as_of: date) -> bool:

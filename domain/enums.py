@@ -78,3 +78,20 @@ class OutboxStatus(StrEnum):
     sent = "sent"
     failed = "failed"
     unreachable = "unreachable"
+
+
+class HazardSource(StrEnum):
+    agency = "agency"  # found on an agency's visit
+    regulator = "regulator"  # found on a government inspection
+
+
+class InspectionKind(StrEnum):
+    routine = "routine"
+    special = "special"
+    tip_followup = "tip_followup"
+
+
+class EvidenceStatus(StrEnum):
+    submitted = "submitted"
+    accepted = "accepted"
+    rejected = "rejected"

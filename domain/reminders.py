@@ -14,6 +14,8 @@ class ReminderSettings:
     report_warn_days: int = 7  # staff: a report due this soon
     report_grace_days: int = 15  # late beyond this: the regulators
     indicator_days: int = 30  # owners: an indicator expiring this soon
+    indicator_final_days: int = 7  # … and again when it is this close
+    review_days: int = 3  # evidence waiting longer for review: the township's regulators
     report_kinds: frozenset[str] = frozenset({"comprehensive", "monthly"})  # visits needing a report
 
 

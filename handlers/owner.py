@@ -20,7 +20,7 @@ from bot.paging import PageCb, clip, pager_buttons, paginate
 from bot.status_view import days_text
 from bot.ui import StepCb, collect_photo, fits, settle_press, step_button
 from bot.viewer import Viewer
-from domain.enums import HazardStatus, Role
+from domain.enums import HazardSource, HazardStatus, Role
 from domain.lifecycle import Action
 from handlers.callbacks import ListCb, RateCb, stars_keyboard
 from handlers.status import owned_ids
@@ -187,16 +187,23 @@ async def fix_note(
         await message.answer(t("hazards.not_open"))
         return
     enterprise = await session.get(Enterprise, hazard.enterprise_id)
-    staff = (
-        await q.users_with_role(session, Role.staff, agency_id=hazard.agency_id) if hazard.agency_id else []
-    )
+    # Who checks the rectification: the agency that found the hazard, or the regulators.
+    if hazard.source == HazardSource.regulator:
+        checkers, key = await q.regulators_covering(session, enterprise.division), "fix.notice_regulator"
+    elif hazard.agency_id:
+        checkers, key = (
+            await q.users_with_role(session, Role.staff, agency_id=hazard.agency_id),
+            "fix.notice_staff",
+        )
+    else:
+        checkers, key = [], "fix.notice_staff"
     events = len(await q.history(session, hazard.id))
     await notify(
         session,
         translator,
-        staff,
+        checkers,
         "evidence",
-        "fix.notice_staff",
+        key,
         f"hazard:{hazard.id}:submitted:{events}",
         name=enterprise.name,
         description=hazard.description,

@@ -25,6 +25,7 @@ from bot.ui import StepCb, date_hint, fits, parse_day, settle_press
 from domain.divisions import covers
 from domain.enums import Role
 from domain.grading import Period, eligible_for_public_money
+from handlers.headline import send_headline
 from handlers.lookup import jurisdictions
 from notifications.notices import notify
 from notifications.sender import Sender
@@ -562,6 +563,7 @@ async def coverage_command(
             **coverage_targets(cs),
         )
     )
+    await send_headline(message, t, viewer, session, settings)
 
 
 def build_router() -> Router:

@@ -19,6 +19,7 @@ from channels import fanout
 from domain.compliance import Colour
 from domain.enums import Role
 from domain.indicators import load_catalogue
+from handlers.headline import headline_text
 from notifications.outbox import enqueue
 from storage import digest as q
 from storage.exports import workbook
@@ -109,6 +110,7 @@ async def build(
         ],
         more_agencies=max(0, len(agencies) - 10),
     )
+    text += "\n\n" + await headline_text(t, session, settings, [prefix], today, week.start)
     series = await q.weekly_series(session, prefix, week)
     chart = render_chart(t, series, now.colours)
     book = workbook(

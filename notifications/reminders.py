@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -18,12 +18,23 @@ from sqlalchemy import Date, Integer, String, and_, cast, exists, func, insert, 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import BoundTranslator, Translator
-from domain.enums import HazardLevel, HazardStatus, Role
+from domain.compliance import add_months
+from domain.enums import EvidenceStatus, HazardLevel, HazardStatus, Role
+from domain.evidence import fulfilled_range, reminder_windows
 from domain.reminders import ReminderSettings
 from handlers.callbacks import ListCb
 from notifications.notices import notify
 from storage.compliance import awaiting_check, overdue_at
-from storage.models import Enterprise, Hazard, IndicatorRecord, ReminderLog, RoleGrant, ServiceReport, Visit
+from storage.models import (
+    Enterprise,
+    EvidenceSubmission,
+    Hazard,
+    IndicatorRecord,
+    ReminderLog,
+    RoleGrant,
+    ServiceReport,
+    Visit,
+)
 
 UNCLOSED = (HazardStatus.open, HazardStatus.submitted)
 # Occasions in the order a message lists them; the role that receives each.
@@ -37,6 +48,7 @@ OCCASIONS = (
     "report_late",
     "report_due",
     "indicators",
+    "reviews",
 )
 OWNER_OCCASIONS = {"overdue", "soon", "indicators"}
 STAFF_OCCASIONS = {"overdue_clients", "verify", "report_late", "report_due"}
@@ -75,8 +87,11 @@ def _regulator_of_division():
     return and_(RoleGrant.role == Role.regulator, Enterprise.division.like(RoleGrant.target + "%"))
 
 
-async def plan(session: AsyncSession, today: date, s: ReminderSettings) -> list[Item]:
-    """Every reminder item due today that its recipient has not had yet."""
+async def plan(
+    session: AsyncSession, today: date, s: ReminderSettings, validity: dict[str, int] | None = None
+) -> list[Item]:
+    """Every reminder item due today that its recipient has not had yet; `validity` maps an
+    indicator code to the catalogue's months, for records that give no expiry of their own."""
     over = _days(session, today, Hazard.deadline)
     window = (over - 1) // s.repeat_days  # floor division on both databases, as repeat_window
     hazard_cols = (RoleGrant.user_id, Enterprise.name, Hazard.description, Hazard.deadline)
@@ -186,35 +201,103 @@ async def plan(session: AsyncSession, today: date, s: ReminderSettings) -> list[
         )
     )
 
-    ind_key = _key("i", IndicatorRecord.id, ":", IndicatorRecord.expires_on)
-    queries.append(
-        (
-            "indicators",
-            ind_key,
-            select(
-                RoleGrant.user_id,
-                Enterprise.name,
-                IndicatorRecord.indicator,
-                IndicatorRecord.expires_on,
-                ind_key,
-            )
-            .join(
-                IndicatorRecord,
-                and_(RoleGrant.role == Role.owner, RoleGrant.enterprise_id == IndicatorRecord.enterprise_id),
-            )
-            .join(Enterprise, Enterprise.id == IndicatorRecord.enterprise_id)
-            .where(
-                IndicatorRecord.expires_on >= today,
-                IndicatorRecord.expires_on <= today + timedelta(days=s.indicator_days),
-            ),
-        )
-    )
+    queries += _indicator_queries(today, s, validity)
+    queries += _review_queries(today, s)
 
     items: dict[tuple[int, str], Item] = {}
     for occasion, key, stmt in queries:
         for user_id, name, what, day, item in await session.execute(stmt.where(_not_logged(key))):
+            if occasion == "indicators" and item.startswith("c"):  # day is the fulfilment
+                day = add_months(day, validity[what]) - timedelta(days=1)
+            if isinstance(day, datetime):
+                day = day.date()
             items.setdefault((user_id, item), Item(user_id, item, occasion, name, what, day))
     return list(items.values())
+
+
+def _indicator_queries(today: date, s: ReminderSettings, validity: dict[str, int] | None) -> list:
+    """Owners, once as an indicator enters each window before its expiry: the record's own
+    expiry, or its fulfilment plus the catalogue's validity."""
+    queries = []
+    owner_of_record = and_(
+        RoleGrant.role == Role.owner, RoleGrant.enterprise_id == IndicatorRecord.enterprise_id
+    )
+    windows = reminder_windows([s.indicator_days, s.indicator_final_days])
+    for after, upto in windows:
+        first, last = today + timedelta(days=after + 1), today + timedelta(days=upto)
+        # The widest window keeps the key it always had, so no one is told twice on upgrade.
+        suffix = "" if upto == windows[-1][1] else f":{upto}"
+        own_key = _key("i", IndicatorRecord.id, ":", IndicatorRecord.expires_on, suffix)
+        queries.append(
+            (
+                "indicators",
+                own_key,
+                select(
+                    RoleGrant.user_id,
+                    Enterprise.name,
+                    IndicatorRecord.indicator,
+                    IndicatorRecord.expires_on,
+                    own_key,
+                )
+                .join(IndicatorRecord, owner_of_record)
+                .join(Enterprise, Enterprise.id == IndicatorRecord.enterprise_id)
+                .where(IndicatorRecord.expires_on.between(first, last)),
+            )
+        )
+        by_months: dict[int, list[str]] = defaultdict(list)
+        for code, months in (validity or {}).items():
+            by_months[months].append(code)
+        for months, codes in by_months.items():
+            span = fulfilled_range(months, first, last)
+            if span is None:
+                continue
+            cat_key = _key("c", IndicatorRecord.id, ":", IndicatorRecord.fulfilled_on, f":{upto}")
+            queries.append(
+                (
+                    "indicators",
+                    cat_key,
+                    select(
+                        RoleGrant.user_id,
+                        Enterprise.name,
+                        IndicatorRecord.indicator,
+                        IndicatorRecord.fulfilled_on,
+                        cat_key,
+                    )
+                    .join(IndicatorRecord, owner_of_record)
+                    .join(Enterprise, Enterprise.id == IndicatorRecord.enterprise_id)
+                    .where(
+                        IndicatorRecord.expires_on.is_(None),
+                        IndicatorRecord.indicator.in_(codes),
+                        IndicatorRecord.fulfilled_on.between(*span),
+                    ),
+                )
+            )
+    return queries
+
+
+def _review_queries(today: date, s: ReminderSettings) -> list:
+    """Evidence waiting longer than the setting: the regulators of its township, once."""
+    since = datetime(today.year, today.month, today.day, tzinfo=UTC) - timedelta(days=s.review_days)
+    key = _key("e", EvidenceSubmission.id, ":wait")
+    return [
+        (
+            "reviews",
+            key,
+            select(
+                RoleGrant.user_id,
+                Enterprise.name,
+                EvidenceSubmission.indicator,
+                EvidenceSubmission.submitted_at,
+                key,
+            )
+            .select_from(EvidenceSubmission)
+            .join(Enterprise, Enterprise.id == EvidenceSubmission.enterprise_id)
+            .join(RoleGrant, _regulator_of_division())
+            .where(
+                EvidenceSubmission.status == EvidenceStatus.submitted, EvidenceSubmission.submitted_at < since
+            ),
+        )
+    ]
 
 
 async def run_reminders(
@@ -223,9 +306,10 @@ async def run_reminders(
     today: date,
     s: ReminderSettings,
     catalogue_names: dict[str, dict[str, str]] | None = None,
+    validity: dict[str, int] | None = None,
 ) -> tuple[int, int]:
     """Plan, log and enqueue one message per recipient; returns (recipients, items)."""
-    items = await plan(session, today, s)
+    items = await plan(session, today, s, validity)
     if not items:
         return 0, 0
     by_user: dict[int, list[Item]] = defaultdict(list)
@@ -261,7 +345,8 @@ def _sections(
             continue
         examples = []
         for i in mine[:EXAMPLES]:
-            what = names.get(i.what, {}).get(t.locale, i.what) if occasion == "indicators" else i.what
+            named = occasion in ("indicators", "reviews")
+            what = names.get(i.what, {}).get(t.locale, i.what) if named else i.what
 
             if occasion.startswith("report"):
                 what = t(f"visit.{i.what}")
@@ -284,4 +369,6 @@ def _buttons(t: BoundTranslator, occasions: set[str]) -> InlineKeyboardMarkup | 
         kb.button(text=t("notice.open_hazards"), callback_data=ListCb(what="hazards"))
     if occasions & STAFF_OCCASIONS:
         kb.button(text=t("notice.open_due"), callback_data=ListCb(what="due"))
+    if "reviews" in occasions:
+        kb.button(text=t("notice.open_review"), callback_data=ListCb(what="review"))
     return kb.as_markup() if kb.buttons else None

@@ -11,9 +11,9 @@ from sqlalchemy import and_, case, func, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.compliance import Compliance, HazardCounts, Thresholds, decide
-from domain.enums import HazardLevel, HazardStatus
+from domain.enums import EvidenceStatus, HazardLevel, HazardSource, HazardStatus
 from domain.indicators import Indicator
-from storage.models import Enterprise, Hazard, IndicatorRecord
+from storage.models import Enterprise, EvidenceSubmission, Hazard, IndicatorRecord
 
 
 def open_at(day: date):
@@ -71,23 +71,37 @@ async def decisions(
         records.setdefault(eid, {})[code] = (fulfilled, expires)
     overdue = overdue_at(day)
     major = Hazard.level == HazardLevel.major
-    hazards = {
-        row[0]: HazardCounts(*(int(v or 0) for v in row[1:]))
-        for row in await session.execute(
-            select(
-                Hazard.enterprise_id,
-                func.count(),
-                func.sum(case((overdue, 1), else_=0)),
-                func.sum(case((major, 1), else_=0)),
-                func.sum(case((and_(major, overdue), 1), else_=0)),
-            )
-            .join(Enterprise, Enterprise.id == Hazard.enterprise_id)
-            .where(where, open_at(day))
-            .group_by(Hazard.enterprise_id)
+    gov = Hazard.source == HazardSource.regulator
+    hazards, gov_veto = {}, {}
+    for row in await session.execute(
+        select(
+            Hazard.enterprise_id,
+            func.count(),
+            func.sum(case((overdue, 1), else_=0)),
+            func.sum(case((major, 1), else_=0)),
+            func.sum(case((and_(major, overdue), 1), else_=0)),
+            func.sum(case((and_(gov, overdue), 1), else_=0)),
+            func.sum(case((and_(gov, major), 1), else_=0)),
         )
-    }
+        .join(Enterprise, Enterprise.id == Hazard.enterprise_id)
+        .where(where, open_at(day))
+        .group_by(Hazard.enterprise_id)
+    ):
+        counts = [int(v or 0) for v in row[1:]]
+        hazards[row[0]] = HazardCounts(*counts[:4])
+        # The hazards the veto counts when it is restricted to government findings.
+        gov_veto[row[0]] = HazardCounts(overdue=counts[4], open_major=counts[5])
+    pending: dict[int, set[str]] = {}
+    for eid, code in await session.execute(
+        select(EvidenceSubmission.enterprise_id, EvidenceSubmission.indicator)
+        .join(Enterprise, Enterprise.id == EvidenceSubmission.enterprise_id)
+        .where(where, EvidenceSubmission.status == EvidenceStatus.submitted)
+    ):
+        pending.setdefault(eid, set()).add(code)
     out = {}
     for eid, tags, industry in ents:
         h = hazards.get(eid, HazardCounts())
-        out[eid] = Decision(eid, decide(catalogue, tags, industry, records.get(eid, {}), h, day, th), h)
+        veto_h = gov_veto.get(eid, HazardCounts()) if th.veto_government_only else None
+        c = decide(catalogue, tags, industry, records.get(eid, {}), h, day, th, pending.get(eid, ()), veto_h)
+        out[eid] = Decision(eid, c, h)
     return out

@@ -17,16 +17,27 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import divisions, uscc
-from domain.enums import ContractKind, HazardEventKind, HazardLevel, HazardStatus, SizeClass, VisitKind
+from domain.enums import (
+    ContractKind,
+    HazardEventKind,
+    HazardLevel,
+    HazardSource,
+    HazardStatus,
+    InspectionKind,
+    SizeClass,
+    VisitKind,
+)
 from domain.indicators import load_catalogue
 from storage.clock import utcnow
 from storage.models import (
     Agency,
     Contract,
+    Division,
     Enterprise,
     Hazard,
     HazardEvent,
     IndicatorRecord,
+    Inspection,
     ServiceReport,
     Staff,
     Visit,
@@ -34,7 +45,18 @@ from storage.models import (
 from storage.table_files import FileProblem, TableFile, open_table
 
 # Import order for a whole directory: each kind refers only to kinds before it.
-KINDS = ("enterprises", "agencies", "staff", "contracts", "visits", "hazards", "reports", "indicators")
+KINDS = (
+    "enterprises",
+    "agencies",
+    "divisions",
+    "staff",
+    "contracts",
+    "visits",
+    "inspections",
+    "hazards",
+    "reports",
+    "indicators",
+)
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _CHUNK = 2000
 
@@ -129,13 +151,23 @@ class Lookups:
         self._enterprises: dict[str, int] | None = None
         self._agencies: dict[str, int] | None = None
         self._visits: dict[tuple[int, str], tuple[int, int]] | None = None
+        self._inspections: dict[tuple[str, str], tuple[int, int]] | None = None
+        self._divisions: dict[str, str] | None = None
 
     async def load(self, kind: str) -> None:
         s = self.session
-        if kind not in ("enterprises", "agencies"):
+        if kind not in ("enterprises", "agencies", "divisions"):
             self._agencies = dict((await s.execute(select(Agency.code, Agency.id))).all())
-        if kind in ("contracts", "visits", "hazards", "indicators"):
+        if kind in ("contracts", "visits", "inspections", "hazards", "indicators"):
             self._enterprises = dict((await s.execute(select(Enterprise.uscc, Enterprise.id))).all())
+        if kind in ("inspections", "hazards"):
+            # An inspection's enterprise must lie in the inspecting division.
+            self._divisions = dict((await s.execute(select(Enterprise.id, Enterprise.division))).all())
+        if kind == "hazards":
+            rows = await s.execute(
+                select(Inspection.division_prefix, Inspection.ref, Inspection.id, Inspection.enterprise_id)
+            )
+            self._inspections = {(p, r): (i, e) for p, r, i, e in rows}
         if kind in ("hazards", "reports"):
             rows = await s.execute(select(Visit.agency_id, Visit.ref, Visit.id, Visit.enterprise_id))
             self._visits = {(a, r): (v, e) for a, r, v, e in rows}
@@ -151,6 +183,15 @@ class Lookups:
             return self._agencies[code]
         except KeyError:
             raise RowProblem("unknown_agency", value=code) from None
+
+    def division_of(self, enterprise_id: int) -> str:
+        return self._divisions[enterprise_id]
+
+    def inspection(self, prefix: str, ref: str) -> tuple[int, int]:
+        try:
+            return self._inspections[(prefix, ref)]
+        except KeyError:
+            raise RowProblem("unknown_inspection", value=ref) from None
 
     def visit(self, agency_id: int, ref: str) -> tuple[int, int]:
         try:
@@ -222,14 +263,45 @@ def _visit(row: dict[str, str], lk: Lookups) -> dict[str, Any]:
     }
 
 
-def _hazard(row: dict[str, str], lk: Lookups) -> dict[str, Any]:
-    agency_id = lk.agency(_required(row, "agency_code"))
+def _division(row: dict[str, str], lk: Lookups) -> dict[str, Any]:
+    code = _required(row, "code")
+    if not divisions.is_jurisdiction(code):
+        raise RowProblem("jurisdiction", value=code)
+    return {"code": code, "name": _text(row, "name", 100)}
+
+
+def _inspection(row: dict[str, str], lk: Lookups) -> dict[str, Any]:
+    prefix = _required(row, "division_prefix")
+    if not divisions.is_jurisdiction(prefix):
+        raise RowProblem("jurisdiction", value=prefix)
     enterprise_id = lk.enterprise(_uscc(row))
-    visit_id = None
-    if row.get("visit_ref"):
-        visit_id, visit_enterprise = lk.visit(agency_id, row["visit_ref"])
-        if visit_enterprise != enterprise_id:
+    if not divisions.covers(prefix, lk.division_of(enterprise_id)):
+        raise RowProblem("outside_division", value=prefix)
+    return {
+        "ref": _text(row, "ref", 64),
+        "division_prefix": prefix,
+        "enterprise_id": enterprise_id,
+        "date": _date(row, "date"),
+        "kind": _enum(row, "kind", InspectionKind),
+        "note": _text(row, "note", 2000, optional=True),
+    }
+
+
+def _hazard(row: dict[str, str], lk: Lookups) -> dict[str, Any]:
+    source = _enum(row, "source", HazardSource, default=HazardSource.agency)
+    enterprise_id = lk.enterprise(_uscc(row))
+    agency_id = visit_id = inspection_id = None
+    if source == HazardSource.regulator:
+        # A government finding: agency_code names the inspecting division, visit_ref the inspection.
+        inspection_id, owner = lk.inspection(_required(row, "agency_code"), _required(row, "visit_ref"))
+        if owner != enterprise_id:
             raise RowProblem("visit_other_enterprise", value=row["visit_ref"])
+    else:
+        agency_id = lk.agency(_required(row, "agency_code"))
+        if row.get("visit_ref"):
+            visit_id, visit_enterprise = lk.visit(agency_id, row["visit_ref"])
+            if visit_enterprise != enterprise_id:
+                raise RowProblem("visit_other_enterprise", value=row["visit_ref"])
     found_on, deadline = _date(row, "found_on"), _date(row, "deadline")
     if deadline < found_on:
         raise RowProblem("deadline_before_found")
@@ -241,6 +313,8 @@ def _hazard(row: dict[str, str], lk: Lookups) -> dict[str, Any]:
         raise RowProblem("closed_on_not_verified")
     return {
         "agency_id": agency_id,
+        "inspection_id": inspection_id,
+        "source": source,
         "ref": _text(row, "ref", 64),
         "enterprise_id": enterprise_id,
         "visit_id": visit_id,
@@ -285,6 +359,7 @@ class KindSpec:
 SPECS: dict[str, KindSpec] = {
     "enterprises": KindSpec(Enterprise.__table__, ("uscc", "name", "division"), ("uscc",), _enterprise),
     "agencies": KindSpec(Agency.__table__, ("code", "name"), ("code",), _agency),
+    "divisions": KindSpec(Division.__table__, ("code", "name"), ("code",), _division),
     "staff": KindSpec(Staff.__table__, ("agency_code", "name"), ("agency_id", "name"), _staff),
     "contracts": KindSpec(
         Contract.__table__,
@@ -295,10 +370,16 @@ SPECS: dict[str, KindSpec] = {
     "visits": KindSpec(
         Visit.__table__, ("ref", "agency_code", "uscc", "date", "kind"), ("agency_id", "ref"), _visit
     ),
+    "inspections": KindSpec(
+        Inspection.__table__,
+        ("ref", "division_prefix", "uscc", "date", "kind"),
+        ("division_prefix", "ref"),
+        _inspection,
+    ),
     "hazards": KindSpec(
         Hazard.__table__,
         ("ref", "agency_code", "uscc", "found_on", "description", "level", "deadline"),
-        ("agency_id", "ref"),
+        ("agency_id", "inspection_id", "ref"),
         _hazard,
     ),
     "reports": KindSpec(

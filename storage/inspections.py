@@ -281,11 +281,11 @@ async def record_hazard(
     )
     session.add(hazard)
     await session.flush()
-    await _event(session, hazard.id, HazardEventKind.created, actor, "", deadline, photos)
+    await add_event(session, hazard.id, HazardEventKind.created, actor, "", deadline, photos)
     return hazard
 
 
-async def _event(
+async def add_event(
     session: AsyncSession,
     hazard_id: int,
     kind: str,
@@ -329,7 +329,7 @@ async def move_hazard(
         Action.reject: HazardEventKind.rejected,
         Action.verify: HazardEventKind.verified,
     }[action]
-    await _event(session, hazard.id, kind, actor, note, None, list(photos))
+    await add_event(session, hazard.id, kind, actor, note, None, list(photos))
     await session.refresh(hazard)
     return True
 

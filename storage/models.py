@@ -76,6 +76,7 @@ class Visit(SQLModel, table=True):
 class Hazard(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("agency_id", "ref"),
+        UniqueConstraint("inspection_id", "ref"),
         Index("ix_hazard_enterprise_status", "enterprise_id", "status"),
         Index("ix_hazard_status_deadline", "status", "deadline"),
     )
@@ -92,6 +93,9 @@ class Hazard(SQLModel, table=True):
     deadline: date
     status: str = Field(max_length=12)
     closed_on: date | None = None
+    # Who found it: an agency on a visit, or a regulator on a government inspection.
+    source: str = Field(default="agency", max_length=10, sa_column_kwargs={"server_default": "agency"})
+    inspection_id: int | None = Field(default=None, foreign_key="inspection.id", index=True)
     # The day the pending rectification was submitted: submitted by the deadline, the hazard
     # awaits the agency's check and is not overdue for the owner.
     submitted_on: date | None = None
@@ -288,6 +292,74 @@ class AgencyGrade(SQLModel, table=True):
     grade: str = Field(default="", max_length=1)  # empty: not graded
     figures: str  # JSON of the figures the grade was computed from
     published_at: datetime = Field(default_factory=utcnow)
+
+
+class Division(SQLModel, table=True):
+    """Names of townships and counties, shown instead of their codes."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=9, unique=True)
+    name: str = Field(max_length=100)
+
+
+class StoredFile(SQLModel, table=True):
+    """A file received in the chat: Telegram's file_id is valid for this bot only, so the
+    content hash and the key of the copy in the file store are kept with it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    file_id: str = Field(max_length=200)
+    sha256: str = Field(max_length=64, index=True)
+    name: str = Field(default="", max_length=200)
+    mime: str = Field(default="", max_length=100)
+    size: int = 0
+    store_key: str = Field(default="", max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Inspection(SQLModel, table=True):
+    """A government inspection (检查) by a regulator of a division."""
+
+    __table_args__ = (
+        UniqueConstraint("division_prefix", "ref"),
+        Index("ix_inspection_enterprise_date", "enterprise_id", "date"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    ref: str = Field(max_length=64)
+    division_prefix: str = Field(max_length=9)
+    enterprise_id: int = Field(foreign_key="enterprise.id")
+    date: date
+    kind: str = Field(max_length=16)  # routine | special | tip_followup
+    note: str = Field(default="", max_length=2000)
+    document_id: int | None = Field(default=None, foreign_key="storedfile.id")  # 执法文书
+    tip_id: int | None = Field(default=None, foreign_key="tip.id", index=True)
+    inspector_id: int | None = _tg_id(default=None, nullable=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class EvidenceSubmission(SQLModel, table=True):
+    """An owner's evidence (云档案) for one indicator, reviewed by a regulator (审核反馈)."""
+
+    __table_args__ = (
+        Index("ix_evidence_status_submitted", "status", "submitted_at"),
+        Index("ix_evidence_enterprise_indicator", "enterprise_id", "indicator"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    enterprise_id: int = Field(foreign_key="enterprise.id")
+    indicator: str = Field(max_length=32)
+    fulfilled_on: date
+    expires_on: date | None = None  # given by the owner where the catalogue has no validity
+    status: str = Field(max_length=10)  # submitted | accepted | rejected
+    submitted_by: int | None = _tg_id(default=None, nullable=True)
+    submitted_at: datetime = Field(default_factory=utcnow)
+    reviewer_id: int | None = _tg_id(default=None, nullable=True)
+    reviewed_at: datetime | None = None
+    reason: str = Field(default="", max_length=1000)
+
+
+class EvidenceFile(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    submission_id: int = Field(foreign_key="evidencesubmission.id", index=True)
+    file_id: int = Field(foreign_key="storedfile.id")
 
 
 class SubsidyLine(SQLModel, table=True):

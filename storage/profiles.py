@@ -15,6 +15,7 @@ from domain.divisions import prefix_range
 from domain.enums import HazardStatus
 from domain.indicators import Indicator
 from storage.compliance import decisions
+from storage.evidence import latest_rejections
 from storage.models import Agency, Contract, Enterprise, Hazard, Rating, Tip, Visit
 
 UNCLOSED = (HazardStatus.open, HazardStatus.submitted)
@@ -32,6 +33,7 @@ class Profile:
     recent_visits: list[tuple[date, str, str]] = field(default_factory=list)  # date, kind, agency
     ratings: tuple[int, float | None] = (0, None)
     tips: int = 0
+    rejected: dict[str, str] = field(default_factory=dict)  # indicator code → review's reason
 
 
 async def build_profile(
@@ -68,6 +70,7 @@ async def build_profile(
         next_deadlines=[tuple(r) for r in deadlines],
         contracts=[tuple(r) for r in contracts],
         last_visit=last_visit,
+        rejected=await latest_rejections(session, eid),
     )
     if detailed:
         visits = await session.execute(

@@ -71,9 +71,14 @@ async def db_url(request, tmp_path: Path):
 
 
 @pytest.fixture
-def settings(db_url: str) -> Settings:
+def settings(db_url: str, tmp_path: Path) -> Settings:
     return Settings(
-        _env_file=None, database_url=db_url, admin_ids=str(ADMIN.id), tip_secret=TIP_SECRET, redis_url=""
+        _env_file=None,
+        database_url=db_url,
+        admin_ids=str(ADMIN.id),
+        tip_secret=TIP_SECRET,
+        redis_url="",
+        file_store_dir=str(tmp_path / "files"),
     )
 
 

@@ -1,0 +1,189 @@
+"""Regulators verify the rectification of hazards their own inspections found (the agency
+verifies only its own findings). Reached from /review and from the owner's notice."""
+
+from __future__ import annotations
+
+from aiogram import Bot, F, Router
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from bot.filters import HasRole
+from bot.i18n import BoundTranslator, Translator
+from bot.ui import fits, settle_press
+from bot.viewer import Viewer
+from domain.enums import Role
+from domain.lifecycle import Action
+from handlers.callbacks import ListCb
+from handlers.lookup import jurisdictions
+from notifications.notices import notify
+from notifications.sender import Sender
+from storage import gov_inspections as gov
+from storage import inspections as q
+from storage.clock import today as local_today
+
+
+class GovVerifyCb(CallbackData, prefix="gv"):
+    action: str  # verify | reject
+    hazard_id: int
+
+
+class GovRejectDialog(StatesGroup):
+    reason = State()
+
+
+async def waiting_button(
+    t: BoundTranslator, session: AsyncSession, viewer: Viewer
+) -> tuple[int, InlineKeyboardMarkup]:
+    """How many government findings wait for verification, and the button that lists them."""
+    n = len(await gov.waiting_rectifications(session, jurisdictions(viewer)))
+    kb = InlineKeyboardBuilder()
+    kb.button(text=t("rectify.open"), callback_data=ListCb(what="gov_verify"))
+    return n, kb.as_markup()
+
+
+async def list_pressed(
+    query: CallbackQuery, t: BoundTranslator, viewer: Viewer, session: AsyncSession
+) -> None:
+    await query.answer()
+    waiting = await gov.waiting_rectifications(session, jurisdictions(viewer))
+    if not waiting:
+        await query.message.answer(t("verify.none"))
+        return
+    await query.message.answer(t("verify.header", n=len(waiting)))
+    for hazard, enterprise in waiting:
+        event, photos = await q.latest_event(session, hazard.id, "submitted")
+        for file_id in photos:
+            await query.message.answer_photo(file_id)
+        kb = InlineKeyboardBuilder()
+        kb.button(text=t("verify.approve"), callback_data=GovVerifyCb(action="verify", hazard_id=hazard.id))
+        kb.button(text=t("verify.reject"), callback_data=GovVerifyCb(action="reject", hazard_id=hazard.id))
+        await query.message.answer(
+            t(
+                "verify.item",
+                name=enterprise.name,
+                description=hazard.description,
+                deadline=hazard.deadline.isoformat(),
+                note=event.note if event else "",
+                photos=len(photos),
+                level=t(f"level.{hazard.level}"),
+            ),
+            reply_markup=kb.as_markup(),
+        )
+
+
+async def verify_pressed(
+    query: CallbackQuery,
+    callback_data: GovVerifyCb,
+    t: BoundTranslator,
+    viewer: Viewer,
+    session: AsyncSession,
+    settings: Settings,
+    state: FSMContext,
+    bot: Bot,
+    sender: Sender,
+    translator: Translator,
+) -> None:
+    found = await gov.verifiable(session, jurisdictions(viewer), callback_data.hazard_id)
+    if found is None or callback_data.action not in ("verify", "reject"):
+        await query.answer(t("verify.gone"), show_alert=True)
+        return
+    hazard, enterprise = found
+    await settle_press(query)
+    if callback_data.action == "reject":
+        await state.set_state(GovRejectDialog.reason)
+        await state.update_data(hazard_id=hazard.id)
+        await query.message.answer(t("verify.ask_reason", description=hazard.description))
+        return
+    await _decide(
+        query.message,
+        hazard,
+        enterprise,
+        Action.verify,
+        "",
+        t,
+        viewer,
+        session,
+        settings,
+        bot,
+        sender,
+        translator,
+    )
+
+
+async def reject_reason(
+    message: Message,
+    t: BoundTranslator,
+    viewer: Viewer,
+    session: AsyncSession,
+    settings: Settings,
+    state: FSMContext,
+    bot: Bot,
+    sender: Sender,
+    translator: Translator,
+) -> None:
+    if not fits(message.text, 1000):
+        await message.answer(t("dialog.text_limit", limit=1000))
+        return
+    found = await gov.verifiable(session, jurisdictions(viewer), (await state.get_data())["hazard_id"])
+    await state.clear()
+    if found is None:
+        await message.answer(t("verify.gone"))
+        return
+    hazard, enterprise = found
+    reason = message.text.strip()
+    await _decide(
+        message,
+        hazard,
+        enterprise,
+        Action.reject,
+        reason,
+        t,
+        viewer,
+        session,
+        settings,
+        bot,
+        sender,
+        translator,
+    )
+
+
+async def _decide(
+    message, hazard, enterprise, action, reason, t, viewer, session, settings, bot, sender, translator
+):
+    if not await q.move_hazard(
+        session, hazard, action, viewer.user_id, reason, today=local_today(settings.tz)
+    ):
+        await session.rollback()
+        await message.answer(t("verify.gone"))
+        return
+    owners = await q.users_with_role(session, Role.owner, enterprise_id=hazard.enterprise_id)
+    events = len(await q.history(session, hazard.id))
+    await notify(
+        session,
+        translator,
+        owners,
+        f"hazard_{action}",
+        f"verify.notice_{action}",
+        f"hazard:{hazard.id}:{action}:{events}",
+        name=enterprise.name,
+        description=hazard.description,
+        reason=reason,
+    )
+    await session.commit()
+    sender.kick(bot)
+    await message.answer(t(f"verify.done_{action}", description=hazard.description, name=enterprise.name))
+
+
+def build_router() -> Router:
+    router = Router(name="rectify")
+    router.message.filter(HasRole(Role.regulator))
+    router.callback_query.filter(HasRole(Role.regulator))
+    router.callback_query.register(list_pressed, ListCb.filter(F.what == "gov_verify"))
+    router.callback_query.register(verify_pressed, GovVerifyCb.filter())
+    router.message.register(reject_reason, GovRejectDialog.reason, ~F.text.startswith("/"))
+    return router

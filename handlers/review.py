@@ -1,0 +1,221 @@
+"""/review for regulators: the jurisdiction's evidence queue, oldest first, with the files;
+accept (the indicator is fulfilled from the given date until its expiry) or reject with a
+reason, which the owner is told at once. Every press re-checks the jurisdiction."""
+
+from __future__ import annotations
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from bot.filters import HasRole
+from bot.i18n import BoundTranslator, Translator
+from bot.ui import fits, settle_press
+from bot.viewer import Viewer
+from domain.compliance import expiry_of
+from domain.enums import Role
+from domain.indicators import load_catalogue
+from handlers.callbacks import ListCb
+from handlers.lookup import jurisdictions
+from handlers.rectify import waiting_button
+from notifications.notices import notify
+from notifications.sender import Sender
+from storage import evidence as ev
+from storage.inspections import users_with_role
+from storage.models import Enterprise, EvidenceSubmission
+
+REASON_LIMIT = 500
+
+
+class ReviewCb(CallbackData, prefix="rv"):
+    action: str  # accept | reject | next
+    submission_id: int
+    offset: int = 0
+
+
+class RejectDialog(StatesGroup):
+    reason = State()
+
+
+def _names(settings: Settings) -> dict:
+    return {i.code: i for i in load_catalogue(settings.indicator_catalogue)}
+
+
+async def review_command(
+    message: Message, t: BoundTranslator, viewer: Viewer, session: AsyncSession, settings: Settings
+) -> None:
+    await _show(message, t, viewer, session, settings, 0)
+
+
+async def review_from_notice(
+    query: CallbackQuery, t: BoundTranslator, viewer: Viewer, session: AsyncSession, settings: Settings
+) -> None:
+    await query.answer()
+    await _show(query.message, t, viewer, session, settings, 0)
+
+
+async def _show(message: Message, t, viewer, session, settings, offset: int) -> None:
+    found, total = await ev.queue(session, jurisdictions(viewer), offset)
+    if found is None and offset:
+        found, total = await ev.queue(session, jurisdictions(viewer), 0)  # past the end: start again
+        offset = 0
+    if offset == 0:
+        waiting, button = await waiting_button(t, session, viewer)
+        if waiting:
+            await message.answer(t("rectify.waiting", n=waiting), reply_markup=button)
+    if found is None:
+        await message.answer(t("review.empty"))
+        return
+    sub, enterprise = found
+    ind = _names(settings).get(sub.indicator)
+    expiry = expiry_of(sub.fulfilled_on, sub.expires_on, ind.validity_months if ind else None)
+    files = await ev.files_of(session, sub.id)
+    for f in files:
+        if f.mime.startswith("image/") and f.name.startswith("photo-"):
+            await message.answer_photo(f.file_id)
+        else:
+            await message.answer_document(f.file_id)
+    kb = InlineKeyboardBuilder()
+    kb.button(text=t("review.accept"), callback_data=ReviewCb(action="accept", submission_id=sub.id))
+    kb.button(text=t("review.reject"), callback_data=ReviewCb(action="reject", submission_id=sub.id))
+    if total > 1:
+        kb.button(
+            text=t("review.next"),
+            callback_data=ReviewCb(action="next", submission_id=sub.id, offset=offset + 1),
+        )
+    kb.adjust(2, 1)
+    await message.answer(
+        t(
+            "review.card",
+            n=offset + 1,
+            total=total,
+            name=enterprise.name,
+            uscc=enterprise.uscc,
+            division=enterprise.division,
+            indicator=ind.name(t.locale) if ind else sub.indicator,
+            fulfilled=sub.fulfilled_on.isoformat(),
+            expiry=expiry.isoformat() if expiry else "",
+            submitted=sub.submitted_at.date().isoformat(),
+            files=len(files),
+        ),
+        reply_markup=kb.as_markup(),
+    )
+
+
+async def review_pressed(
+    query: CallbackQuery,
+    callback_data: ReviewCb,
+    t: BoundTranslator,
+    viewer: Viewer,
+    session: AsyncSession,
+    settings: Settings,
+    state: FSMContext,
+    bot: Bot,
+    sender: Sender,
+    translator: Translator,
+) -> None:
+    if callback_data.action == "next":
+        await settle_press(query)
+        await _show(query.message, t, viewer, session, settings, callback_data.offset)
+        return
+    found = await ev.waiting_in(session, jurisdictions(viewer), callback_data.submission_id)
+    if found is None or callback_data.action not in ("accept", "reject"):
+        await query.answer(t("review.gone"), show_alert=True)
+        return
+    sub, enterprise = found
+    await settle_press(query)
+    if callback_data.action == "reject":
+        await state.set_state(RejectDialog.reason)
+        await state.update_data(submission_id=sub.id)
+        await query.message.answer(t("review.ask_reason", limit=REASON_LIMIT))
+        return
+    await _decide(
+        query.message, t, viewer, session, settings, bot, sender, translator, sub, enterprise, True, ""
+    )
+
+
+async def reject_reason(
+    message: Message,
+    t: BoundTranslator,
+    viewer: Viewer,
+    session: AsyncSession,
+    settings: Settings,
+    state: FSMContext,
+    bot: Bot,
+    sender: Sender,
+    translator: Translator,
+) -> None:
+    if not fits(message.text, REASON_LIMIT):
+        await message.answer(t("dialog.text_limit", limit=REASON_LIMIT))
+        return
+    data = await state.get_data()
+    await state.clear()
+    found = await ev.waiting_in(session, jurisdictions(viewer), data["submission_id"])
+    if found is None:
+        await message.answer(t("review.gone"))
+        return
+    sub, enterprise = found
+    reason = message.text.strip()
+    await _decide(
+        message, t, viewer, session, settings, bot, sender, translator, sub, enterprise, False, reason
+    )
+
+
+async def _decide(
+    message: Message,
+    t,
+    viewer: Viewer,
+    session: AsyncSession,
+    settings: Settings,
+    bot: Bot,
+    sender: Sender,
+    translator: Translator,
+    sub: EvidenceSubmission,
+    enterprise: Enterprise,
+    accept: bool,
+    reason: str,
+) -> None:
+    if not await ev.decide(session, sub, accept, viewer.user_id, reason):
+        await session.rollback()
+        await message.answer(t("review.gone"))
+        return
+    ind = _names(settings).get(sub.indicator)
+    expiry = expiry_of(sub.fulfilled_on, sub.expires_on, ind.validity_months if ind else None)
+    owners = await users_with_role(session, Role.owner, enterprise_id=enterprise.id)
+    await notify(
+        session,
+        translator,
+        owners,
+        "evidence",
+        "review.notice_accepted" if accept else "review.notice_rejected",
+        f"evidence:{sub.id}:{sub.status}",
+        localize=lambda lt: {"indicator": ind.name(lt.locale) if ind else sub.indicator},
+        name=enterprise.name,
+        fulfilled=sub.fulfilled_on.isoformat(),
+        expiry=expiry.isoformat() if expiry else "",
+        reason=reason,
+    )
+    await session.commit()
+    sender.kick(bot)
+    indicator = ind.name(t.locale) if ind else sub.indicator
+    await message.answer(
+        t("review.accepted" if accept else "review.rejected", name=enterprise.name, indicator=indicator)
+    )
+    await _show(message, t, viewer, session, settings, 0)
+
+
+def build_router() -> Router:
+    router = Router(name="review")
+    router.message.filter(HasRole(Role.regulator))
+    router.callback_query.filter(HasRole(Role.regulator))
+    router.message.register(review_command, Command("review"))
+    router.callback_query.register(review_from_notice, ListCb.filter(F.what == "review"))
+    router.callback_query.register(review_pressed, ReviewCb.filter())
+    router.message.register(reject_reason, RejectDialog.reason, ~F.text.startswith("/"))
+    return router
