@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from domain.anonymity import secret_bytes
 from domain.compliance import Thresholds
 from domain.grading import GradeSettings
 from domain.lifecycle import LifecycleSettings
@@ -68,6 +69,8 @@ class Settings(BaseSettings):
     tip_daily_limit: int = Field(default=5, ge=1)
     follow_miss_limit: int = Field(default=5, ge=1)
     follow_miss_window: int = Field(default=600, ge=1)  # seconds
+    dialog_ttl_minutes: int = Field(default=30, ge=1)  # an idle dialog and its draft are forgotten
+    dialog_memory_limit: int = Field(default=10000, ge=1)  # dialogs held at once without Redis
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -76,6 +79,13 @@ class Settings(BaseSettings):
             return frozenset(int(part) for part in value.replace(" ", "").split(",") if part)
         if isinstance(value, int):
             return frozenset({value})
+        return value
+
+    @field_validator("tip_secret")
+    @classmethod
+    def _random_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            secret_bytes(value.get_secret_value())
         return value
 
     @field_validator("log_level")

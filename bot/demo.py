@@ -16,6 +16,7 @@ from pydantic import SecretStr
 
 from bot.config import Settings
 from bot.emulator.harness import DEMO_TOKEN, LocalRun, Reply, TgUser
+from domain.anonymity import TipKeys
 from domain.synthetic import generate, township_codes
 from storage.clock import today, utcnow
 from storage.db import create_engine, session_factory
@@ -46,7 +47,7 @@ async def run_demo(settings: Settings, args: argparse.Namespace) -> int:
             update={
                 "database_url": f"sqlite+aiosqlite:///{tmp}/demo.db",
                 "bot_token": SecretStr(DEMO_TOKEN),
-                "tip_secret": SecretStr(secrets.token_urlsafe(32)),
+                "tip_secret": SecretStr(secrets.token_urlsafe(48)),
                 "redis_url": "",
                 "admin_ids": frozenset({PERSONAS["admin"].id}),
                 "webhook_url": "",
@@ -70,11 +71,12 @@ async def _seed(settings: Settings, folder: Path, enterprises: int) -> None:
         await import_directory(session, data)
     first_uscc = (data / "enterprises.csv").read_text(encoding="utf-8").splitlines()[1].split(",")[0]
     grants = {"owner": first_uscc, "staff": "AG001", "regulator": township_codes(1)[0]}
+    keys = TipKeys.from_secret(settings.tip_secret.get_secret_value())
     for persona, target in grants.items():
         async with sessions() as session:
-            invite = await create_invite(session, persona, target, None, 1, utcnow())
+            _, code = await create_invite(session, keys, persona, target, None, 1, utcnow())
             user = PERSONAS[persona]
-            await accept_invite(session, invite.code, user.id, f"{user.first_name}{user.last_name}", utcnow())
+            await accept_invite(session, keys, code, user.id, f"{user.first_name}{user.last_name}", utcnow())
     await engine.dispose()
 
 

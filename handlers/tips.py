@@ -18,6 +18,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from bot.filters import InPrivate
 from bot.i18n import BoundTranslator
 from bot.images import reencode
 from bot.tip_guard import TipGuard
@@ -25,6 +26,7 @@ from bot.ui import StepCb, collect_photo, settle_press, step_button
 from bot.viewer import Viewer
 from domain.anonymity import TipKeys, looks_like_receipt
 from domain.enums import TipCategory, TipTarget
+from handlers.tip_triage import OpenTipCb, TipActionCb
 from storage import tips as store
 from storage.models import Tip
 from storage.profiles import by_public_code
@@ -355,11 +357,25 @@ async def follow_message(
     await message.answer(t("follow.added"))
 
 
+async def private_only(message: Message, t: BoundTranslator) -> None:
+    await message.answer(t("tip.private_only"))
+
+
+async def private_only_press(query: CallbackQuery, t: BoundTranslator) -> None:
+    await query.answer(t("tip.private_only"), show_alert=True)
+
+
 def build_router() -> Router:
     router = Router(name="tips")
     m, c = router.message.register, router.callback_query.register
     not_command = ~F.text.startswith("/")
     image = F.photo | F.document.mime_type.startswith("image/")
+    # In a group everyone would see who tips and what a regulator reads: private chats only.
+    group = ~InPrivate()
+    m(private_only, Command("tip", "follow", "tips"), group)
+    m(private_only, CommandStart(deep_link=True, magic=F.args.startswith("tip_")), group)
+    for cb in (TargetCb, CategoryCb, FollowCb, OpenTipCb, TipActionCb):
+        c(private_only_press, cb.filter(), group)
     m(tip_link, CommandStart(deep_link=True, magic=F.args.startswith("tip_")))
     m(tip_command, Command("tip"))
     m(follow_command, Command("follow"))

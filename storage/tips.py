@@ -150,8 +150,13 @@ async def for_regulator(session: AsyncSession, prefixes: list[str], limit: int =
     return list(rows.all())
 
 
-async def set_status(session: AsyncSession, tip: Tip, status: str) -> None:
-    await session.execute(update(Tip).where(Tip.id == tip.id).values(status=status))
+async def set_status(session: AsyncSession, tip: Tip, status: str) -> bool:
+    """Move an open tip to `status`; False (nothing changed) once the tip is closed, even if
+    another regulator closed it a moment ago: an outcome is final."""
+    done = await session.execute(
+        update(Tip).where(Tip.id == tip.id, Tip.status.in_(OPEN)).values(status=status)
+    )
+    return done.rowcount == 1
 
 
 async def new_counts(session: AsyncSession, hour: datetime) -> list[tuple[str, int]]:
