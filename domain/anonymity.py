@@ -85,7 +85,7 @@ class TipKeys:
         return cls(*(_derive(secret, label) for label in labels))
 
     def seal(self, plaintext: bytes, context: bytes) -> bytes:
-        """Encrypt; `context` (e.g. b"tip") is authenticated, so a blob moved elsewhere fails."""
+        """Encrypt; `context` (the row's kind and ids) is authenticated, so a blob moved elsewhere fails."""
         nonce = os.urandom(_NONCE)
         return nonce + AESGCM(self.encryption).encrypt(nonce, plaintext, context)
 
