@@ -98,12 +98,9 @@ class TipKeys:
     def invite_hash(self, code: str) -> str:
         return hmac.new(self.invites, code.encode(), hashlib.sha256).hexdigest()
 
-    def dialog_tag(self, chat_id: int | None, user_id: int | None) -> str:
-        return hmac.new(self.dialogs, f"{chat_id}:{user_id}".encode(), hashlib.sha256).hexdigest()
-
-    def daily_key(self, day: str) -> bytes:
-        """The key of one day's sender tags: recomputed from the secret, never stored."""
-        return hmac.new(self.limits, day.encode(), hashlib.sha256).digest()
+    def dialog_tag(self, *parts: object) -> str:
+        """The name of one (chat, user)'s dialog state, stable without revealing either."""
+        return hmac.new(self.dialogs, ":".join(map(str, parts)).encode(), hashlib.sha256).hexdigest()
 
 
 def new_receipt() -> str:
@@ -125,6 +122,11 @@ def looks_like_receipt(text: str) -> bool:
 
 def to_hour(moment: datetime) -> datetime:
     return moment.replace(minute=0, second=0, microsecond=0)
+
+
+def daily_key(base: bytes, day: str) -> bytes:
+    """The key of one day's sender tags: recomputed from a derived key, never stored."""
+    return hmac.new(base, day.encode(), hashlib.sha256).digest()
 
 
 def sender_tag(daily_key: bytes, user_id: int) -> str:

@@ -1,8 +1,10 @@
 """Anonymous tips for everyone: /tip (or the QR code's tip_ link) and /follow RECEIPT.
 
 Nothing here logs, stores or forwards who the sender is: the draft lives in FSM storage only
-until confirm or cancel, the tip is stored sealed with the hour only, and the receipt shown
-once is the only link back."""
+until confirm or cancel (keyed by a keyed hash, sealed, forgotten after DIALOG_TTL_MINUTES),
+the tip is stored sealed with the hour only, and the receipt shown once is the only link back.
+After /follow the dialog state holds nothing: the "add material" button carries the tip's id
+sealed, and only a press on it puts the id (sealed) into the state until the material comes."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
+from cryptography.exceptions import InvalidTag
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
@@ -46,6 +49,7 @@ class CategoryCb(CallbackData, prefix="tc"):
 
 class FollowCb(CallbackData, prefix="fu"):
     action: str  # add
+    ref: str  # the tip's id sealed with the tip keys (fits Telegram's 64 bytes)
 
 
 class TipDialog(StatesGroup):
@@ -58,8 +62,21 @@ class TipDialog(StatesGroup):
 
 class FollowDialog(StatesGroup):
     receipt = State()
-    ready = State()
     message = State()
+
+
+_REF = b"follow-ref"
+
+
+def _seal_ref(keys: TipKeys, tip_id: int) -> str:
+    return base64.urlsafe_b64encode(keys.seal(str(tip_id).encode(), _REF)).decode().rstrip("=")
+
+
+def _open_ref(keys: TipKeys, ref: str) -> int | None:
+    try:
+        return int(keys.open(base64.urlsafe_b64decode(ref + "=" * (-len(ref) % 4)), _REF))
+    except (ValueError, InvalidTag):
+        return None
 
 
 # ---------------------------------------------------------------- /tip
@@ -302,10 +319,9 @@ async def _follow(
         await message.answer(t("follow.not_found"))
         return
     replies = await store.messages(session, tip_keys, tip.id, ("regulator",))
-    await state.set_state(FollowDialog.ready)
-    await state.update_data(tip_id=tip.id)
+    await state.clear()  # the dialog state never holds the tip beside the sender
     kb = InlineKeyboardBuilder()
-    kb.button(text=t("follow.add"), callback_data=FollowCb(action="add"))
+    kb.button(text=t("follow.add"), callback_data=FollowCb(action="add", ref=_seal_ref(tip_keys, tip.id)))
     await message.answer(
         t(
             "follow.status",
@@ -321,9 +337,16 @@ async def _follow(
     )
 
 
-async def follow_add(query: CallbackQuery, t: BoundTranslator, state: FSMContext) -> None:
+async def follow_add(
+    query: CallbackQuery, callback_data: FollowCb, t: BoundTranslator, state: FSMContext, tip_keys: TipKeys
+) -> None:
+    tip_id = _open_ref(tip_keys, callback_data.ref)
+    if tip_id is None:
+        await query.answer(t("callback.invalid"), show_alert=True)
+        return
     await settle_press(query)
     await state.set_state(FollowDialog.message)
+    await state.update_data(tip_id=tip_id)
     await query.message.answer(t("follow.ask_message", max=TEXT_MAX))
 
 
@@ -389,6 +412,6 @@ def build_router() -> Router:
     c(tip_confirm, TipDialog.review, StepCb.filter(F.action == "confirm"))
     c(tip_discard, TipDialog.review, StepCb.filter(F.action == "discard"))
     m(follow_receipt, FollowDialog.receipt, F.text, not_command)
-    c(follow_add, FollowDialog.ready, FollowCb.filter(F.action == "add"))
+    c(follow_add, FollowCb.filter(F.action == "add"))
     m(follow_message, FollowDialog.message, F.text | F.photo | F.document, not_command)
     return router

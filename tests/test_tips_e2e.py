@@ -166,8 +166,8 @@ async def test_anonymity_audit(local, town, settings, caplog):
     haystacks = {
         "database": await database_bytes(settings.database_url),
         "logs": caplog.text.encode(),
-        "FSM storage": repr(local.app.dispatcher.storage.storage).encode(),
-        "event isolation": repr(local.app.dispatcher.fsm.events_isolation._locks).encode(),
+        "FSM storage": repr(local.app.dispatcher.storage.inner.storage).encode(),
+        "event isolation": repr(local.app.dispatcher.fsm.events_isolation.inner._locks).encode(),
     }
     for where, hay in haystacks.items():
         found += [f"{what} in {where}" for what, needle in needles().items() if needle in hay]
@@ -277,7 +277,7 @@ async def test_tip_dialog_answers_bad_input(local, town):
     assert "Cancelled" in (await local.client.send(TIPSTER, "/cancel")).text
     async with local.app.sessions() as s:
         assert await s.scalar(select(func.count()).select_from(Tip)) == 0
-    assert local.app.dispatcher.storage.storage == {}
+    assert local.app.dispatcher.storage.inner.storage == {}
 
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
