@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     indicator_expiring_days: int = Field(default=30, ge=0)
     hazard_deadline_general_days: int = Field(default=30, ge=1)
     hazard_deadline_major_days: int = Field(default=7, ge=1)
+    hazard_deadline_general_max_days: int = Field(default=90, ge=1)
+    hazard_deadline_major_max_days: int = Field(default=180, ge=1)
     report_due_days: int = Field(default=30, ge=1)
     rating_window_days: int = Field(default=30, ge=1)
     contract_grace_days: int = Field(default=90, ge=0)
@@ -118,6 +120,8 @@ class Settings(BaseSettings):
             self.report_due_days,
             self.rating_window_days,
             self.contract_grace_days,
+            self.hazard_deadline_general_max_days,
+            self.hazard_deadline_major_max_days,
         )
 
     def reminders(self) -> ReminderSettings:

@@ -38,10 +38,16 @@ def locale_for(saved: str | None, telegram_code: str | None, default: str) -> st
     return default
 
 
+def counted(n: object, noun: str, plural: str = "") -> str:
+    """`{{ n|count("hazard") }}` → "1 hazard", "3 hazards" (English texts only)."""
+    return f"{n} {noun if str(n) == '1' else plural or noun + 's'}"
+
+
 class Translator:
     def __init__(self, default_locale: str = "zh", autoescape: bool = True) -> None:
         self.default_locale = default_locale
         self._env = Environment(autoescape=autoescape, undefined=StrictUndefined, trim_blocks=True)
+        self._env.filters["count"] = counted
         self._texts = {loc: _load(loc) for loc in LOCALES}
         self._cache: dict[tuple[str, str], Template] = {}
 

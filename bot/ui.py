@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from domain.dates import read_day
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -23,7 +25,11 @@ def step_button(text: str, action: str) -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
-def parse_day(text: str) -> date | None:
+def parse_day(text: str, today: date | None = None) -> date | None:
+    """A date a person typed, relative to `today` (明天, 下周五, +7 …); without `today`, only
+    the YYYY-MM-DD form that dialogs store."""
+    if today is not None:
+        return read_day(text, today)
     text = text.strip()
     if not _DATE.match(text):
         return None
@@ -33,8 +39,15 @@ def parse_day(text: str) -> date | None:
         return None
 
 
-def fits(text: str | None, limit: int) -> bool:
-    return bool(text and text.strip()) and len(text) <= limit
+def date_hint(t, today: date) -> str:
+    """What a person may type for a date, with examples computed from today."""
+    return t("dialog.date_format", example=(today + timedelta(days=7)).isoformat())
+
+
+def fits(text: str | None, limit: int, least: int = 2) -> bool:
+    """At most `limit` characters, of which at least `least` are letters, digits or CJK:
+    an emoji or a dot alone is not a reason, a description or a note."""
+    return bool(text) and len(text) <= limit and sum(c.isalnum() for c in text) >= least
 
 
 async def collect_photo(message: Message, t, state: FSMContext, item: str, limit: int) -> bool:

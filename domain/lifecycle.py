@@ -17,11 +17,19 @@ class LifecycleSettings:
     report_due_days: int = 30  # seed 002: a report within 30 days of the service
     rating_window_days: int = 30
     contract_grace_days: int = 90  # reports and verification after a contract ended
+    general_max_days: int = 90  # the latest deadline an agency may set, days after finding
+    major_max_days: int = 180  # a major hazard may need a rectification plan and works
 
 
 def default_deadline(level: str, found_on: date, s: LifecycleSettings) -> date:
     days = s.major_deadline_days if level == HazardLevel.major else s.general_deadline_days
     return found_on + timedelta(days=days)
+
+
+def deadline_range(level: str, found_on: date, s: LifecycleSettings) -> tuple[date, date]:
+    """The first and last deadline an agency may set for a hazard found on `found_on`."""
+    longest = s.major_max_days if level == HazardLevel.major else s.general_max_days
+    return found_on + timedelta(days=1), found_on + timedelta(days=longest)
 
 
 class ReportState(StrEnum):

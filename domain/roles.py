@@ -12,6 +12,21 @@ class TargetError(ValueError):
     """An invite target of the wrong form; the message is a reason key."""
 
 
+# The words people use for each role, besides its own name.
+ROLE_WORDS = {
+    Role.owner: ("企业负责人", "负责人", "企业主", "业主", "企业", "老板"),
+    Role.staff: ("服务人员", "机构人员", "工作人员", "咨询人员", "员工"),
+    Role.regulator: ("监管人员", "监管部门", "监管", "应急管理局", "安监", "安监站"),
+    Role.admin: ("管理员", "系统管理员"),
+}
+_BY_WORD = {word: role for role, words in ROLE_WORDS.items() for word in (*words, role.value)}
+
+
+def role_from_word(word: str) -> Role | None:
+    """The role a person named, in English or Chinese (`owner`, 企业负责人, 监管 …)."""
+    return _BY_WORD.get(word.strip().lower())
+
+
 def normalise_target(role: str, target: str) -> str:
     """The canonical form of an invite target: `owner USCC`, `staff AGENCY_CODE`,
     `regulator DIVISION_PREFIX`, `admin -`."""

@@ -36,8 +36,27 @@ async def content_fallback(message: Message, t: BoundTranslator) -> None:
     await message.answer(t("fallback.unsupported"))
 
 
-async def stale_callback(query: CallbackQuery, t: BoundTranslator) -> None:
-    await query.answer(t("callback.invalid"), show_alert=True)
+# What to send again when a button of a finished or expired dialog is pressed, by the button's
+# callback prefix; a prefix not listed points to /help.
+RESTART = {
+    "lang": "/language", "ov": "/overdue", "rh": "/overdue", "ag": "/agencies", "fix": "/hazards",
+    "tt": "/tip", "tc": "/tip", "fu": "/follow", "prof": "/enterprise", "cli": "/clients",
+    "vk": "/visit", "pv": "/hazard", "lv": "/hazard", "vf": "/verify", "vw": "/verify",
+    "rate": "/rate", "own": "/status", "imp": "/import", "tip": "/tips", "ta": "/tips",
+}  # fmt: skip
+
+
+async def stale_callback(query: CallbackQuery, t: BoundTranslator, viewer: Viewer) -> None:
+    command = RESTART.get((query.data or "").split(":", 1)[0])
+    if command and not allowed(BY_NAME[command[1:]], viewer.roles):
+        text = t("callback.invalid")  # not this person's button: no hint at what it opens
+    elif command == "/follow":
+        text = t("callback.stale_follow")
+    elif command:
+        text = t("callback.stale", command=command)
+    else:
+        text = t("callback.stale_help")
+    await query.answer(text, show_alert=True)
 
 
 def build_router() -> Router:

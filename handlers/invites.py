@@ -15,7 +15,7 @@ from bot.menus import set_user_menu
 from bot.viewer import Viewer
 from domain.anonymity import TipKeys
 from domain.enums import Role
-from domain.roles import TargetError, normalise_target
+from domain.roles import TargetError, normalise_target, role_from_word
 from storage.clock import utcnow
 from storage.users import InviteError, accept_invite, create_invite
 
@@ -62,7 +62,10 @@ async def invite(
     if len(parts) != 2:
         await message.answer(t("invite.usage"))
         return
-    role, raw_target = parts[0].lower(), parts[1]
+    role, raw_target = role_from_word(parts[0]), parts[1]
+    if role is None:
+        await message.answer(t("invite.bad.role", value=parts[0][:60]) + "\n" + t("invite.usage"))
+        return
     try:
         target = normalise_target(role, raw_target)
         inv, code = await create_invite(

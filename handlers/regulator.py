@@ -20,7 +20,7 @@ from bot.config import Settings
 from bot.filters import HasRole
 from bot.i18n import BoundTranslator, Translator
 from bot.status_view import days_text
-from bot.ui import fits, parse_day
+from bot.ui import date_hint, fits, parse_day
 from domain.divisions import covers
 from domain.enums import Role
 from domain.grading import Period, eligible_for_public_money
@@ -243,9 +243,9 @@ async def hazard_pressed(
 
 
 async def extend_date(message: Message, t: BoundTranslator, settings: Settings, state: FSMContext) -> None:
-    day = parse_day(message.text or "")
+    day = parse_day(message.text or "", local_today(settings.tz))
     if day is None:
-        await message.answer(t("dialog.date_format"))
+        await message.answer(date_hint(t, local_today(settings.tz)))
         return
     if day <= local_today(settings.tz):
         await message.answer(t("overdue.date_past"))

@@ -5,7 +5,7 @@ reports and verification, one that ended less than the grace period ago)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command
@@ -20,10 +20,17 @@ from bot.config import Settings
 from bot.filters import HasRole
 from bot.i18n import BoundTranslator, Translator
 from bot.status_view import days_text
-from bot.ui import StepCb, collect_photo, fits, parse_day, settle_press, step_button
+from bot.ui import StepCb, collect_photo, date_hint, fits, parse_day, settle_press, step_button
 from bot.viewer import Viewer
 from domain.enums import HazardLevel, Role, VisitKind
-from domain.lifecycle import Action, check_visit_date, default_deadline, report_due, report_state
+from domain.lifecycle import (
+    Action,
+    check_visit_date,
+    deadline_range,
+    default_deadline,
+    report_due,
+    report_state,
+)
 from handlers.callbacks import ListCb, list_button, stars_keyboard
 from notifications.notices import notify
 from notifications.sender import Sender
@@ -32,6 +39,8 @@ from storage.clock import today as local_today
 from storage.models import Agency, Enterprise, Hazard, Visit
 
 MAX_PHOTOS = 5
+QUICK_DEADLINES = (7, 30)  # days from today, offered as buttons beside the level's default
+DEADLINE_BUTTONS = ("default", *(f"in{d}" for d in QUICK_DEADLINES))
 REPORT_TYPES = (
     "application/pdf",
     "application/msword",
@@ -84,6 +93,7 @@ class HazardDialog(StatesGroup):
     level = State()
     suggestion = State()
     deadline = State()
+    confirm = State()
 
 
 class ReportDialog(StatesGroup):
@@ -191,7 +201,7 @@ async def visit_search(
     message: Message, t: BoundTranslator, viewer: Viewer, session: AsyncSession, settings: Settings
 ) -> None:
     query = (message.text or "").strip()
-    if not fits(query, 100):
+    if not fits(query, 100, least=1):
         await message.answer(t("visit.search_hint"))
         return
     text, markup = await _client_keyboard(t, viewer, session, settings, query)
@@ -246,9 +256,10 @@ async def visit_day_text(
     sender: Sender,
     translator: Translator,
 ) -> None:
-    day = parse_day(message.text or "")
+    day = parse_day(message.text or "", local_today(settings.tz))
     if day is None:
-        await message.answer(t("dialog.date_format"), reply_markup=step_button(t("visit.today"), "today"))
+        hint = date_hint(t, local_today(settings.tz))
+        await message.answer(hint, reply_markup=step_button(t("visit.today"), "today"))
         return
     await _save_visit(message, day, t, viewer, session, settings, state, bot, sender, translator)
 
@@ -450,34 +461,79 @@ async def hazard_suggestion(
 
 async def _ask_deadline(message: Message, t, settings, state: FSMContext) -> None:
     data = await state.get_data()
-    found = parse_day(data["found_on"])
-    proposed = default_deadline(data["level"], found, settings.lifecycle())
-    await message.answer(
-        t("hazard.ask_deadline", default=proposed.isoformat()),
-        reply_markup=step_button(t("hazard.use_default", date=proposed.isoformat()), "default"),
-    )
+    proposed = default_deadline(data["level"], parse_day(data["found_on"]), settings.lifecycle())
+    today = local_today(settings.tz)
+    kb = InlineKeyboardBuilder()
+    kb.button(text=t("hazard.use_default", date=proposed.isoformat()), callback_data=StepCb(action="default"))
+    for days in QUICK_DEADLINES:
+        label = t("hazard.in_days", n=days, date=(today + timedelta(days=days)).isoformat())
+        kb.button(text=label, callback_data=StepCb(action=f"in{days}"))
+    kb.adjust(1, len(QUICK_DEADLINES))
+    await message.answer(t("hazard.ask_deadline", default=proposed.isoformat()), reply_markup=kb.as_markup())
 
 
 async def hazard_deadline_text(
-    message: Message,
-    t: BoundTranslator,
-    viewer: Viewer,
-    session: AsyncSession,
-    settings: Settings,
-    state: FSMContext,
-    bot: Bot,
-    sender: Sender,
-    translator: Translator,
+    message: Message, t: BoundTranslator, settings: Settings, state: FSMContext
 ) -> None:
-    day = parse_day(message.text or "")
+    day = parse_day(message.text or "", local_today(settings.tz))
     if day is None:
-        await message.answer(t("dialog.date_format"))
+        await message.answer(date_hint(t, local_today(settings.tz)))
         await _ask_deadline(message, t, settings, state)
         return
-    await _save_hazard(message, day, t, viewer, session, settings, state, bot, sender, translator)
+    await _review_hazard(message, day, t, settings, state)
 
 
-async def hazard_deadline_default(
+async def hazard_deadline_button(
+    query: CallbackQuery, callback_data: StepCb, t: BoundTranslator, settings: Settings, state: FSMContext
+) -> None:
+    await settle_press(query)
+    data = await state.get_data()
+    if callback_data.action == "default":
+        day = default_deadline(data["level"], parse_day(data["found_on"]), settings.lifecycle())
+    else:
+        day = local_today(settings.tz) + timedelta(days=int(callback_data.action.removeprefix("in")))
+    await _review_hazard(query.message, day, t, settings, state)
+
+
+async def _review_hazard(message: Message, deadline: date, t, settings, state: FSMContext) -> None:
+    """Nothing is saved before the agency has seen the whole record once and confirmed it."""
+    data = await state.get_data()
+    earliest, latest = deadline_range(data["level"], parse_day(data["found_on"]), settings.lifecycle())
+    if not earliest <= deadline <= latest:
+        await message.answer(
+            t("hazard.deadline_range", earliest=earliest.isoformat(), latest=latest.isoformat(),
+              level=t(f"level.{data['level']}"))
+        )  # fmt: skip
+        await _ask_deadline(message, t, settings, state)
+        return
+    await state.update_data(deadline=deadline.isoformat())
+    await state.set_state(HazardDialog.confirm)
+    kb = InlineKeyboardBuilder()
+    kb.button(text=t("hazard.confirm_save"), callback_data=StepCb(action="save"))
+    kb.button(text=t("hazard.change_deadline"), callback_data=StepCb(action="redo"))
+    await message.answer(
+        t(
+            "hazard.review",
+            description=data["description"],
+            location=data["location"],
+            level=t(f"level.{data['level']}"),
+            suggestion=data["suggestion"],
+            deadline=deadline.isoformat(),
+            photos=len(data["photos"]),
+        ),
+        reply_markup=kb.as_markup(),
+    )
+
+
+async def hazard_change_deadline(
+    query: CallbackQuery, t: BoundTranslator, settings: Settings, state: FSMContext
+) -> None:
+    await settle_press(query)
+    await state.set_state(HazardDialog.deadline)
+    await _ask_deadline(query.message, t, settings, state)
+
+
+async def hazard_confirmed(
     query: CallbackQuery,
     t: BoundTranslator,
     viewer: Viewer,
@@ -489,18 +545,14 @@ async def hazard_deadline_default(
     translator: Translator,
 ) -> None:
     await settle_press(query)
-    data = await state.get_data()
-    day = default_deadline(data["level"], parse_day(data["found_on"]), settings.lifecycle())
-    await _save_hazard(query.message, day, t, viewer, session, settings, state, bot, sender, translator)
+    deadline = parse_day((await state.get_data())["deadline"])
+    await _save_hazard(query.message, deadline, t, viewer, session, settings, state, bot, sender, translator)
 
 
 async def _save_hazard(
     message: Message, deadline, t, viewer, session, settings, state, bot, sender, translator
 ) -> None:
     data = await state.get_data()
-    if deadline <= parse_day(data["found_on"]):
-        await message.answer(t("hazard.deadline_too_early", found=data["found_on"]))
-        return
     agency_id = agency_of(viewer)
     visit = await session.get(Visit, data["visit_id"])
     if await q.serving_contract(session, agency_id, visit.enterprise_id, local_today(settings.tz)) is None:
@@ -912,8 +964,10 @@ def build_router() -> Router:
     m(hazard_photo_expected, HazardDialog.photos, not_command)
     c(hazard_level, HazardDialog.level, LevelCb.filter())
     m(hazard_suggestion, HazardDialog.suggestion, not_command)
-    c(hazard_deadline_default, HazardDialog.deadline, StepCb.filter(F.action == "default"))
+    c(hazard_deadline_button, HazardDialog.deadline, StepCb.filter(F.action.in_(DEADLINE_BUTTONS)))
     m(hazard_deadline_text, HazardDialog.deadline, F.text, not_command)
+    c(hazard_confirmed, HazardDialog.confirm, StepCb.filter(F.action == "save"))
+    c(hazard_change_deadline, HazardDialog.confirm, StepCb.filter(F.action == "redo"))
     c(report_visit, ReportDialog.visit, VisitCb.filter(F.purpose == "report"))
     m(report_file, ReportDialog.file, F.document | F.photo)
     m(report_file_expected, ReportDialog.file, not_command)

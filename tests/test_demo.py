@@ -39,3 +39,43 @@ async def test_demo_runs_a_scripted_conversation(tmp_path):
     assert "no button '9' to press" in rest
     assert "no persona 'nobody'" in rest
     assert "Traceback" not in out
+
+
+OWNER_TO_STAFF = """\
+/hazards
+#1
+:photo
+#1
+已更换新锁
+:as staff
+:as owner
+/rate
+#1
+:paste
+第一行
+第二行
+.
+:file missing.csv
+:quit
+"""
+
+
+async def test_demo_owner_has_work_and_others_see_their_notices(tmp_path):
+    """The demo owner starts with hazards to fix and a visit to rate; a rectification sent
+    with the built-in photo reaches the staff persona, shown when the console switches."""
+    (tmp_path / "script.txt").write_text(OWNER_TO_STAFF, encoding="utf-8")
+    code, out = await cli(
+        tmp_path, "demo", "--script", "script.txt", "--enterprises", "60", DEFAULT_LOCALE="zh"
+    )
+    assert code == 0, out
+    owner_part, _, rest = out.partition(":as staff")
+    assert "待整改隐患" in owner_part and "已提交整改" in owner_part
+    staff_part, _, rest = rest.partition(":as owner")
+    assert "(sent to you meanwhile)" in staff_part and "企业已提交整改" in staff_part
+    assert "说明：已更换新锁（照片 1 张）" in staff_part
+    assert "请选择星级" in rest and "[5] ★★★★★" in rest
+    # the pasted block arrives as one message (one answer, not two)
+    pasted = rest.partition("> .")[2].partition("> :file")[0]
+    assert pasted.count("bot → owner") == 1
+    assert "could not do that" in rest and "missing.csv" in rest
+    assert "Traceback" not in out

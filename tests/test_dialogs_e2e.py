@@ -88,10 +88,18 @@ async def test_forged_callbacks_are_refused_and_change_nothing(local, caplog):
     for user, data in ((ADMIN, "zzz"), (ADMIN, "imp:passwords"), (STRANGER, "imp:agencies")):
         reply = await local.client.press(user, keyboard, data=data, forge=True)
         assert reply.answered
-        assert reply.alerts == ["This button is no longer valid, or not yours to press."]
+        expected = "This button has expired. Send /help" if data == "zzz" else "no longer valid, or not yours"
+        assert expected in reply.alerts[0]
     # The admin's dialog is still waiting for a kind.
     assert "Please choose with the buttons" in (await local.client.send(ADMIN, "?")).text
     _no_errors_logged(caplog)
+
+
+async def test_a_button_of_a_finished_dialog_says_what_to_send_again(local):
+    menu = await local.client.send(ADMIN, "/import")
+    await local.client.send(ADMIN, "/cancel")
+    reply = await local.client.press(ADMIN, menu.last_with_buttons(), button=0)
+    assert reply.alerts == ["This button has expired (its dialog ended). Please send /import again."]
 
 
 async def test_import_in_chat_reports_bad_lines_and_writes_nothing(local, seeded):

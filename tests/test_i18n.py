@@ -51,3 +51,11 @@ def test_user_values_are_escaped_for_telegram_html():
     assert "&lt;b&gt;&amp;" in out
     plain = Translator(autoescape=False)
     assert "<b>&" in plain("invite.bad.agency_code", "en", value="<b>&")
+
+
+def test_english_counts_are_singular_or_plural():
+    t = Translator("en").bind("en")
+    assert t("reason.overdue", value=1) == "1 hazard overdue"
+    assert t("reason.overdue", value=3) == "3 hazards overdue"
+    assert t("status.days_left", n=1) == "1 day left"
+    assert t("status.days_left", n=5) == "5 days left"

@@ -78,7 +78,14 @@ async def test_invite_targets_are_checked(local):
     unknown = (await local.client.send(ADMIN, "/invite owner 91350100M000100Y43")).text
     assert "No enterprise has the code" in unknown
     assert "Usage:" in (await local.client.send(ADMIN, "/invite")).text
-    assert "Unknown role" in (await local.client.send(ADMIN, "/invite king AG001")).text
+    wrong_role = (await local.client.send(ADMIN, "/invite king AG001")).text
+    assert "Unknown role “king” (the first argument)" in wrong_role  # names the wrong argument
+
+
+async def test_roles_may_be_named_in_chinese(local):
+    link = await _invite(local, "/invite 服务人员 AG001")
+    await local.client.send(OWNER, f"/start {link}")
+    assert re.search(r"^• agency staff: AG001", (await local.client.send(OWNER, "/whoami")).text, re.M)
 
 
 async def test_staff_and_regulator_roles_add_up(local):

@@ -81,7 +81,9 @@ async def record_hazard(local, description: str, level: str = "general hazard") 
     suggestion = await press(local, STAFF, levels, level)
     assert "Rectification suggestion" in suggestion.text
     deadline = await local.client.send(STAFF, "更换配电箱门锁")
-    return await press(local, STAFF, deadline, "Use the default")
+    review = await press(local, STAFF, deadline, "Use the default")
+    assert "Nothing is saved until you confirm" in review.text and description in review.text
+    return await press(local, STAFF, review, "Save the hazard")
 
 
 async def submit_fix(local, description: str, note: str) -> Reply:
@@ -126,7 +128,7 @@ async def test_full_lifecycle_with_rejection_and_history(scene):
     assert f"Visit recorded: {ent['name']}, {TODAY.isoformat()}" in visit.text
 
     saved = await record_hazard(local, description)
-    assert "Hazard recorded" in saved.text and "1 owner(s) told" in saved.text
+    assert "Hazard recorded" in saved.text and "1 owner told" in saved.text
     await local.flush()
     assert any(
         "New safety hazard" in t and description in t for t in bot_texts(await local.client.chat(OWNER.id))
@@ -139,7 +141,7 @@ async def test_full_lifecycle_with_rejection_and_history(scene):
     assert any("Rectification submitted" in t for t in bot_texts(await local.client.chat(STAFF.id)))
 
     review = await open_verify(local, ent)
-    item = next(m for m in review.messages if description in (m.get("text") or ""))
+    item = next(m for m in review.messages if description in (m.get("text") or "") and m.get("reply_markup"))
     assert "Owner's note: 已更换门锁" in item["text"] and "Photos: 1" in item["text"]
     assert any("photo" in m for m in review.messages)  # the evidence photo is shown
     asked = await press(local, STAFF, item, "Reject")
@@ -152,7 +154,7 @@ async def test_full_lifecycle_with_rejection_and_history(scene):
     second = await submit_fix(local, description, "已按要求更换")
     assert "Rectification submitted" in second.text
     review = await open_verify(local, ent)
-    item = next(m for m in review.messages if description in (m.get("text") or ""))
+    item = next(m for m in review.messages if description in (m.get("text") or "") and m.get("reply_markup"))
     approved = await press(local, STAFF, item, "Approve")
     assert "Verified and closed" in approved.text
 
@@ -184,7 +186,7 @@ async def test_a_major_hazard_alerts_only_the_township_regulator(scene):
     local, ent = scene["local"], scene["ent"]
     await record_visit(local, ent)
     saved = await record_hazard(local, "涉氨管道泄漏-重大", level="major hazard")
-    assert "1 regulator(s) alerted" in saved.text
+    assert "1 regulator alerted" in saved.text
     await local.flush()
     reg_a = bot_texts(await local.client.chat(REG_A.id))
     assert any("Major accident hazard" in t and ent["uscc"] in t for t in reg_a)
@@ -245,7 +247,7 @@ async def test_a_report_31_days_after_its_visit_is_late_and_due_lists_missing_re
     due = await local.client.send(STAFF, "/due")
     lines = section(due.text, "Service reports to submit:")
     assert len(lines) == 3 and all(ent["name"] in line for line in lines)
-    assert any(old in line and "⚠️ 1 day(s) overdue" in line for line in lines)
+    assert any(old in line and "⚠️ 1 day overdue" in line for line in lines)
 
     choose = await local.client.send(STAFF, "/report")
     asked = await press(local, STAFF, choose, old)
@@ -253,7 +255,7 @@ async def test_a_report_31_days_after_its_visit_is_late_and_due_lists_missing_re
     wrong = await local.client.send_document(STAFF, "notes.txt", b"plain text")
     assert "PDF, a Word document or an image" in wrong.text
     saved = await local.client.send_document(STAFF, "report.pdf", b"%PDF-1.4 report")
-    assert "1 day(s) late" in saved.text
+    assert "1 day late" in saved.text
 
     async with scene["sessions"]() as s:
         report = await s.scalar(
@@ -324,7 +326,9 @@ async def test_dialog_steps_refuse_bad_input_and_cancel_leaves_nothing(scene):
     found = await local.client.send(STAFF, ent["name"])
     kinds = await press(local, STAFF, found, ent["name"])
     asked = await press(local, STAFF, kinds, "training")
-    assert "Dates are written YYYY-MM-DD" in (await local.client.send(STAFF, "yesterday")).text
+    hint = await local.client.send(STAFF, "soon")
+    assert "not a date I can read" in hint.text and (TODAY + timedelta(days=7)).isoformat() in hint.text
+    assert hint.last_with_buttons() is not None  # the Today button comes back with the hint
     future = (TODAY + timedelta(days=1)).isoformat()
     assert "cannot be in the future" in (await local.client.send(STAFF, future)).text
     assert "before the contract's start" in (await local.client.send(STAFF, "2000-01-01")).text
@@ -339,6 +343,7 @@ async def test_dialog_steps_refuse_bad_input_and_cancel_leaves_nothing(scene):
     visits = await local.client.send(STAFF, "/hazard")
     await local.client.press(STAFF, visits.last_with_buttons(), button=0)
     assert "at most 2000" in (await local.client.send(STAFF, "x" * 5000)).text
+    assert "an emoji alone is not enough" in (await local.client.send(STAFF, "🔥🔥 !")).text
     await local.client.send(STAFF, "描述")
     await local.client.send(STAFF, "位置")
     assert "Please send a photo" in (await local.client.send(STAFF, "no photo here")).text
@@ -347,3 +352,38 @@ async def test_dialog_steps_refuse_bad_input_and_cancel_leaves_nothing(scene):
     assert "Cancelled" in (await local.client.send(STAFF, "/cancel")).text
     async with scene["sessions"]() as s:
         assert await s.scalar(select(func.count()).select_from(Hazard)) == hazards_before
+
+
+async def test_dates_typed_as_people_say_them(scene):
+    """「昨天」 for the visit date and 「下周五」 for the deadline are read relative to today."""
+    local, ent = scene["local"], scene["ent"]
+    yesterday = TODAY - timedelta(days=1)
+    visit = await record_visit(local, ent, when="昨天")
+    assert f"Visit recorded: {ent['name']}, {yesterday.isoformat()}" in visit.text
+    visits = await local.client.send(STAFF, "/hazard")
+    await local.client.press(STAFF, visits.last_with_buttons(), button=0)
+    await local.client.send(STAFF, "消防通道堆放杂物")
+    await local.client.send(STAFF, "仓库")
+    got = await local.client.send_photo(STAFF, PHOTO)
+    levels = await press(local, STAFF, got, "Done")
+    await press(local, STAFF, levels, "general hazard")
+    asked = await local.client.send(STAFF, "清理通道")
+    assert "next friday" in asked.text  # the question says what may be typed
+    next_friday = TODAY - timedelta(days=TODAY.weekday()) + timedelta(days=11)
+    too_late = await local.client.send(STAFF, "2099-01-01")
+    latest = (TODAY - timedelta(days=1) + timedelta(days=90)).isoformat()
+    assert f"must be between {TODAY.isoformat()} and {latest}" in too_late.text
+    button(too_late, "+30 days")  # the question comes back with its buttons
+    review = await local.client.send(STAFF, "下周五")
+    changed = await press(local, STAFF, review, "Change the deadline")
+    review = await press(local, STAFF, changed, "+30 days")
+    assert (TODAY + timedelta(days=30)).isoformat() in review.text
+    async with scene["sessions"]() as s:  # nothing saved before the confirmation
+        assert await s.scalar(select(Hazard.id).where(Hazard.description == "消防通道堆放杂物")) is None
+    await press(local, STAFF, review, "Change the deadline")
+    review = await local.client.send(STAFF, "下周五")
+    saved = await press(local, STAFF, review, "Save the hazard")
+    assert "Hazard recorded" in saved.text
+    async with scene["sessions"]() as s:
+        deadline = await s.scalar(select(Hazard.deadline).where(Hazard.description == "消防通道堆放杂物"))
+    assert deadline == next_friday

@@ -12,6 +12,7 @@ from domain.lifecycle import (
     VisitDateProblem,
     check_visit_date,
     contract_allows,
+    deadline_range,
     default_deadline,
     report_state,
     transition,
@@ -99,3 +100,14 @@ def test_overdue_reminders_repeat_every_three_days(days, window):
     from domain.reminders import repeat_window
 
     assert repeat_window(days, 3) == window
+
+
+@pytest.mark.parametrize(
+    ("level", "found", "earliest", "latest"),
+    [
+        ("general", date(2026, 11, 1), date(2026, 11, 2), date(2027, 1, 30)),  # 90 days
+        ("major", date(2026, 11, 1), date(2026, 11, 2), date(2027, 4, 30)),  # 180 days
+    ],
+)
+def test_deadline_range_by_level(level, found, earliest, latest):
+    assert deadline_range(level, found, LifecycleSettings()) == (earliest, latest)

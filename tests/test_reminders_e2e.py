@@ -80,8 +80,8 @@ async def test_overdue_reminders_once_then_repeated_then_stopped_by_verification
     await remind(run, TODAY)
     owner, staff = await reminders_for(run, OWNER_A), await reminders_for(run, STAFF)
     assert len(owner) == 1 and len(staff) == 1
-    assert "Overdue: 1 hazard(s)" in owner[0] and "配电箱未上锁" in owner[0]
-    assert "Due soon: 1 hazard(s)" in owner[0] and "灭火器过期" in owner[0]
+    assert "Overdue: 1 hazard " in owner[0] and "配电箱未上锁" in owner[0]
+    assert "Due soon: 1 hazard " in owner[0] and "灭火器过期" in owner[0]
     assert "Clients' overdue hazards: 2" in staff[0]
 
     assert await remind(run, TODAY) == (0, 0)  # the same day again: nothing new
@@ -107,7 +107,7 @@ async def test_escalation_and_reports_reach_only_the_right_people(town):
     run = town
     await remind(run, TODAY)
     reg_b, reg_a = await reminders_for(run, REG_B), await reminders_for(run, REG_A)
-    assert len(reg_b) == 1 and "For supervision: 1 hazard(s)" in reg_b[0] and "涉氨管道泄漏" in reg_b[0]
+    assert len(reg_b) == 1 and "For supervision: 1 hazard " in reg_b[0] and "涉氨管道泄漏" in reg_b[0]
     assert "Service reports long overdue: 1" in reg_b[0]  # V2: 50 days, beyond 30 + 15
     assert reg_a == []  # H1 is overdue one day only, and V1's report is within the grace
     staff = (await reminders_for(run, STAFF))[0]

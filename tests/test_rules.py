@@ -2,6 +2,7 @@
 
 import pytest
 
+from bot.ui import fits
 from domain import divisions, uscc
 from domain.roles import COMMANDS, TargetError, menu, normalise_target
 
@@ -103,3 +104,20 @@ def test_menus_follow_roles():
     assert {"invite", "import"} <= {c.name for c in menu({"admin"})}
     assert {"status", "visit", "tips", "subsidy"} <= {c.name for c in menu({"owner", "staff", "regulator"})}
     assert len({c.name for c in COMMANDS}) == len(COMMANDS)
+
+
+@pytest.mark.parametrize(
+    ("text", "limit", "least", "ok"),
+    [
+        ("门锁已更换", 1000, 2, True),
+        ("OK", 1000, 2, True),
+        ("🔥", 1000, 2, False),
+        ("👍👍👍 。。", 1000, 2, False),
+        ("   ", 1000, 2, False),
+        (None, 1000, 2, False),
+        ("x" * 1001, 1000, 2, False),
+        ("厂", 100, 1, True),
+    ],
+)
+def test_free_text_needs_substance_and_a_bound(text, limit, least, ok):
+    assert fits(text, limit, least) is ok
