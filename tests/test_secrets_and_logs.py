@@ -18,7 +18,7 @@ from storage import tips as store
 from storage.models import Tip, TipAttachment, TipMessage, User
 from tests.conftest import TIP_KEYS
 
-TIPSTER_ID = 987654321987
+TIPSTER_ID = 987650001234
 
 
 async def _two_tips(sessions) -> list[Tip]:
