@@ -19,11 +19,13 @@ from bot.i18n import Translator
 from bot.memory_fsm import ForgetfulEventIsolation, ForgetfulMemoryStorage
 from bot.menus import set_default_menus, set_user_menu
 from bot.middlewares import ContextMiddleware
+from bot.once import OnceMiddleware
 from bot.sealed_fsm import SealedEventIsolation, SealedStorage
 from bot.tip_guard import TipGuard
 from domain.anonymity import TipKeys
 from handlers.errors import on_error
 from handlers.routers import feature_routers
+from notifications.pacing import RedisPacer
 from notifications.sender import Sender
 from storage.db import create_engine, session_factory
 
@@ -63,6 +65,24 @@ def build_fsm(
     return SealedStorage(storage, keys), SealedEventIsolation(isolation, keys), redis
 
 
+def build_sender(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession], redis: Redis | None
+) -> Sender:
+    """With Redis every process sends within one shared budget; without it one process does."""
+    pacer = None
+    if redis is not None:
+        secret = (settings.bot_token.get_secret_value() if settings.bot_token else "").encode()
+        pacer = RedisPacer(redis, secret or b"outbox")
+    return Sender(
+        sessions,
+        lease=settings.outbox_lease_seconds,
+        in_flight=settings.outbox_in_flight,
+        settle_batch=settings.outbox_settle_batch,
+        pacer=pacer,
+        shared=pacer is not None,
+    )
+
+
 @dataclass
 class App:
     settings: Settings
@@ -85,7 +105,7 @@ def build_app(settings: Settings, engine: AsyncEngine | None = None) -> App:
     translator = Translator(settings.default_locale)
     keys = TipKeys.from_secret(settings.tip_secret.get_secret_value()) if settings.tip_secret else None
     storage, isolation, redis = build_fsm(settings, keys)
-    sender = Sender(sessions, lease=settings.outbox_lease_seconds)
+    sender = build_sender(settings, sessions, redis)
     guard = TipGuard(settings, keys, redis)
     dp = Dispatcher(
         storage=storage,
@@ -97,6 +117,7 @@ def build_app(settings: Settings, engine: AsyncEngine | None = None) -> App:
         tip_guard=guard,
         tip_keys=keys,
     )
+    dp.update.outer_middleware(OnceMiddleware(redis))
     dp.update.outer_middleware(ContextMiddleware(sessions, settings, translator))
     dp.errors.register(on_error)
     dp.include_routers(*feature_routers())

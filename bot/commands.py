@@ -1,4 +1,6 @@
-"""What each sub-command does. Each returns an exit code; bad input exits non-zero."""
+"""What each sub-command does. Each returns an exit code; bad input exits non-zero.
+Commands that never talk to Telegram (import, generate, db upgrade) do not import aiogram:
+it is most of the start-up time."""
 
 from __future__ import annotations
 
@@ -7,13 +9,10 @@ import asyncio
 import logging
 import signal
 
-from aiogram.exceptions import TelegramAPIError
-from aiogram.utils.deep_linking import create_start_link
-
-from bot.app import build_app, build_bot, on_startup
 from bot.config import Settings
 from bot.i18n import Translator
 from bot.import_report import render_result
+from bot.progress import Progress
 from domain.anonymity import TipKeys
 from domain.roles import TargetError, normalise_target
 from storage.clock import utcnow
@@ -44,10 +43,12 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
             WEBHOOK_SECRET_MIN,
         )
         return 2
+    from bot.app import build_app, build_bot, on_startup
+    from bot.scheduler import build_scheduler
+
     await upgrade(settings.database_url)
     app = build_app(settings)
     bot = build_bot(settings)
-    from bot.scheduler import build_scheduler
 
     scheduler = build_scheduler(app, bot)
     app.dispatcher.startup.register(on_startup)  # aiogram hands it `bot` and `app`
@@ -115,7 +116,11 @@ async def import_(settings: Settings, args: argparse.Namespace) -> int:
     engine = create_engine(settings.database_url)
     try:
         async with session_factory(engine)() as session:
-            kw = {"skip_bad_rows": args.skip_bad_rows, "catalogue": settings.indicator_catalogue}
+            kw = {
+                "skip_bad_rows": args.skip_bad_rows,
+                "catalogue": settings.indicator_catalogue,
+                "progress": Progress(),
+            }
             if args.kind == "all":
                 results = await import_directory(session, args.file, **kw)
             else:
@@ -157,6 +162,11 @@ async def invite(settings: Settings, args: argparse.Namespace) -> int:
         await engine.dispose()
     link = f"(set BOT_TOKEN to build the link) start=inv_{code}"
     if settings.bot_token is not None:
+        from aiogram.exceptions import TelegramAPIError
+        from aiogram.utils.deep_linking import create_start_link
+
+        from bot.app import build_bot
+
         bot = build_bot(settings)
         try:
             link = await create_start_link(bot, f"inv_{code}")
@@ -178,6 +188,7 @@ async def invite(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def jobs(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app import build_app, build_bot
     from bot.scheduler import JOBS
 
     job = JOBS.get(args.name)
@@ -203,7 +214,9 @@ async def generate(settings: Settings, args: argparse.Namespace) -> int:
     if args.enterprises < 1:
         print("--enterprises must be at least 1")
         return 2
-    counts = write_county(args.folder, args.enterprises, seed=args.seed, today=today(settings.tz))
+    counts = write_county(
+        args.folder, args.enterprises, seed=args.seed, today=today(settings.tz), progress=Progress()
+    )
     print(", ".join(f"{k}: {v}" for k, v in counts.items()))
     return 0
 

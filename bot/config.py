@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from domain.anonymity import secret_bytes
 from domain.compliance import Thresholds
+from domain.coverage import CoverageSettings
 from domain.grading import GradeSettings
 from domain.lifecycle import LifecycleSettings
 from domain.reminders import ReminderSettings
@@ -65,9 +66,25 @@ class Settings(BaseSettings):
     subsidy_threshold: float = Field(default=0.30, ge=0, le=1)
     subsidy_step: float = Field(default=0.10, gt=0, le=1)
     subsidy_cut: float = Field(default=0.10, ge=0, le=1)
+    subsidy_sizes: Annotated[frozenset[str], NoDecode] = frozenset({"small"})  # seed 000: 小微企业
+    subsidy_month_share: float = Field(default=1.0, gt=0, le=1)
+    subsidy_prorate: bool = False
+    report_visit_kinds: Annotated[frozenset[str], NoDecode] = frozenset({"comprehensive", "monthly"})
     grades_schedule: str = "0 6 1 1,7 *"
     coverage_target: float = Field(default=0.5, ge=0, le=1)  # seed 001: at least 50% covered
+    coverage_new_target: float = Field(default=0.10, ge=0, le=1)  # seed 001: 10% new a year
+    coverage_key_target: float = Field(default=1.0, ge=0, le=1)  # seed 001: key industries, all
+    # seed 001's key high-risk industries, as enterprise tags
+    coverage_key_tags: Annotated[frozenset[str], NoDecode] = frozenset(
+        {"危化品", "粉尘涉爆", "有限空间", "涂装", "金属冶炼", "涉氨", "矿山"}
+    )
+    # industries that are not industrial (工业): left out of coverage's denominator
+    coverage_non_industrial: Annotated[frozenset[str], NoDecode] = frozenset(
+        {"仓储物流", "批发零售", "住宿餐饮", "商贸", "服务业"}
+    )
     outbox_lease_seconds: float = Field(default=60.0, gt=0)
+    outbox_in_flight: int = Field(default=16, ge=1, le=100)
+    outbox_settle_batch: int = Field(default=32, ge=1)
     tip_daily_limit: int = Field(default=5, ge=1)
     follow_miss_limit: int = Field(default=5, ge=1)
     follow_miss_window: int = Field(default=600, ge=1)  # seconds
@@ -88,6 +105,15 @@ class Settings(BaseSettings):
     def _random_secret(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None:
             secret_bytes(value.get_secret_value())
+        return value
+
+    @field_validator(
+        "subsidy_sizes", "report_visit_kinds", "coverage_key_tags", "coverage_non_industrial", mode="before"
+    )
+    @classmethod
+    def _split_words(cls, value: object) -> object:
+        if isinstance(value, str):
+            return frozenset(part.strip() for part in value.split(",") if part.strip())
         return value
 
     @field_validator("log_level")
@@ -122,6 +148,7 @@ class Settings(BaseSettings):
             self.contract_grace_days,
             self.hazard_deadline_general_max_days,
             self.hazard_deadline_major_max_days,
+            self.report_visit_kinds,
         )
 
     def reminders(self) -> ReminderSettings:
@@ -133,6 +160,7 @@ class Settings(BaseSettings):
             self.report_warn_days,
             self.report_grace_days,
             self.indicator_expiring_days,
+            self.report_visit_kinds,
         )
 
     def grades(self) -> GradeSettings:
@@ -147,6 +175,18 @@ class Settings(BaseSettings):
             self.subsidy_threshold,
             self.subsidy_step,
             self.subsidy_cut,
+            self.subsidy_sizes,
+            self.subsidy_month_share,
+            self.subsidy_prorate,
+        )
+
+    def coverage(self) -> CoverageSettings:
+        return CoverageSettings(
+            self.coverage_target,
+            self.coverage_new_target,
+            self.coverage_key_target,
+            self.coverage_key_tags,
+            self.coverage_non_industrial,
         )
 
     @cached_property

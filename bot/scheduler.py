@@ -9,9 +9,6 @@ from datetime import timedelta
 from aiogram import Bot
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy import or_, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import App
 from domain.anonymity import to_hour
@@ -24,11 +21,10 @@ from notifications.reminders import run_reminders
 from notifications.tip_notices import notify_new_tips
 from storage.clock import today, utcnow
 from storage.inspections import users_with_role
-from storage.models import SchedulerLock
+from storage.leases import hold_lease
 from storage.regulator import publish_grades
 
 Job = Callable[[App, Bot], Awaitable[object]]
-LEASE = timedelta(seconds=90)
 
 
 async def outbox_job(app: App, bot: Bot) -> int:
@@ -104,28 +100,6 @@ JOBS: dict[str, Job] = {
 }
 
 
-async def hold_lease(sessions: async_sessionmaker[AsyncSession], owner: str, name: str = "scheduler") -> bool:
-    """Take or renew the lease; False while another live process holds it."""
-    now = utcnow()
-    async with sessions() as session:
-        renewed = await session.execute(
-            update(SchedulerLock)
-            .where(
-                SchedulerLock.name == name, or_(SchedulerLock.owner == owner, SchedulerLock.expires_at < now)
-            )
-            .values(owner=owner, expires_at=now + LEASE)
-        )
-        if renewed.rowcount == 1:
-            await session.commit()
-            return True
-        session.add(SchedulerLock(name=name, owner=owner, expires_at=now + LEASE))
-        try:
-            await session.commit()
-        except IntegrityError:
-            return False
-        return True
-
-
 def _guarded(job: Job, app: App, bot: Bot) -> Callable[[], Awaitable[None]]:
     async def run() -> None:
         if await hold_lease(app.sessions, app.sender.token):
@@ -138,7 +112,8 @@ def build_scheduler(app: App, bot: Bot) -> AsyncIOScheduler:
     tz = app.settings.tz
     scheduler = AsyncIOScheduler(timezone=tz)
     options = {"max_instances": 1, "coalesce": True}
-    scheduler.add_job(_guarded(outbox_job, app, bot), "interval", seconds=5, id="outbox", **options)
+    # Every process runs the outbox job: the sender itself decides whether it may send.
+    scheduler.add_job(outbox_job, "interval", seconds=5, id="outbox", args=(app, bot), **options)
     scheduler.add_job(_guarded(tips_job, app, bot), "cron", minute=5, id="tips", **options)
     scheduler.add_job(
         _guarded(reminders_job, app, bot),

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import date
 
 from domain.compliance import IndicatorState
+from domain.coverage import Coverage, CoverageSettings
 from domain.indicators import Indicator, load_catalogue
 from storage.clock import today as local_today
 from storage.profiles import Profile, build_profile
@@ -28,6 +29,8 @@ def view(
     c = p.compliance
     by_state: dict[IndicatorState, list[str]] = {s: [] for s in IndicatorState}
     for ind in catalogue:
+        if ind.code not in c.indicators:
+            continue  # does not apply to this enterprise
         state = c.indicators[ind.code]
         label = ind.name(locale)
         if state in (IndicatorState.expired, IndicatorState.expiring):
@@ -69,6 +72,33 @@ def view(
         "ratings": p.ratings[0],
         "stars": f"{p.ratings[1]:.1f}" if p.ratings[1] is not None else "",
         "tips": p.tips,
+    }
+
+
+def coverage_line(c: Coverage, s: CoverageSettings, **extra) -> dict:
+    """One coverage figure set against seed 001's targets, as the templates show it."""
+    met = c.met(s)
+    return {
+        "n": c.industrial,
+        "covered": c.covered,
+        "rate": f"{c.rate:.1%}",
+        "last": f"{c.last_rate:.1%}",
+        "new": f"{c.new * 100:+.1f}",
+        "key": c.key,
+        "key_covered": c.key_covered,
+        "key_rate": f"{c.key_rate:.1%}",
+        "ok": met["rate"],
+        "new_ok": met["new"],
+        "key_ok": met["key"],
+        **extra,
+    }
+
+
+def coverage_targets(s: CoverageSettings) -> dict:
+    return {
+        "target": f"{s.target:.0%}",
+        "new_target": f"{s.new_target * 100:.0f}",
+        "key_target": f"{s.key_target:.0%}",
     }
 
 

@@ -10,6 +10,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.i18n import LOCALES
 from domain.dates import read_day
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -37,6 +38,22 @@ def parse_day(text: str, today: date | None = None) -> date | None:
         return date.fromisoformat(text)
     except ValueError:
         return None
+
+
+def typed_choice(text: str | None, t, labels: dict[str, str]) -> str | None:
+    """The choice whose button label (`labels`: choice → text key) a person typed instead of
+    pressing it, in either language, ignoring spaces, case and emoji; None when none matches."""
+    said = _bare(text or "")
+    if not said:
+        return None
+    for choice, key in labels.items():
+        if any(_bare(t.translator(key, loc)) == said for loc in LOCALES):
+            return choice
+    return None
+
+
+def _bare(text: str) -> str:
+    return "".join(c for c in text.lower() if c.isalnum())
 
 
 def date_hint(t, today: date) -> str:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
 
-from domain.indicators import Indicator
+from domain.indicators import Indicator, applicable
 
 
 class IndicatorState(StrEnum):
@@ -162,3 +162,25 @@ def assess(
     share = fulfilled / len(states) if states else 1.0
     colour, reasons = risk_colour(share, hazards, th)
     return Compliance(states, fulfilled, len(states), veto(hazards), colour, reasons, expiry)
+
+
+def decide(
+    catalogue: tuple[Indicator, ...],
+    tags: str,
+    industry: str,
+    records: Mapping[str, tuple[date, date | None]],
+    hazards: HazardCounts,
+    today: date,
+    th: Thresholds,
+) -> Compliance:
+    """The one decision of an enterprise's colour and N/M, over the indicators that apply to it
+    (status, public view, digest, reminders and exports all come here)."""
+    return assess(applicable(catalogue, tags, industry), records, hazards, today, th)
+
+
+def overdue_for_owner(deadline: date, status: str, submitted_on: date | None, as_of: date) -> bool:
+    """Past its deadline and not closed, unless the rectification was submitted by the deadline
+    and awaits the agency's check (a rejection reopens it, overdue from then on)."""
+    if status == "verified" or deadline >= as_of:
+        return False
+    return not (status == "submitted" and (submitted_on is None or submitted_on <= deadline))

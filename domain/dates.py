@@ -8,7 +8,10 @@ from datetime import date, timedelta
 _WEEKDAYS = {
     **dict(zip("一二三四五六日", range(7), strict=True)),
     "天": 6,
-    **{d: i for i, d in enumerate(("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))},
+    **{
+        d: i
+        for i, d in enumerate(("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))
+    },
     **{d: i for i, d in enumerate(("mon", "tue", "wed", "thu", "fri", "sat", "sun"))},
 }
 _NAMED = {
@@ -20,7 +23,9 @@ _NAMED = {
 }  # fmt: skip
 _FULL = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?$")
 _MONTH_DAY = re.compile(r"^(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?$")
-_AFTER = re.compile(r"^(?:\+\s*(\d{1,3})\s*(?:天|d|days?)?|(\d{1,3})\s*天(?:后|以后|之后)|in\s+(\d{1,3})\s+days?)$")
+_AFTER = re.compile(
+    r"^(?:\+\s*(\d{1,3})\s*(?:天|d|days?)?|(\d{1,3})\s*天(?:后|以后|之后)|in\s+(\d{1,3})\s+days?)$"
+)
 _BEFORE = re.compile(r"^(?:(\d{1,3})\s*天(?:前|以前|之前)|(\d{1,3})\s+days?\s+ago)$")
 _WEEK_ZH = re.compile(r"^(下下|下|本|这)?(?:周|星期|礼拜)([一二三四五六日天])$")
 _WEEK_EN = re.compile(r"^(?:(this|next)\s+)?([a-z]{3,9})$")

@@ -19,6 +19,8 @@ class LifecycleSettings:
     contract_grace_days: int = 90  # reports and verification after a contract ended
     general_max_days: int = 90  # the latest deadline an agency may set, days after finding
     major_max_days: int = 180  # a major hazard may need a rectification plan and works
+    # Visit kinds that need a service report (not training or drills by default).
+    report_kinds: frozenset[str] = frozenset({"comprehensive", "monthly"})
 
 
 def default_deadline(level: str, found_on: date, s: LifecycleSettings) -> date:

@@ -14,6 +14,7 @@ class ReminderSettings:
     report_warn_days: int = 7  # staff: a report due this soon
     report_grace_days: int = 15  # late beyond this: the regulators
     indicator_days: int = 30  # owners: an indicator expiring this soon
+    report_kinds: frozenset[str] = frozenset({"comprehensive", "monthly"})  # visits needing a report
 
 
 def repeat_window(days_overdue: int, repeat_days: int) -> int:

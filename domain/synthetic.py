@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -41,6 +42,12 @@ HAZARD_TEXTS = (
 )
 
 
+# Seed 003 reports 89.1% of enterprises' responsibilities fulfilled and coverage of 80.5–93.6%:
+# most enterprises fulfil nearly all indicators, a few (1 in 16) about half of them.
+INDICATOR_SHARES = (0.5,) + (0.9,) * 3 + (0.95,) * 4 + (1.0,) * 8
+OVERDUE_LEFT = 0.995  # of the hazards past their deadline, the share closed
+
+
 @dataclass(frozen=True)
 class CountyShape:
     enterprises: int
@@ -63,9 +70,15 @@ def _uscc(rng: random.Random, division: str) -> str:
 
 
 def generate(
-    folder: Path, n: int, seed: int = 1, today: date | None = None, county: str = COUNTY
+    folder: Path,
+    n: int,
+    seed: int = 1,
+    today: date | None = None,
+    county: str = COUNTY,
+    progress: Callable[[str, int, int | None], None] | None = None,
 ) -> dict[str, int]:
-    """Write `<kind>.csv` files for a county of `n` enterprises; returns row counts by kind."""
+    """Write `<kind>.csv` files for a county of `n` enterprises; returns row counts by kind.
+    `progress(kind, rows written, rows)` hears of each file written."""
     rng = random.Random(seed)
     today = today or date.today()
     shape = shape_for(n)
@@ -79,6 +92,8 @@ def generate(
             w.writerow(header)
             w.writerows(rows)
         counts[kind] = len(rows)
+        if progress is not None:
+            progress(kind, len(rows), len(rows))
 
     seen: set[str] = set()
     enterprises = []
@@ -95,11 +110,19 @@ def generate(
         )
     write("enterprises", ["uscc", "name", "division", "industry", "size", "tags"], enterprises)
 
+    # The county's pool (seed 000) holds every agency but the last, re-selected every two years.
+    pool_until = today + timedelta(days=2 * 365)
     agencies = [
-        [f"AG{a + 1:03d}", f"安全咨询服务机构{a + 1:03d}", complete("91" + county + f"{a:09d}"), county]
+        [
+            f"AG{a + 1:03d}",
+            f"安全咨询服务机构{a + 1:03d}",
+            complete("91" + county + f"{a:09d}"),
+            county,
+            pool_until if a < shape.agencies - 1 else "",
+        ]
         for a in range(shape.agencies)
     ]
-    write("agencies", ["code", "name", "uscc", "division"], agencies)
+    write("agencies", ["code", "name", "uscc", "division", "in_pool_until"], agencies)
     write(
         "staff",
         ["agency_code", "name", "qualification"],
@@ -138,7 +161,8 @@ def generate(
                 major = rng.random() < 0.02
                 deadline = day + timedelta(days=7 if major else 30)
                 if deadline < today:
-                    status = "verified" if rng.random() < 0.93 else rng.choice(("open", "submitted"))
+                    # Seed 003: most hazards are closed in time, a few stay open past it.
+                    status = "verified" if rng.random() < OVERDUE_LEFT else rng.choice(("open", "submitted"))
                 else:
                     status = rng.choice(("open", "open", "submitted", "verified"))
                 closed = ""
@@ -181,11 +205,11 @@ def generate(
     catalogue = load_catalogue()
     indicators = []
     for code, *_rest in enterprises:
-        share = rng.choice((0.4, 0.6, 0.8, 0.9, 0.95, 1.0))
+        share = rng.choice(INDICATOR_SHARES)
         for ind in catalogue:
             if rng.random() >= share:
                 continue
-            fulfilled = today - timedelta(days=rng.randrange(0, 400))
+            fulfilled = today - timedelta(days=rng.randrange(0, 330))  # most still valid
             expires = ""
             if ind.validity_months:
                 expires = fulfilled + timedelta(days=30 * ind.validity_months)

@@ -150,7 +150,13 @@ async def fix_note(
     await state.clear()
     hazard = await _own_open_hazard(session, viewer, data["hazard_id"])
     if hazard is None or not await q.move_hazard(
-        session, hazard, Action.submit, viewer.user_id, message.text.strip(), data["photos"]
+        session,
+        hazard,
+        Action.submit,
+        viewer.user_id,
+        message.text.strip(),
+        data["photos"],
+        today=local_today(settings.tz),
     ):
         await session.rollback()
         await message.answer(t("hazards.not_open"))

@@ -1,5 +1,5 @@
 """Regulators' toolkit: /overdue (extend a deadline, mark for enforcement, export), /agencies
-(figures, grades, staff), /subsidy YEAR (county level), /coverage. Every action re-checks the
+(figures, grades, staff), /coverage. Every action re-checks the
 jurisdiction; exports are XLSX workbooks."""
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.filters import HasRole
 from bot.i18n import BoundTranslator, Translator
-from bot.status_view import days_text
-from bot.ui import date_hint, fits, parse_day
+from bot.status_view import coverage_line, coverage_targets, days_text
+from bot.ui import StepCb, date_hint, fits, parse_day, settle_press
 from domain.divisions import covers
 from domain.enums import Role
 from domain.grading import Period, eligible_for_public_money
@@ -29,6 +29,7 @@ from notifications.notices import notify
 from notifications.sender import Sender
 from storage import regulator as q
 from storage.clock import today as local_today
+from storage.coverage import coverage_by_division, total
 from storage.exports import workbook
 from storage.inspections import history, users_with_role
 
@@ -41,7 +42,7 @@ class OverdueCb(CallbackData, prefix="ov"):
 
 
 class RegHazardCb(CallbackData, prefix="rh"):
-    action: str  # open | extend | enforce
+    action: str  # open | extend | enforce (asks) | enforce_yes (marks)
     hazard_id: int
 
 
@@ -54,6 +55,7 @@ class AgencyCb(CallbackData, prefix="ag"):
 class ExtendDialog(StatesGroup):
     date = State()
     reason = State()
+    confirm = State()
 
 
 def _pct(value: float | None) -> str:
@@ -188,6 +190,14 @@ async def overdue_pressed(
         await query.message.edit_text(text, reply_markup=markup)
 
 
+def _event_note(t: BoundTranslator, event) -> str:
+    """An imported event's note ("status: open → verified") in the reader's words."""
+    if event.kind != "imported" or not (event.note or "").startswith("status: "):
+        return event.note
+    states = [t(f"hazardstate.{s.strip()}") for s in event.note.removeprefix("status: ").split("→")]
+    return t("event.imported_status", states=" → ".join(states))
+
+
 async def hazard_pressed(
     query: CallbackQuery,
     callback_data: RegHazardCb,
@@ -198,7 +208,7 @@ async def hazard_pressed(
     state: FSMContext,
 ) -> None:
     found = await q.hazard_in(session, jurisdictions(viewer), callback_data.hazard_id)
-    if found is None or callback_data.action not in ("open", "extend", "enforce"):
+    if found is None or callback_data.action not in ("open", "extend", "enforce", "enforce_yes"):
         await query.answer(t("lookup.outside"), show_alert=True)
         return
     hazard, enterprise = found
@@ -209,24 +219,38 @@ async def hazard_pressed(
         await query.message.answer(t("overdue.ask_date", deadline=hazard.deadline.isoformat()))
         return
     if callback_data.action == "enforce":
-        await q.mark_enforcement(session, hazard, query.from_user.id)
-        await session.commit()
-        await query.message.answer(
-            t("overdue.enforced", description=hazard.description, name=enterprise.name)
+        kb = InlineKeyboardBuilder()
+        kb.button(
+            text=t("overdue.confirm_enforce"),
+            callback_data=RegHazardCb(action="enforce_yes", hazard_id=hazard.id),
         )
+        kb.button(text=t("overdue.back"), callback_data=RegHazardCb(action="open", hazard_id=hazard.id))
+        await query.message.answer(
+            t("overdue.ask_enforce", description=hazard.description, name=enterprise.name),
+            reply_markup=kb.as_markup(),
+        )
+        return
+    if callback_data.action == "enforce_yes":
+        marked = await q.mark_enforcement(session, hazard, query.from_user.id)
+        await session.commit()
+        key = "overdue.enforced" if marked else "overdue.already_enforced"
+        await query.message.edit_text(t(key, description=hazard.description, name=enterprise.name))
         return
     events = [
         {
             "kind": t(f"event.{e.kind}"),
             "at": e.at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M"),
-            "note": e.note,
+            "note": _event_note(t, e),
             "deadline": e.deadline.isoformat() if e.deadline else "",
         }
         for e in await history(session, hazard.id)
     ]
     kb = InlineKeyboardBuilder()
     kb.button(text=t("overdue.do_extend"), callback_data=RegHazardCb(action="extend", hazard_id=hazard.id))
-    kb.button(text=t("overdue.do_enforce"), callback_data=RegHazardCb(action="enforce", hazard_id=hazard.id))
+    if not await q.marked_for_enforcement(session, hazard.id):  # once marked, the history says so
+        kb.button(
+            text=t("overdue.do_enforce"), callback_data=RegHazardCb(action="enforce", hazard_id=hazard.id)
+        )
     await query.message.answer(
         t(
             "overdue.detail",
@@ -256,7 +280,44 @@ async def extend_date(message: Message, t: BoundTranslator, settings: Settings, 
 
 
 async def extend_reason(
-    message: Message,
+    message: Message, t: BoundTranslator, viewer, session: AsyncSession, state: FSMContext
+) -> None:
+    if not fits(message.text, 1000):
+        await message.answer(t("dialog.text_limit", limit=1000))
+        return
+    data = await state.get_data()
+    found = await q.hazard_in(session, jurisdictions(viewer), data["hazard_id"])
+    if found is None:
+        await state.clear()
+        await message.answer(t("lookup.outside"))
+        return
+    hazard, enterprise = found
+    await state.update_data(reason=message.text.strip())
+    await state.set_state(ExtendDialog.confirm)
+    kb = InlineKeyboardBuilder()
+    kb.button(text=t("overdue.confirm_extend"), callback_data=StepCb(action="save"))
+    kb.button(text=t("overdue.drop_extend"), callback_data=StepCb(action="drop"))
+    await message.answer(
+        t(
+            "overdue.check_extend",
+            name=enterprise.name,
+            description=hazard.description,
+            old=hazard.deadline.isoformat(),
+            new=data["deadline"],
+            reason=message.text.strip(),
+        ),
+        reply_markup=kb.as_markup(),
+    )
+
+
+async def extend_dropped(query: CallbackQuery, t: BoundTranslator, state: FSMContext) -> None:
+    await settle_press(query)
+    await state.clear()
+    await query.message.answer(t("cancel.done"))
+
+
+async def extend_confirmed(
+    query: CallbackQuery,
     t: BoundTranslator,
     viewer,
     session: AsyncSession,
@@ -265,18 +326,18 @@ async def extend_reason(
     sender: Sender,
     bot: Bot,
 ) -> None:
-    if not fits(message.text, 1000):
-        await message.answer(t("dialog.text_limit", limit=1000))
-        return
+    await settle_press(query)
     data = await state.get_data()
     await state.clear()
+    message = query.message
     found = await q.hazard_in(session, jurisdictions(viewer), data["hazard_id"])
     if found is None:
         await message.answer(t("lookup.outside"))
         return
     hazard, enterprise = found
     deadline = date.fromisoformat(data["deadline"])
-    await q.extend_deadline(session, hazard, deadline, message.text.strip(), viewer.user_id)
+    reason = data["reason"]
+    await q.extend_deadline(session, hazard, deadline, reason, viewer.user_id)
     people = await users_with_role(session, Role.owner, enterprise_id=enterprise.id)
     if hazard.agency_id:
         people += await users_with_role(session, Role.staff, agency_id=hazard.agency_id)
@@ -290,7 +351,7 @@ async def extend_reason(
         name=enterprise.name,
         description=hazard.description,
         deadline=deadline.isoformat(),
-        reason=message.text.strip(),
+        reason=reason,
     )
     await session.commit()
     sender.kick(bot)
@@ -347,7 +408,13 @@ async def agencies_command(
     )
     kb.adjust(4)
     await message.answer(
-        t("agencies.list", period=period.label, items=items[:30], more=max(0, len(items) - 30)),
+        t(
+            "agencies.list",
+            period=period.label,
+            items=items[:30],
+            more=max(0, len(items) - 30),
+            min_ratings=settings.grade_min_ratings,
+        ),
         reply_markup=kb.as_markup(),
     )
 
@@ -399,7 +466,7 @@ async def agency_pressed(
                 r.on_time,
                 r.closure,
                 r.tips,
-                r.score,
+                r.score if r.grade else None,  # below the minimum ratings a score means nothing
                 r.grade or t("agencies.not_graded"),
                 "✓" if eligible_for_public_money(r.grade) else "✗",
             )
@@ -429,98 +496,23 @@ async def agency_pressed(
     )
 
 
-# ---------------------------------------------------------------- /subsidy and /coverage
-
-
-def county_prefixes(viewer) -> list[str]:
-    return [p for p in jurisdictions(viewer) if len(p) <= 6]
-
-
-async def subsidy_command(
-    message: Message,
-    command: CommandObject,
-    t: BoundTranslator,
-    viewer,
-    session: AsyncSession,
-    settings: Settings,
-    bot: Bot,
-) -> None:
-    prefixes = county_prefixes(viewer)
-    if not prefixes:
-        await message.answer(t("subsidy.county_only"))
-        return
-    arg = (command.args or "").strip()
-    if not (arg.isdigit() and len(arg) == 4 and 2000 <= int(arg) <= local_today(settings.tz).year):
-        await message.answer(t("subsidy.usage"))
-        return
-    year = int(arg)
-    rows = await q.subsidy(session, prefixes, year, settings.subsidy())
-    items = [
-        {
-            "code": r.code,
-            "name": r.name,
-            "comp": r.result.comprehensive,
-            "monthly": r.result.monthly,
-            "both": r.result.both,
-            "rate": f"{r.result.rate:.0%}",
-            "cut": f"{r.result.reduction:.0%}",
-            "total": f"{r.result.total:,.2f}",
-        }
-        for r in rows
-    ]
-    grand = sum(r.result.total for r in rows)
-    await message.answer(t("subsidy.text", year=year, items=items, total=f"{grand:,.2f}"))
-    header = [
-        t(f"subsidy.col_{c}")
-        for c in (
-            "code",
-            "name",
-            "comp",
-            "monthly",
-            "both",
-            "rate",
-            "cut",
-            "comp_amount",
-            "monthly_amount",
-            "total",
-        )
-    ]
-    data = [
-        (
-            r.code,
-            r.name,
-            r.result.comprehensive,
-            r.result.monthly,
-            r.result.both,
-            round(r.result.rate, 4),
-            round(r.result.reduction, 2),
-            r.result.comprehensive_amount,
-            r.result.monthly_amount,
-            r.result.total,
-        )
-        for r in rows
-    ]
-    await _send_book(message, bot, f"subsidy-{'-'.join(prefixes)}-{year}.xlsx", {str(year): (header, data)})
+# ---------------------------------------------------------------- /coverage
 
 
 async def coverage_command(
     message: Message, t: BoundTranslator, viewer, session: AsyncSession, settings: Settings
 ) -> None:
-    rows = await q.coverage(session, jurisdictions(viewer), local_today(settings.tz))
-    target = settings.coverage_target
-    items = [
-        {
-            "division": r.division,
-            "n": r.enterprises,
-            "covered": r.covered,
-            "rate": f"{r.rate:.1%}",
-            "last": f"{r.last_rate:.1%}",
-            "ok": r.rate >= target,
-            "growth": f"{(r.rate - r.last_rate) * 100:+.1f}",
-        }
-        for r in rows
-    ]
-    await message.answer(t("coverage.text", items=items, target=f"{target:.0%}"))
+    today, cs = local_today(settings.tz), settings.coverage()
+    rows = await coverage_by_division(session, q.in_jurisdiction(jurisdictions(viewer)), today, cs)
+    await message.answer(
+        t(
+            "coverage.text",
+            as_of=today.isoformat(),
+            items=[coverage_line(c, cs, division=d) for d, c in rows.items()],
+            all=coverage_line(total(rows), cs) if len(rows) > 1 else None,
+            **coverage_targets(cs),
+        )
+    )
 
 
 def build_router() -> Router:
@@ -530,11 +522,12 @@ def build_router() -> Router:
     m, c = router.message.register, router.callback_query.register
     m(overdue_command, Command("overdue"))
     m(agencies_command, Command("agencies"))
-    m(subsidy_command, Command("subsidy"))
     m(coverage_command, Command("coverage"))
     c(overdue_pressed, OverdueCb.filter())
     c(hazard_pressed, RegHazardCb.filter())
     c(agency_pressed, AgencyCb.filter())
     m(extend_date, ExtendDialog.date, ~F.text.startswith("/"))
     m(extend_reason, ExtendDialog.reason, ~F.text.startswith("/"))
+    c(extend_confirmed, ExtendDialog.confirm, StepCb.filter(F.action == "save"))
+    c(extend_dropped, ExtendDialog.confirm, StepCb.filter(F.action == "drop"))
     return router

@@ -7,6 +7,7 @@ from aiogram import Router
 
 from handlers import (
     common,
+    delivery,
     digest,
     fallback,
     imports,
@@ -16,6 +17,7 @@ from handlers import (
     regulator,
     staff,
     status,
+    subsidy,
     tip_triage,
     tips,
 )
@@ -34,7 +36,9 @@ def feature_routers() -> list[Router]:
             lookup,
             tip_triage,
             digest,
+            delivery,
             regulator,
+            subsidy,
             imports,
             fallback,
         )

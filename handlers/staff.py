@@ -12,7 +12,7 @@ from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,7 +20,16 @@ from bot.config import Settings
 from bot.filters import HasRole
 from bot.i18n import BoundTranslator, Translator
 from bot.status_view import days_text
-from bot.ui import StepCb, collect_photo, date_hint, fits, parse_day, settle_press, step_button
+from bot.ui import (
+    StepCb,
+    collect_photo,
+    date_hint,
+    fits,
+    parse_day,
+    settle_press,
+    step_button,
+    typed_choice,
+)
 from bot.viewer import Viewer
 from domain.enums import HazardLevel, Role, VisitKind
 from domain.lifecycle import (
@@ -39,6 +48,7 @@ from storage.clock import today as local_today
 from storage.models import Agency, Enterprise, Hazard, Visit
 
 MAX_PHOTOS = 5
+PICK_PAGE = 8  # enterprises per page of a picker
 QUICK_DEADLINES = (7, 30)  # days from today, offered as buttons beside the level's default
 DEADLINE_BUTTONS = ("default", *(f"in{d}" for d in QUICK_DEADLINES))
 REPORT_TYPES = (
@@ -79,6 +89,10 @@ class WaitingCb(CallbackData, prefix="vw"):
     enterprise_id: int
 
 
+class WaitingPageCb(CallbackData, prefix="vwp"):
+    page: int
+
+
 class VisitDialog(StatesGroup):
     client = State()
     kind = State()
@@ -99,6 +113,10 @@ class HazardDialog(StatesGroup):
 class ReportDialog(StatesGroup):
     visit = State()
     file = State()
+
+
+class VerifyPick(StatesGroup):
+    enterprise = State()  # the picker is shown: a typed text searches names
 
 
 class RejectDialog(StatesGroup):
@@ -226,11 +244,15 @@ async def visit_client(
     await query.answer()
     await state.update_data(enterprise_id=callback_data.enterprise_id, start=contract.start_date.isoformat())
     await state.set_state(VisitDialog.kind)
+    await query.message.edit_text(t("visit.choose_kind"), reply_markup=_kind_buttons(t))
+
+
+def _kind_buttons(t):
     kb = InlineKeyboardBuilder()
     for kind in VisitKind:
         kb.button(text=t(f"visit.{kind}"), callback_data=KindCb(kind=kind))
     kb.adjust(2)
-    await query.message.edit_text(t("visit.choose_kind"), reply_markup=kb.as_markup())
+    return kb.as_markup()
 
 
 async def visit_kind(
@@ -243,6 +265,17 @@ async def visit_kind(
     await state.update_data(kind=callback_data.kind)
     await state.set_state(VisitDialog.day)
     await query.message.edit_text(t("visit.ask_date"), reply_markup=step_button(t("visit.today"), "today"))
+
+
+async def visit_kind_typed(message: Message, t: BoundTranslator, state: FSMContext) -> None:
+    """「全面排查」 typed instead of pressed counts as the press; anything else re-asks with the buttons."""
+    kind = typed_choice(message.text, t, {k: f"visit.{k}" for k in VisitKind})
+    if kind is None:
+        await message.answer(t("visit.choose_kind"), reply_markup=_kind_buttons(t))
+        return
+    await state.update_data(kind=kind)
+    await state.set_state(VisitDialog.day)
+    await message.answer(t("visit.ask_date"), reply_markup=step_button(t("visit.today"), "today"))
 
 
 async def visit_day_text(
@@ -433,6 +466,16 @@ async def _ask_level(message: Message, t: BoundTranslator, state: FSMContext) ->
     for level in HazardLevel:
         kb.button(text=t(f"level.{level}"), callback_data=LevelCb(level=level))
     await message.answer(t("hazard.ask_level"), reply_markup=kb.as_markup())
+
+
+async def hazard_level_typed(message: Message, t: BoundTranslator, state: FSMContext) -> None:
+    level = typed_choice(message.text, t, {lv: f"level.{lv}" for lv in HazardLevel})
+    if level is None:
+        await _ask_level(message, t, state)
+        return
+    await state.update_data(level=level)
+    await state.set_state(HazardDialog.suggestion)
+    await message.answer(t("hazard.ask_suggestion"))
 
 
 async def hazard_level(
@@ -633,12 +676,13 @@ async def report_command(
     grace = settings.lifecycle().contract_grace_days
     agency_id = agency_of(viewer)
     staff = await q.staff_row(session, agency_id, viewer.user_id)
-    own = (
-        await q.visits_without_report(session, agency_id, staff.id if staff else None, limit=q.PAGE)
+    kinds = settings.report_visit_kinds
+    own = (  # the member's own visits first, then the agency's (unassigned ones among them)
+        await q.visits_without_report(session, agency_id, kinds, staff.id, limit=q.PAGE, unassigned=False)
         if staff
         else []
     )
-    rest = await q.visits_without_report(session, agency_id, limit=q.PAGE)
+    rest = await q.visits_without_report(session, agency_id, kinds, limit=q.PAGE)
     seen, choices = set(), []
     for visit, name in [*own, *rest]:
         if (
@@ -654,8 +698,9 @@ async def report_command(
     kb = InlineKeyboardBuilder()
     for visit, name in choices[: q.PAGE]:
         due = report_due(visit.date, settings.lifecycle())
+        unassigned = f" · {t('due.unassigned')}" if visit.staff_id is None else ""
         kb.button(
-            text=f"{visit.date.isoformat()} {name[:30]} · {days_text(t, due, today)}",
+            text=f"{visit.date.isoformat()} {name[:30]} · {days_text(t, due, today)}{unassigned}",
             callback_data=VisitCb(purpose="report", visit_id=visit.id),
         )
     kb.adjust(1)
@@ -713,6 +758,10 @@ async def report_file(
     if saved is None:
         await message.answer(t("report.already"))
         return
+    if visit.staff_id is None:  # an agency's unassigned visit: whoever reports it takes it
+        staff = await q.staff_row(session, visit.agency_id, viewer.user_id)
+        if staff is not None:
+            await q.take_visit(session, visit.id, staff.id)
     await session.commit()
     s = settings.lifecycle()
     due = report_due(visit.date, s)
@@ -730,21 +779,75 @@ async def report_file_expected(message: Message, t: BoundTranslator) -> None:
 
 
 async def verify_command(
-    message: Message, t: BoundTranslator, viewer: Viewer, session: AsyncSession, settings: Settings
+    message: Message,
+    t: BoundTranslator,
+    viewer: Viewer,
+    session: AsyncSession,
+    settings: Settings,
+    state: FSMContext,
 ) -> None:
-    agency_id = agency_of(viewer)
-    groups = await q.waiting_by_enterprise(session, agency_id)
+    groups, _ = await q.waiting_by_enterprise(session, agency_of(viewer), limit=q.PAGE + 1)
     if not groups:
         await message.answer(t("verify.none"))
         return
     if sum(n for _, _, n in groups) <= q.PAGE:
         await _send_waiting(message, t, viewer, session, settings, None)
         return
+    await state.set_state(VerifyPick.enterprise)
+    await state.update_data(search="")
+    text, markup = await _waiting_picker(t, viewer, session, 0, "")
+    await message.answer(text, reply_markup=markup)
+
+
+async def _waiting_picker(t, viewer, session, page: int, search: str):
+    """One page of the enterprises with rectifications waiting, with page buttons; every
+    enterprise can be reached by paging or by typing part of its name."""
+    groups, total = await q.waiting_by_enterprise(
+        session, agency_of(viewer), limit=PICK_PAGE, offset=page * PICK_PAGE, name=search
+    )
+    pages = max(1, -(-total // PICK_PAGE))
     kb = InlineKeyboardBuilder()
     for eid, name, n in groups:
         kb.button(text=f"{name[:40]} ({n})", callback_data=WaitingCb(enterprise_id=eid))
+    nav = []
+    if page > 0:
+        nav.append(InlineKeyboardButton(text="◀️", callback_data=WaitingPageCb(page=page - 1).pack()))
+    if page + 1 < pages:
+        nav.append(InlineKeyboardButton(text="▶️", callback_data=WaitingPageCb(page=page + 1).pack()))
     kb.adjust(1)
-    await message.answer(t("verify.choose_enterprise"), reply_markup=kb.as_markup())
+    if nav:
+        kb.row(*nav)
+    text = t("verify.choose_enterprise", n=total, page=page + 1, pages=pages, search=search)
+    return text, kb.as_markup()
+
+
+async def verify_page(
+    query: CallbackQuery,
+    callback_data: WaitingPageCb,
+    t: BoundTranslator,
+    viewer: Viewer,
+    session: AsyncSession,
+    state: FSMContext,
+) -> None:
+    await query.answer()
+    search = (
+        (await state.get_data()).get("search", "") if await state.get_state() == VerifyPick.enterprise else ""
+    )
+    text, markup = await _waiting_picker(t, viewer, session, max(0, callback_data.page), search)
+    await query.message.edit_text(text, reply_markup=markup)
+
+
+async def verify_search(
+    message: Message, t: BoundTranslator, viewer: Viewer, session: AsyncSession, state: FSMContext
+) -> None:
+    search = (message.text or "").strip()[:40]
+    _, found = await q.waiting_by_enterprise(session, agency_of(viewer), limit=1, name=search)
+    if not found:
+        await message.answer(t("verify.no_match", search=search))
+        search = ""
+    await state.update_data(search=search)
+    text, markup = await _waiting_picker(t, viewer, session, 0, search)
+    await message.answer(text, reply_markup=markup)
 
 
 async def verify_enterprise(
@@ -754,6 +857,7 @@ async def verify_enterprise(
     viewer: Viewer,
     session: AsyncSession,
     settings: Settings,
+    state: FSMContext,
 ) -> None:
     grace = settings.lifecycle().contract_grace_days
     if (
@@ -765,6 +869,8 @@ async def verify_enterprise(
         await query.answer(_refuse(t), show_alert=True)
         return
     await query.answer()
+    if await state.get_state() == VerifyPick.enterprise:
+        await state.clear()
     await _send_waiting(query.message, t, viewer, session, settings, callback_data.enterprise_id)
 
 
@@ -782,11 +888,8 @@ async def _send_waiting(message: Message, t, viewer, session, settings, enterpri
     await message.answer(t("verify.header", n=len(waiting)))
     for hazard, name in waiting:
         event, photos = await q.latest_event(session, hazard.id, "submitted")
-        for file_id in photos:
-            await message.answer_photo(file_id)
-        kb = InlineKeyboardBuilder()
-        kb.button(text=t("verify.approve"), callback_data=VerifyCb(action="verify", hazard_id=hazard.id))
-        kb.button(text=t("verify.reject"), callback_data=VerifyCb(action="reject", hazard_id=hazard.id))
+        _, before = await q.latest_event(session, hazard.id, "created")
+        await _before_and_after(message, t, hazard.description, before, photos)
         await message.answer(
             t(
                 "verify.item",
@@ -797,8 +900,39 @@ async def _send_waiting(message: Message, t, viewer, session, settings, enterpri
                 photos=len(photos),
                 level=t(f"level.{hazard.level}"),
             ),
-            reply_markup=kb.as_markup(),
+            reply_markup=_verify_buttons(t, hazard.id),
         )
+
+
+async def _before_and_after(
+    message: Message, t, description: str, before: list[str], after: list[str]
+) -> None:
+    """The hazard's photos and the rectification's, side by side in one album captioned with
+    the hazard (an album holds at most 10: the newest of each side are kept)."""
+    keep = min(len(before), 5 if after else 10)
+    files = before[len(before) - keep :] + after[-(10 - keep) :] if after else before[-keep:]
+    if not files:
+        return
+    caption = t("verify.album", description=description[:300], before=len(before), after=len(after))
+    if len(files) == 1:
+        await message.answer_photo(files[0], caption=caption)
+        return
+    media = [InputMediaPhoto(media=f, caption=caption if i == 0 else None) for i, f in enumerate(files)]
+    await message.answer_media_group(media)
+
+
+def _verify_buttons(t, hazard_id: int):
+    kb = InlineKeyboardBuilder()
+    kb.button(text=t("verify.approve"), callback_data=VerifyCb(action="verify", hazard_id=hazard_id))
+    kb.button(text=t("verify.reject"), callback_data=VerifyCb(action="reject", hazard_id=hazard_id))
+    return kb.as_markup()
+
+
+def _confirm_close(t, hazard_id: int):
+    kb = InlineKeyboardBuilder()
+    kb.button(text=t("verify.confirm_close"), callback_data=VerifyCb(action="confirm", hazard_id=hazard_id))
+    kb.button(text=t("verify.keep_open"), callback_data=VerifyCb(action="keep", hazard_id=hazard_id))
+    return kb.as_markup()
 
 
 async def _verifiable(session, viewer, settings, hazard_id: int) -> Hazard | None:
@@ -828,8 +962,18 @@ async def verify_pressed(
     translator: Translator,
 ) -> None:
     hazard = await _verifiable(session, viewer, settings, callback_data.hazard_id)
-    if hazard is None or callback_data.action not in ("verify", "reject"):
+    if hazard is None or callback_data.action not in ("verify", "confirm", "keep", "reject"):
         await query.answer(t("verify.gone"), show_alert=True)
+        return
+    if callback_data.action in ("verify", "keep"):
+        # Closing cannot be undone: "approve" first asks once more on the same card.
+        await query.answer()
+        markup = (
+            _confirm_close(t, hazard.id)
+            if callback_data.action == "verify"
+            else _verify_buttons(t, hazard.id)
+        )
+        await query.message.edit_reply_markup(reply_markup=markup)
         return
     await settle_press(query)
     if callback_data.action == "reject":
@@ -913,15 +1057,19 @@ async def due_command(
     agency_id = agency_of(viewer)
     today, s = local_today(settings.tz), settings.lifecycle()
     staff = await q.staff_row(session, agency_id, viewer.user_id)
-    visits = await q.visits_without_report(session, agency_id, staff.id, limit=None) if staff else []
+    visits = await q.visits_without_report(
+        session, agency_id, s.report_kinds, staff.id if staff else None, limit=None
+    )
     reports = [
         {
             "date": v.date.isoformat(),
             "name": name,
             "when": days_text(t, report_due(v.date, s), today),
             "late": report_due(v.date, s) < today,
+            "unassigned": v.staff_id is None,
         }
         for v, name in visits
+        if staff is not None or v.staff_id is None
     ]
     overdue = [
         {"name": name, "n": n, "oldest": oldest.isoformat(), "when": days_text(t, oldest, today)}
@@ -954,6 +1102,7 @@ def build_router() -> Router:
     c(visit_client, VisitDialog.client, ClientCb.filter())
     m(visit_search, VisitDialog.client, F.text, not_command)
     c(visit_kind, VisitDialog.kind, KindCb.filter())
+    m(visit_kind_typed, VisitDialog.kind, not_command)
     c(visit_today, VisitDialog.day, StepCb.filter(F.action == "today"))
     m(visit_day_text, VisitDialog.day, F.text, not_command)
     c(hazard_visit, HazardDialog.visit, VisitCb.filter(F.purpose == "hazard"))
@@ -963,6 +1112,7 @@ def build_router() -> Router:
     c(hazard_photos_done, HazardDialog.photos, StepCb.filter(F.action == "done"))
     m(hazard_photo_expected, HazardDialog.photos, not_command)
     c(hazard_level, HazardDialog.level, LevelCb.filter())
+    m(hazard_level_typed, HazardDialog.level, not_command)
     m(hazard_suggestion, HazardDialog.suggestion, not_command)
     c(hazard_deadline_button, HazardDialog.deadline, StepCb.filter(F.action.in_(DEADLINE_BUTTONS)))
     m(hazard_deadline_text, HazardDialog.deadline, F.text, not_command)
@@ -973,5 +1123,7 @@ def build_router() -> Router:
     m(report_file_expected, ReportDialog.file, not_command)
     c(verify_pressed, VerifyCb.filter())
     c(verify_enterprise, WaitingCb.filter())
+    c(verify_page, WaitingPageCb.filter())
+    m(verify_search, VerifyPick.enterprise, F.text, not_command)
     m(reject_reason, RejectDialog.reason, not_command)
     return router

@@ -14,8 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.i18n import BoundTranslator, Translator
+from bot.status_view import coverage_line, coverage_targets
 from domain.compliance import Colour
 from domain.enums import Role
+from domain.indicators import load_catalogue
 from notifications.outbox import enqueue
 from storage import digest as q
 from storage.exports import workbook
@@ -46,20 +48,22 @@ async def build(
 ) -> Digest:
     week = q.Week.last_full(today)
     due, th = settings.report_due_days, settings.thresholds()
+    catalogue = load_catalogue(settings.indicator_catalogue)
+    cs, kinds = settings.coverage(), settings.report_visit_kinds
     now, before = (
-        await q.figures(session, prefix, week, due, th),
-        await q.figures(session, prefix, week.previous(), due, th),
+        await q.figures(session, prefix, week, due, catalogue, th, cs, kinds),
+        await q.figures(session, prefix, week.previous(), due, catalogue, th, cs, kinds),
     )
-    agencies = await q.agency_table(session, prefix, week, due)
+    agencies = await q.agency_table(session, prefix, week, due, kinds)
     lines = []
     for key in (
         "enterprises",
-        "covered",
         "visits",
         "found",
+        "found_major",
         "rectified",
         "overdue",
-        "major",
+        "overdue_major",
         "missing_reports",
         "late_reports",
         "tips_received",
@@ -79,10 +83,9 @@ async def build(
         start=week.start.isoformat(),
         end=week.end.isoformat(),
         lines=lines,
-        coverage=f"{now.coverage:.1%}",
-        coverage_change=_change(now.coverage, before.coverage, True),
-        target=f"{settings.coverage_target:.0%}",
-        below=now.coverage < settings.coverage_target,
+        coverage=coverage_line(now.coverage, cs),
+        coverage_change=_change(now.coverage.rate, before.coverage.rate, True),
+        **coverage_targets(cs),
         rate=f"{now.rectification_rate:.1%}",
         rate_change=_change(now.rectification_rate, before.rectification_rate, True),
         colours=[
@@ -135,7 +138,19 @@ async def build(
                 ],
                 [
                     (n, u, a, ref, d, t(f"visit.{k}"))
-                    for n, u, a, ref, d, k in await q.missing_report_list(session, prefix, week.end, due)
+                    for n, u, a, ref, d, k in await q.missing_report_list(
+                        session, prefix, week.end, due, kinds
+                    )
+                ],
+            ),
+            t("digest.sheet_colours"): (
+                [
+                    t(f"digest.col_{c}")
+                    for c in ("enterprise", "uscc", "division", "colour", "fulfilled", "applicable", "veto")
+                ],
+                [
+                    (n, u, d, t(f"colour.{c}"), f, m, "✓" if v else "")
+                    for n, u, d, c, f, m, v in await q.colour_list(session, prefix, week.end, catalogue, th)
                 ],
             ),
             t("digest.sheet_agencies"): (

@@ -7,16 +7,17 @@ from __future__ import annotations
 
 import base64
 import json
+from collections import Counter
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.enums import OutboxStatus
 from storage.clock import utcnow
-from storage.models import Outbox
+from storage.models import Outbox, User
 
 
 async def enqueue(
@@ -80,13 +81,77 @@ async def claim(
     return sorted(rows, key=lambda r: r.id)
 
 
-async def settle(sessions: async_sessionmaker[AsyncSession], row: Outbox, token: str, **values) -> None:
-    """Record what happened to a claimed row, unless another sender has taken it over since."""
-    async with sessions() as session:
-        await session.execute(
-            update(Outbox).where(Outbox.id == row.id, Outbox.claimed_by == token).values(**values)
+async def settle_many(
+    sessions: async_sessionmaker[AsyncSession], token: str, changes: list[dict], unreachable: set[int]
+) -> None:
+    """Record many outcomes in one transaction: rows sent together in one statement, the rest
+    (each with its own values) in one executemany; rows another sender took over are left."""
+    table = Outbox.__table__
+    sent = [c["id"] for c in changes if c["status"] == OutboxStatus.sent]
+    others = [c for c in changes if c["status"] != OutboxStatus.sent]
+    async with sessions() as session, session.begin():
+        if sent:
+            await session.execute(
+                update(Outbox)
+                .where(Outbox.id.in_(sent), Outbox.claimed_by == token)
+                .values(status=OutboxStatus.sent, sent_at=utcnow(), error="")
+                .execution_options(synchronize_session=False)
+            )
+        if others:
+            rows = [
+                {
+                    "row_id": c["id"],
+                    "new_status": c["status"],
+                    "new_not_before": c.get("not_before") or utcnow(),
+                    "new_attempts": c["attempts"],
+                    "new_error": c.get("error", ""),
+                }
+                for c in others
+            ]
+            await session.execute(
+                table.update()
+                .where(table.c.id == bindparam("row_id"), table.c.claimed_by == token)
+                .values(
+                    status=bindparam("new_status"),
+                    not_before=bindparam("new_not_before"),
+                    attempts=bindparam("new_attempts"),
+                    error=bindparam("new_error"),
+                ),
+                rows,
+            )
+        if unreachable:
+            await session.execute(
+                update(User)
+                .where(User.id.in_(unreachable))
+                .values(unreachable=True)
+                .execution_options(synchronize_session=False)
+            )
+
+
+async def delivery_figures(session: AsyncSession, since: datetime) -> tuple[Counter, Counter]:
+    """Notices created since `since`: how many per status, and the refused ones per kind."""
+    created = Outbox.created_at >= since
+    statuses = Counter(
+        dict(
+            (
+                await session.execute(
+                    select(Outbox.status, func.count()).where(created).group_by(Outbox.status)
+                )
+            ).all()
         )
-        await session.commit()
+    )
+    refused = Counter(
+        dict(
+            (
+                await session.execute(
+                    select(Outbox.kind, func.count())
+                    .where(created, Outbox.status == OutboxStatus.failed)
+                    .group_by(Outbox.kind)
+                )
+            ).all()
+        )
+    )
+    return statuses, refused
 
 
 async def next_due(sessions: async_sessionmaker[AsyncSession], lease: float) -> datetime | None:

@@ -22,6 +22,7 @@ from domain.enums import HazardLevel, HazardStatus, Role
 from domain.reminders import ReminderSettings
 from handlers.callbacks import ListCb
 from notifications.notices import notify
+from storage.compliance import awaiting_check, overdue_at
 from storage.models import Enterprise, Hazard, IndicatorRecord, ReminderLog, RoleGrant, ServiceReport, Visit
 
 UNCLOSED = (HazardStatus.open, HazardStatus.submitted)
@@ -30,6 +31,7 @@ OCCASIONS = (
     "escalated",
     "overdue",
     "overdue_clients",
+    "verify",
     "soon",
     "report_grace",
     "report_late",
@@ -37,7 +39,7 @@ OCCASIONS = (
     "indicators",
 )
 OWNER_OCCASIONS = {"overdue", "soon", "indicators"}
-STAFF_OCCASIONS = {"overdue_clients", "report_late", "report_due"}
+STAFF_OCCASIONS = {"overdue_clients", "verify", "report_late", "report_due"}
 EXAMPLES = 3
 
 
@@ -92,7 +94,7 @@ async def plan(session: AsyncSession, today: date, s: ReminderSettings) -> list[
             .join(Enterprise, Enterprise.id == Hazard.enterprise_id)
             .where(
                 RoleGrant.role == Role.owner,
-                unclosed,
+                Hazard.status == HazardStatus.open,  # a submitted rectification waits for the agency
                 Hazard.deadline >= today,
                 Hazard.deadline <= today + timedelta(days=s.before_days),
             ),
@@ -110,9 +112,21 @@ async def plan(session: AsyncSession, today: date, s: ReminderSettings) -> list[
                 select(*hazard_cols, over_key)
                 .join(Hazard, recipients)
                 .join(Enterprise, Enterprise.id == Hazard.enterprise_id)
-                .where(unclosed, Hazard.deadline < today),
+                .where(unclosed, overdue_at(today)),
             )
         )
+    # Submitted by the deadline and still unchecked after it: the agency is reminded to verify.
+    verify_key = _key("h", Hazard.id, ":", Hazard.deadline, ":verify:", window)
+    queries.append(
+        (
+            "verify",
+            verify_key,
+            select(*hazard_cols, verify_key)
+            .join(Hazard, and_(RoleGrant.role == Role.staff, RoleGrant.agency_id == Hazard.agency_id))
+            .join(Enterprise, Enterprise.id == Hazard.enterprise_id)
+            .where(Hazard.status == HazardStatus.submitted, Hazard.deadline < today, awaiting_check(today)),
+        )
+    )
     esc_key = _key("h", Hazard.id, ":", Hazard.deadline, ":esc")
     queries.append(
         (
@@ -131,7 +145,7 @@ async def plan(session: AsyncSession, today: date, s: ReminderSettings) -> list[
     )
 
     report_cols = (RoleGrant.user_id, Enterprise.name, Visit.kind, Visit.date)
-    no_report = ~exists().where(ServiceReport.visit_id == Visit.id)
+    no_report = and_(~exists().where(ServiceReport.visit_id == Visit.id), Visit.kind.in_(s.report_kinds))
     first_late = today - timedelta(days=s.report_due_days)  # visits on this day are due today
     due_key = _key("v", Visit.id, ":due")
     queries.append(

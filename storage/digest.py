@@ -9,15 +9,18 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.compliance import Colour, HazardCounts, Thresholds, risk_colour
+from domain.compliance import Colour, Thresholds
+from domain.coverage import Coverage, CoverageSettings
 from domain.divisions import prefix_range
 from domain.enums import HazardLevel, Role, TipStatus
+from domain.indicators import Indicator
+from domain.lifecycle import LifecycleSettings
+from storage.compliance import decisions, overdue_at
+from storage.coverage import coverage_by_division, total
 from storage.models import (
     Agency,
-    Contract,
     Enterprise,
     Hazard,
-    IndicatorRecord,
     Rating,
     RoleGrant,
     ServiceReport,
@@ -27,6 +30,8 @@ from storage.models import (
 )
 
 YEAR = timedelta(days=365)
+REPORT_KINDS = LifecycleSettings().report_kinds
+COVERAGE = CoverageSettings()
 
 
 def in_area(prefix: str):
@@ -51,12 +56,13 @@ class Week:
 @dataclass
 class Figures:
     enterprises: int = 0
-    covered: int = 0
+    coverage: Coverage = field(default_factory=Coverage)
     visits: int = 0
     found: int = 0
+    found_major: int = 0
     rectified: int = 0
     overdue: int = 0
-    major: int = 0
+    overdue_major: int = 0
     closed_in_year: int = 0
     found_in_year: int = 0
     missing_reports: int = 0
@@ -67,10 +73,6 @@ class Figures:
     colours: dict[str, int] = field(default_factory=dict)
 
     @property
-    def coverage(self) -> float:
-        return self.covered / self.enterprises if self.enterprises else 0.0
-
-    @property
     def rectification_rate(self) -> float:
         return self.closed_in_year / self.found_in_year if self.found_in_year else 0.0
 
@@ -79,18 +81,24 @@ async def _count(session: AsyncSession, stmt) -> int:
     return int(await session.scalar(stmt) or 0)
 
 
-async def figures(session: AsyncSession, prefix: str, week: Week, due_days: int, th: Thresholds) -> Figures:
+async def figures(
+    session: AsyncSession,
+    prefix: str,
+    week: Week,
+    due_days: int,
+    catalogue: tuple[Indicator, ...],
+    th: Thresholds,
+    cs: CoverageSettings = COVERAGE,
+    report_kinds: frozenset[str] = REPORT_KINDS,
+) -> Figures:
+    """Counts of the week (visits, found, rectified, late reports, tips received) and standing
+    figures as of its last day (coverage, overdue, missing reports, colours)."""
     end, start = week.end, week.start
     area = in_area(prefix)
     ent_ids = select(Enterprise.id).where(area)
     f = Figures()
     f.enterprises = await _count(session, select(func.count()).select_from(Enterprise).where(area))
-    f.covered = await _count(
-        session,
-        select(func.count(func.distinct(Contract.enterprise_id))).where(
-            Contract.enterprise_id.in_(ent_ids), Contract.start_date <= end, Contract.end_date >= end
-        ),
-    )
+    f.coverage = total(await coverage_by_division(session, area, end, cs))
     f.visits = await _count(
         session,
         select(func.count())
@@ -98,11 +106,10 @@ async def figures(session: AsyncSession, prefix: str, week: Week, due_days: int,
         .where(Visit.enterprise_id.in_(ent_ids), Visit.date.between(start, end)),
     )
     hz = Hazard.enterprise_id.in_(ent_ids)
-    open_at_end = and_(Hazard.found_on <= end, or_(Hazard.closed_on.is_(None), Hazard.closed_on > end))
     f.found = await _count(
         session, select(func.count()).select_from(Hazard).where(hz, Hazard.found_on.between(start, end))
     )
-    f.major = await _count(
+    f.found_major = await _count(
         session,
         select(func.count())
         .select_from(Hazard)
@@ -111,8 +118,12 @@ async def figures(session: AsyncSession, prefix: str, week: Week, due_days: int,
     f.rectified = await _count(
         session, select(func.count()).select_from(Hazard).where(hz, Hazard.closed_on.between(start, end))
     )
-    f.overdue = await _count(
-        session, select(func.count()).select_from(Hazard).where(hz, open_at_end, Hazard.deadline < end)
+    f.overdue = await _count(session, select(func.count()).select_from(Hazard).where(hz, overdue_at(end)))
+    f.overdue_major = await _count(
+        session,
+        select(func.count())
+        .select_from(Hazard)
+        .where(hz, overdue_at(end), Hazard.level == HazardLevel.major),
     )
     f.found_in_year = await _count(
         session, select(func.count()).select_from(Hazard).where(hz, Hazard.found_on.between(end - YEAR, end))
@@ -136,6 +147,7 @@ async def figures(session: AsyncSession, prefix: str, week: Week, due_days: int,
         .select_from(Visit)
         .where(
             Visit.enterprise_id.in_(ent_ids),
+            Visit.kind.in_(report_kinds),
             due_by_end,
             Visit.date > end - YEAR - timedelta(days=due_days),
             or_(report.is_(None), report > end),
@@ -148,6 +160,7 @@ async def figures(session: AsyncSession, prefix: str, week: Week, due_days: int,
         .join(ServiceReport, ServiceReport.visit_id == Visit.id)
         .where(
             Visit.enterprise_id.in_(ent_ids),
+            Visit.kind.in_(report_kinds),
             ServiceReport.submitted_on.between(start, end),
             _late(session, due_days),
         ),
@@ -178,7 +191,7 @@ async def figures(session: AsyncSession, prefix: str, week: Week, due_days: int,
             User.unreachable.is_(True), RoleGrant.role == Role.owner, RoleGrant.enterprise_id.in_(ent_ids)
         ),
     )
-    f.colours = await colour_distribution(session, prefix, end, th)
+    f.colours = await colour_distribution(session, prefix, end, catalogue, th)
     return f
 
 
@@ -194,49 +207,31 @@ def _midnight(day: date) -> datetime:
 
 
 async def colour_distribution(
-    session: AsyncSession, prefix: str, end: date, th: Thresholds, total_indicators: int = 21
+    session: AsyncSession, prefix: str, end: date, catalogue: tuple[Indicator, ...], th: Thresholds
 ) -> dict[str, int]:
-    """The risk colour of every enterprise of the area as of `end`, from two grouped queries."""
-    area = in_area(prefix)
-    fulfilled = dict(
-        (
-            await session.execute(
-                select(IndicatorRecord.enterprise_id, func.count())
-                .join(Enterprise, Enterprise.id == IndicatorRecord.enterprise_id)
-                .where(
-                    area,
-                    IndicatorRecord.fulfilled_on <= end,
-                    or_(IndicatorRecord.expires_on.is_(None), IndicatorRecord.expires_on >= end),
-                )
-                .group_by(IndicatorRecord.enterprise_id)
-            )
-        ).all()
-    )
-    overdue = Hazard.deadline < end
-    major = Hazard.level == HazardLevel.major
-    hazards = {
-        row[0]: HazardCounts(*(int(v) for v in row[1:]))
-        for row in (
-            await session.execute(
-                select(
-                    Hazard.enterprise_id,
-                    func.count(),
-                    func.sum(case((overdue, 1), else_=0)),
-                    func.sum(case((major, 1), else_=0)),
-                    func.sum(case((and_(major, overdue), 1), else_=0)),
-                )
-                .join(Enterprise, Enterprise.id == Hazard.enterprise_id)
-                .where(area, Hazard.found_on <= end, or_(Hazard.closed_on.is_(None), Hazard.closed_on > end))
-                .group_by(Hazard.enterprise_id)
-            )
-        ).all()
-    }
+    """How many enterprises of the area have each colour as of `end`: the sum of each one's own
+    decision, exactly as its status shows it."""
     counts = {c.value: 0 for c in Colour}
-    for eid in (await session.scalars(select(Enterprise.id).where(area))).all():
-        share = fulfilled.get(eid, 0) / total_indicators
-        colour, _ = risk_colour(share, hazards.get(eid, HazardCounts()), th)
-        counts[colour] += 1
+    for d in (await decisions(session, in_area(prefix), end, catalogue, th)).values():
+        counts[d.compliance.colour] += 1
     return counts
+
+
+async def colour_list(
+    session: AsyncSession, prefix: str, end: date, catalogue: tuple[Indicator, ...], th: Thresholds
+) -> list[tuple]:
+    """(name, USCC, division, colour, fulfilled, applicable, veto) of every enterprise as of `end`."""
+    found = await decisions(session, in_area(prefix), end, catalogue, th)
+    rows = await session.execute(
+        select(Enterprise.id, Enterprise.name, Enterprise.uscc, Enterprise.division)
+        .where(in_area(prefix))
+        .order_by(Enterprise.division, Enterprise.name)
+    )
+    out = []
+    for eid, name, uscc, division in rows:
+        c = found[eid].compliance
+        out.append((name, uscc, division, c.colour.value, c.fulfilled, c.total, bool(c.veto)))
+    return out
 
 
 @dataclass
@@ -249,7 +244,9 @@ class AgencyRow:
     on_time: float | None
 
 
-async def agency_table(session: AsyncSession, prefix: str, week: Week, due_days: int) -> list[AgencyRow]:
+async def agency_table(
+    session: AsyncSession, prefix: str, week: Week, due_days: int, report_kinds: frozenset[str] = REPORT_KINDS
+) -> list[AgencyRow]:
     """Agencies that served the area: visits in the week, stars and on-time share over 90 days."""
     area = in_area(prefix)
     since = week.end - timedelta(days=90)
@@ -291,6 +288,7 @@ async def agency_table(session: AsyncSession, prefix: str, week: Week, due_days:
                 .where(
                     area,
                     Visit.agency_id == aid,
+                    Visit.kind.in_(report_kinds),
                     Visit.date.between(since - timedelta(days=due_days), week.end - timedelta(days=due_days)),
                 )
             )
@@ -351,9 +349,7 @@ async def overdue_list(session: AsyncSession, prefix: str, end: date, limit: int
                 .outerjoin(Agency, Agency.id == Hazard.agency_id)
                 .where(
                     in_area(prefix),
-                    Hazard.found_on <= end,
-                    Hazard.deadline < end,
-                    or_(Hazard.closed_on.is_(None), Hazard.closed_on > end),
+                    overdue_at(end),
                 )
                 .order_by((Hazard.level == HazardLevel.major).desc(), Hazard.deadline)
                 .limit(limit)
@@ -363,7 +359,12 @@ async def overdue_list(session: AsyncSession, prefix: str, end: date, limit: int
 
 
 async def missing_report_list(
-    session: AsyncSession, prefix: str, end: date, due_days: int, limit: int = 5000
+    session: AsyncSession,
+    prefix: str,
+    end: date,
+    due_days: int,
+    report_kinds: frozenset[str] = REPORT_KINDS,
+    limit: int = 5000,
 ) -> list[tuple]:
     return list(
         (
@@ -374,6 +375,7 @@ async def missing_report_list(
                 .outerjoin(ServiceReport, ServiceReport.visit_id == Visit.id)
                 .where(
                     in_area(prefix),
+                    Visit.kind.in_(report_kinds),
                     ServiceReport.id.is_(None),
                     Visit.date <= end - timedelta(days=due_days),
                     Visit.date > end - YEAR - timedelta(days=due_days),

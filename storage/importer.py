@@ -249,6 +249,7 @@ def _agency(row: dict[str, str], lk: Lookups) -> dict[str, Any]:
         "name": _text(row, "name", 200),
         "uscc": _uscc(row, optional=True),
         "division": division,
+        "in_pool_until": _date(row, "in_pool_until", optional=True),
     }
 
 
@@ -386,9 +387,10 @@ async def import_file(
     *,
     skip_bad_rows: bool = False,
     catalogue: str = "",
+    progress: Callable[[str, int, int | None], None] | None = None,
 ) -> ImportResult:
     """Validate the whole file, then write it in the session's transaction (committed here
-    only when something is written)."""
+    only when something is written). `progress(kind, rows done, rows)` hears how far it is."""
     spec = SPECS.get(kind)
     if spec is None:
         raise FileProblem("kind", value=kind, allowed=", ".join(KINDS))
@@ -402,7 +404,9 @@ async def import_file(
     await lookups.load(kind)
     records: dict[tuple, dict[str, Any]] = {}
     first_line: dict[tuple, int] = {}
-    for line, row in rows:
+    for done, (line, row) in enumerate(rows, 1):
+        if progress is not None and done % 500 == 0:
+            progress(kind, done, len(rows))
         try:
             rec = spec.parse(row, lookups)
         except RowProblem as p:
@@ -418,6 +422,8 @@ async def import_file(
         return result
     await _upsert(session, spec, kind, records, result)
     await session.commit()
+    if progress is not None:
+        progress(kind, len(rows), len(rows))
     result.written = True
     return result
 

@@ -9,7 +9,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import case, func, literal, select, update
+from sqlalchemy import case, func, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -162,6 +162,7 @@ async def clients(
             Visit.enterprise_id.in_(page_ids),
             Visit.agency_id == agency_id,
             ServiceReport.id.is_(None),
+            Visit.kind.in_(s.report_kinds),
             Visit.date < today - timedelta(days=s.report_due_days),
         )
         .group_by(Visit.enterprise_id)
@@ -202,21 +203,36 @@ async def recent_visits(session: AsyncSession, staff_id: int, since: date, limit
 
 
 async def visits_without_report(
-    session: AsyncSession, agency_id: int, staff_id: int | None = None, limit: int | None = PAGE
+    session: AsyncSession,
+    agency_id: int,
+    kinds: frozenset[str],
+    staff_id: int | None = None,
+    limit: int | None = PAGE,
+    unassigned: bool = True,
 ) -> list[tuple]:
-    """(visit, enterprise name) with no service report, oldest first."""
+    """(visit, enterprise name) of the kinds that need a report and have none, oldest first;
+    with `staff_id`, that member's visits and (with `unassigned`) the agency's visits with no
+    staff member."""
     stmt = (
         select(Visit, Enterprise.name)
         .join(Enterprise, Enterprise.id == Visit.enterprise_id)
         .outerjoin(ServiceReport, ServiceReport.visit_id == Visit.id)
-        .where(Visit.agency_id == agency_id, ServiceReport.id.is_(None))
+        .where(Visit.agency_id == agency_id, ServiceReport.id.is_(None), Visit.kind.in_(kinds))
         .order_by(Visit.date, Visit.id)
     )
     if staff_id is not None:
-        stmt = stmt.where(Visit.staff_id == staff_id)
+        mine = Visit.staff_id == staff_id
+        stmt = stmt.where(or_(mine, Visit.staff_id.is_(None)) if unassigned else mine)
     if limit is not None:
         stmt = stmt.limit(limit)
     return list((await session.execute(stmt)).all())
+
+
+async def take_visit(session: AsyncSession, visit_id: int, staff_id: int) -> None:
+    """A staff member takes one of the agency's unassigned visits."""
+    await session.execute(
+        update(Visit).where(Visit.id == visit_id, Visit.staff_id.is_(None)).values(staff_id=staff_id)
+    )
 
 
 async def record_report(
@@ -299,6 +315,10 @@ async def move_hazard(
     values: dict = {"status": new}
     if new == HazardStatus.verified:
         values["closed_on"] = today
+    elif new == HazardStatus.submitted:
+        values["submitted_on"] = today  # by the deadline: awaits the check, not overdue
+    else:
+        values["submitted_on"] = None  # rejected: overdue again if the deadline has passed
     moved = await session.execute(
         update(Hazard).where(Hazard.id == hazard.id, Hazard.status == hazard.status).values(**values)
     )
@@ -342,18 +362,32 @@ async def waiting_verification(
     return list((await session.execute(stmt)).all())
 
 
-async def waiting_by_enterprise(session: AsyncSession, agency_id: int, limit: int = 20) -> list[tuple]:
-    """(enterprise id, name, waiting count) for the agency, the longest waiting first."""
-    rows = await session.execute(
-        select(Enterprise.id, Enterprise.name, func.count())
+async def waiting_by_enterprise(
+    session: AsyncSession, agency_id: int, limit: int = 20, offset: int = 0, name: str = ""
+) -> tuple[list[tuple], int]:
+    """One page of (enterprise id, name, waiting count) for the agency, the soonest deadline
+    first, optionally only names containing `name`; and how many enterprises there are."""
+    where = [Hazard.agency_id == agency_id, Hazard.status == HazardStatus.submitted]
+    if name:
+        where.append(Enterprise.name.contains(name, autoescape=True))
+    grouped = (
+        select(
+            Enterprise.id, Enterprise.name, func.count().label("n"), func.min(Hazard.deadline).label("due")
+        )
         .select_from(Hazard)
         .join(Enterprise, Enterprise.id == Hazard.enterprise_id)
-        .where(Hazard.agency_id == agency_id, Hazard.status == HazardStatus.submitted)
+        .where(*where)
         .group_by(Enterprise.id, Enterprise.name)
-        .order_by(func.min(Hazard.deadline), Enterprise.id)
+        .subquery()
+    )
+    total = int(await session.scalar(select(func.count()).select_from(grouped)) or 0)
+    rows = await session.execute(
+        select(grouped.c.id, grouped.c.name, grouped.c.n)
+        .order_by(grouped.c.due, grouped.c.id)
+        .offset(offset)
         .limit(limit)
     )
-    return list(rows.all())
+    return list(rows.all()), total
 
 
 async def latest_event(

@@ -33,6 +33,7 @@ class Agency(SQLModel, table=True):
     name: str = Field(max_length=200)
     uscc: str = Field(default="", max_length=18)
     division: str = Field(default="", max_length=9)
+    in_pool_until: date | None = None  # in the county's pool of agencies until this day
 
 
 class Staff(SQLModel, table=True):
@@ -91,6 +92,9 @@ class Hazard(SQLModel, table=True):
     deadline: date
     status: str = Field(max_length=12)
     closed_on: date | None = None
+    # The day the pending rectification was submitted: submitted by the deadline, the hazard
+    # awaits the agency's check and is not overdue for the owner.
+    submitted_on: date | None = None
 
 
 class HazardEvent(SQLModel, table=True):
@@ -258,3 +262,36 @@ class AgencyGrade(SQLModel, table=True):
     grade: str = Field(default="", max_length=1)  # empty: not graded
     figures: str  # JSON of the figures the grade was computed from
     published_at: datetime = Field(default_factory=utcnow)
+
+
+class SubsidyLine(SQLModel, table=True):
+    """One enterprise's subsidy item from one agency for a year, paid or with the reason it is
+    not, and its way through the approval path: township check (初审, confirmed or flagged),
+    county review (审核), finance (审定), published (公示); each step with who and when."""
+
+    __table_args__ = (
+        UniqueConstraint("year", "enterprise_id", "agency_id", "item"),
+        Index("ix_subsidyline_year_division", "year", "division"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    year: int
+    division: str = Field(max_length=9)  # the enterprise's township
+    enterprise_id: int = Field(foreign_key="enterprise.id")
+    agency_id: int = Field(foreign_key="agency.id")
+    item: str = Field(max_length=16)  # comprehensive | monthly
+    amount: float = 0.0
+    reason: str = Field(default="", max_length=16)  # why nothing is paid
+    months_done: int = 0
+    months_due: int = 0
+    rate: float = 0.0  # the agency's signing rate that year
+    cut: float = 0.0  # … and the cut of its inspection subsidy
+    status: str = Field(default="computed", max_length=12)
+    flag_note: str = Field(default="", max_length=500)
+    checked_by: int | None = _tg_id(default=None, nullable=True)
+    checked_at: datetime | None = None
+    reviewed_by: int | None = _tg_id(default=None, nullable=True)
+    reviewed_at: datetime | None = None
+    approved_by: int | None = _tg_id(default=None, nullable=True)
+    approved_at: datetime | None = None
+    published_by: int | None = _tg_id(default=None, nullable=True)
+    published_at: datetime | None = None

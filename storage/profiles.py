@@ -6,15 +6,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import uscc
-from domain.compliance import Compliance, HazardCounts, Thresholds, assess
+from domain.compliance import Compliance, HazardCounts, Thresholds
 from domain.divisions import prefix_range
-from domain.enums import HazardLevel, HazardStatus
+from domain.enums import HazardStatus
 from domain.indicators import Indicator
-from storage.models import Agency, Contract, Enterprise, Hazard, IndicatorRecord, Rating, Tip, Visit
+from storage.compliance import decisions
+from storage.models import Agency, Contract, Enterprise, Hazard, Rating, Tip, Visit
 
 UNCLOSED = (HazardStatus.open, HazardStatus.submitted)
 SEARCH_LIMIT = 10
@@ -33,22 +34,6 @@ class Profile:
     tips: int = 0
 
 
-async def hazard_counts(session: AsyncSession, enterprise_id: int, today: date) -> HazardCounts:
-    overdue = Hazard.deadline < today
-    major = Hazard.level == HazardLevel.major
-    row = (
-        await session.execute(
-            select(
-                func.count(),
-                func.coalesce(func.sum(case((overdue, 1), else_=0)), 0),
-                func.coalesce(func.sum(case((major, 1), else_=0)), 0),
-                func.coalesce(func.sum(case((and_(major, overdue), 1), else_=0)), 0),
-            ).where(Hazard.enterprise_id == enterprise_id, Hazard.status.in_(UNCLOSED))
-        )
-    ).one()
-    return HazardCounts(*(int(v) for v in row))
-
-
 async def build_profile(
     session: AsyncSession,
     enterprise: Enterprise,
@@ -58,15 +43,7 @@ async def build_profile(
     detailed: bool = False,
 ) -> Profile:
     eid = enterprise.id
-    hazards = await hazard_counts(session, eid, today)
-    records = {
-        code: (fulfilled, expires)
-        for code, fulfilled, expires in await session.execute(
-            select(IndicatorRecord.indicator, IndicatorRecord.fulfilled_on, IndicatorRecord.expires_on).where(
-                IndicatorRecord.enterprise_id == eid
-            )
-        )
-    }
+    decision = (await decisions(session, Enterprise.id == eid, today, catalogue, thresholds))[eid]
     deadlines = (
         await session.execute(
             select(Hazard.description, Hazard.level, Hazard.deadline)
@@ -86,8 +63,8 @@ async def build_profile(
     last_visit = await session.scalar(select(func.max(Visit.date)).where(Visit.enterprise_id == eid))
     profile = Profile(
         enterprise=enterprise,
-        compliance=assess(catalogue, records, hazards, today, thresholds),
-        hazards=hazards,
+        compliance=decision.compliance,
+        hazards=decision.hazards,
         next_deadlines=[tuple(r) for r in deadlines],
         contracts=[tuple(r) for r in contracts],
         last_visit=last_visit,

@@ -1,5 +1,4 @@
-"""What regulators see beyond the digest: overdue hazards, agency figures and grades,
-subsidies and coverage, always within a jurisdiction (a list of division prefixes)."""
+"""What regulators see beyond the digest: overdue hazards, agency figures and grades, always within a jurisdiction (a list of division prefixes)."""
 
 from __future__ import annotations
 
@@ -11,13 +10,12 @@ from sqlalchemy import and_, case, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.divisions import prefix_range
-from domain.enums import ContractKind, HazardEventKind, HazardLevel, HazardStatus, TipStatus, VisitKind
+from domain.enums import HazardEventKind, HazardLevel, HazardStatus, TipStatus
 from domain.grading import GradeSettings, Period, grade, score
-from domain.subsidy import AgencySubsidy, SubsidySettings, agency_subsidy, credit_once
+from storage.compliance import overdue_at
 from storage.models import (
     Agency,
     AgencyGrade,
-    Contract,
     Enterprise,
     Hazard,
     HazardEvent,
@@ -60,7 +58,7 @@ async def overdue(
     per_page: int | None = PAGE,
 ) -> tuple[list[OverdueRow], int]:
     """Overdue hazards, majors first, then the longest overdue; and how many there are."""
-    where = [in_jurisdiction(prefixes), Hazard.status.in_(UNCLOSED), Hazard.deadline < today]
+    where = [in_jurisdiction(prefixes), Hazard.status.in_(UNCLOSED), overdue_at(today)]
     if township:
         where.append(Enterprise.division == township)
     if agency_code:
@@ -113,8 +111,24 @@ async def extend_deadline(
     )
 
 
-async def mark_enforcement(session: AsyncSession, hazard: Hazard, actor: int) -> None:
+async def mark_enforcement(session: AsyncSession, hazard: Hazard, actor: int) -> bool:
+    """Mark a hazard for enforcement once; False when it was marked already."""
+    if await marked_for_enforcement(session, hazard.id):
+        return False
     session.add(HazardEvent(hazard_id=hazard.id, kind=HazardEventKind.enforcement, actor_id=actor))
+    return True
+
+
+async def marked_for_enforcement(session: AsyncSession, hazard_id: int) -> bool:
+    return bool(
+        await session.scalar(
+            select(
+                exists().where(
+                    HazardEvent.hazard_id == hazard_id, HazardEvent.kind == HazardEventKind.enforcement
+                )
+            )
+        )
+    )
 
 
 # ---------------------------------------------------------------- agencies
@@ -301,105 +315,3 @@ async def publish_grades(
 async def published(session: AsyncSession, period: Period) -> dict[int, AgencyGrade]:
     rows = await session.scalars(select(AgencyGrade).where(AgencyGrade.period == period.label))
     return {g.agency_id: g for g in rows}
-
-
-# ---------------------------------------------------------------- subsidy and coverage
-
-
-@dataclass
-class SubsidyRow:
-    code: str
-    name: str
-    result: AgencySubsidy
-
-
-async def subsidy(
-    session: AsyncSession, prefixes: list[str], year: int, ss: SubsidySettings
-) -> list[SubsidyRow]:
-    """Per agency for the year; each enterprise credited once, to the agency that served it first."""
-    start, end = date(year, 1, 1), date(year, 12, 31)
-    area = in_jurisdiction(prefixes)
-    first_visit: dict[int, tuple[date, int]] = {}
-    for eid, day, aid in await session.execute(
-        select(Visit.enterprise_id, Visit.date, Visit.agency_id)
-        .join(Enterprise, Enterprise.id == Visit.enterprise_id)
-        .where(area, Visit.kind == VisitKind.comprehensive, Visit.date.between(start, end))
-        .order_by(Visit.date, Visit.id)
-    ):
-        first_visit.setdefault(eid, (day, aid))
-    first_contract: dict[int, tuple[date, int]] = {}
-    for eid, day, aid in await session.execute(
-        select(Contract.enterprise_id, Contract.start_date, Contract.agency_id)
-        .join(Enterprise, Enterprise.id == Contract.enterprise_id)
-        .where(
-            area,
-            Contract.kind == ContractKind.monthly,
-            Contract.start_date <= end,
-            Contract.end_date >= start,
-        )
-        .order_by(Contract.start_date, Contract.id)
-    ):
-        first_contract.setdefault(eid, (day, aid))
-    comp, monthly = credit_once(first_visit), credit_once(first_contract)
-    ids = set(comp) | set(monthly)
-    names = {
-        aid: (code, name)
-        for aid, code, name in await session.execute(
-            select(Agency.id, Agency.code, Agency.name).where(Agency.id.in_(ids))
-        )
-    }
-    return sorted(
-        (
-            SubsidyRow(*names[aid], agency_subsidy(comp.get(aid, set()), monthly.get(aid, set()), ss))
-            for aid in ids
-        ),
-        key=lambda r: r.code,
-    )
-
-
-@dataclass
-class CoverageRow:
-    division: str
-    enterprises: int
-    covered: int
-    covered_last_year: int
-
-    @property
-    def rate(self) -> float:
-        return self.covered / self.enterprises if self.enterprises else 0.0
-
-    @property
-    def last_rate(self) -> float:
-        return self.covered_last_year / self.enterprises if self.enterprises else 0.0
-
-
-async def coverage(session: AsyncSession, prefixes: list[str], today: date) -> list[CoverageRow]:
-    """Per township: enterprises with an active contract today and on this day last year."""
-    year_ago = (
-        today.replace(year=today.year - 1)
-        if not (today.month == 2 and today.day == 29)
-        else today - timedelta(days=365)
-    )
-    area = in_jurisdiction(prefixes)
-    totals = dict(
-        (
-            await session.execute(
-                select(Enterprise.division, func.count()).where(area).group_by(Enterprise.division)
-            )
-        ).all()
-    )
-
-    async def covered_on(day: date) -> dict[str, int]:
-        return dict(
-            (
-                await session.execute(
-                    select(Enterprise.division, func.count(func.distinct(Contract.enterprise_id)))
-                    .join(Enterprise, Enterprise.id == Contract.enterprise_id)
-                    .where(area, Contract.start_date <= day, Contract.end_date >= day)
-                    .group_by(Enterprise.division)
-                )
-            ).all()
-        )
-
-    now, before = await covered_on(today), await covered_on(year_ago)
-    return [CoverageRow(d, n, now.get(d, 0), before.get(d, 0)) for d, n in sorted(totals.items())]

@@ -112,6 +112,11 @@ async def _redis_dump(redis: Redis | None) -> bytes:
     return dump
 
 
+def _sender_maps(sender) -> bytes:
+    """The sender's own state and its pacer's per-chat map."""
+    return (repr(vars(sender)) + repr(vars(getattr(sender, "pacer", None) or sender))).encode()
+
+
 async def _audit(run: LocalRun, disk: Disk, redis: Redis | None, caplog, moment: str) -> dict[str, bytes]:
     dispatcher = run.app.dispatcher
     haystacks = {
@@ -120,7 +125,7 @@ async def _audit(run: LocalRun, disk: Disk, redis: Redis | None, caplog, moment:
         "FSM storage": repr(getattr(dispatcher.storage.inner, "storage", "")).encode(),
         "event isolation": repr(vars(dispatcher.fsm.events_isolation.inner)).encode(),
         "Redis": await _redis_dump(redis),
-        "sender's per-chat map": repr(run.app.sender._chat_last).encode(),
+        "sender's per-chat map": _sender_maps(run.app.sender),
         "tip limits": repr(vars(dispatcher["tip_guard"])).encode(),
     }
     found = [
@@ -224,7 +229,7 @@ async def test_anonymity_audit_after_tips_with_photos_follow_ups_and_notices(loc
         "database": await disk.read(),
         "logs": caplog.text.encode(),
         "FSM storage": repr(local.app.dispatcher.storage.inner.storage).encode(),
-        "sender's per-chat map": repr(local.app.sender._chat_last).encode(),
+        "sender's per-chat map": _sender_maps(local.app.sender),
         "event isolation": repr(local.app.dispatcher.fsm.events_isolation.inner._locks).encode(),
     }
     for where, hay in haystacks.items():

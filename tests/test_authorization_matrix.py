@@ -192,4 +192,3 @@ async def test_no_role_reaches_an_object_that_is_not_theirs(local, seeded, setti
             _refusal(reply, foreign, f"{role} {text}")
             await local.client.send(user, "/cancel")
             assert dump(settings.database_url) == before, f"{role} {text} changed the database"
-

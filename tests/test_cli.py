@@ -260,3 +260,57 @@ async def test_webhook_mode_receives_updates_checks_the_secret_and_stops(tmp_pat
             proc.kill()
         await client.close()
         await emulator.stop()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("db", "upgrade"), ("generate", "county", "--enterprises", "5"), ("import", "all", "county")],
+    ids=["db-upgrade", "generate", "import"],
+)
+async def test_commands_that_never_talk_to_telegram_do_not_import_aiogram(tmp_path, args):
+    from bot.config import Settings
+    from domain.synthetic import generate as write_county
+    from storage.clock import today
+
+    write_county(tmp_path / "county", 5, seed=1, today=today(Settings(_env_file=None).tz))
+    probe = (
+        "import sys\nfrom bot.cli import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit as e:\n"
+        "    code = e.code\nprint('EXIT', code, 'AIOGRAM', any(m.split('.')[0] == 'aiogram' for m in sys.modules))"
+    )
+    environ = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "PYTHONPATH")}
+    environ.update(DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/cli.db", LOG_LEVEL="WARNING")
+    probed = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", probe, *args, cwd=tmp_path, env=environ, stdout=asyncio.subprocess.PIPE
+    )
+    out, _ = await asyncio.wait_for(probed.communicate(), 120)
+    assert out.decode().split()[-3:] == ["0", "AIOGRAM", "False"], out.decode()
+
+
+async def test_import_and_generate_show_progress_on_a_terminal_only(tmp_path):
+    import pty
+
+    main, child = pty.openpty()
+    environ = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "PYTHONPATH")}
+    environ.update(DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/cli.db", LOG_LEVEL="WARNING")
+    for args in (("generate", "county", "--enterprises", "30"), ("import", "all", "county")):
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", *args, cwd=tmp_path, env=environ, stdout=child, stderr=child
+        )
+        assert await asyncio.wait_for(proc.wait(), 120) == 0
+    os.close(child)
+    shown = b""
+    while chunk := _read(main):
+        shown += chunk
+    os.close(main)
+    text = shown.decode()
+    assert "enterprises: 30 / 30 rows" in text and "rows/s" in text
+    assert "hazards:" in text
+    code, out = await cli(tmp_path, "generate", "again", "--enterprises", "30")  # a pipe: quiet
+    assert code == 0 and "rows/s" not in out
+
+
+def _read(fd: int) -> bytes:
+    try:
+        return os.read(fd, 65536)
+    except OSError:  # the terminal is closed and drained
+        return b""

@@ -58,7 +58,18 @@ async def test_text_limits_and_html_errors(emu):
     with pytest.raises(TelegramBadRequest, match="text is empty"):
         await bot.send_message(USER.id, "<b></b>", parse_mode="HTML")
     with pytest.raises(TelegramBadRequest, match="chat not found"):
-        await bot.send_message(1, "nobody")
+        await bot.send_message(-1001, "no such group")
+
+
+async def test_a_user_who_never_started_the_bot_cannot_be_written_to(emu):
+    _, bot, client = emu
+    stranger = TgUser(940000077, "Stan")
+    await client.control("users", users=[stranger.as_dict()], started=False)
+    for chat_id in (stranger.id, 1):  # known to Telegram but silent, or never seen
+        with pytest.raises(TelegramForbiddenError, match="bot can't initiate conversation with a user"):
+            await bot.send_message(chat_id, "hello?")
+    await client.send(stranger, "/start", wait=False)
+    assert (await bot.send_message(stranger.id, "welcome")).text == "welcome"
 
 
 async def test_edits_follow_telegram_rules(emu):
@@ -104,6 +115,38 @@ async def test_flood_limits_answer_429_with_retry_after(emu):
         await bot.send_message(USER.id, "two, too soon")
     assert err.value.retry_after == 1
     assert (await client.stats())["too_many"] == 1
+
+
+async def test_a_flood_wait_holds_until_retry_after_and_grows_for_repeat_offenders(emu):
+    emulator, bot, client = emu
+    await client.control("faults", method="sendMessage", status=429, retry_after=4)
+    with pytest.raises(TelegramRetryAfter) as err:
+        await bot.send_message(USER.id, "flood")
+    assert err.value.retry_after == 4
+    # Retrying before retry_after has passed is refused again: a sender must wait it out.
+    with pytest.raises(TelegramRetryAfter) as err:
+        await bot.send_message(USER.id, "ignoring the wait")
+    assert 1 <= err.value.retry_after <= 4
+    emulator.state.flood_until = 0.0
+    await client.control("limits", enforce=True)
+    waits = []
+    for n in range(12):  # hammering one chat: each 429 asks for a longer wait
+        emulator.state.chat_flood_until.clear()
+        emulator.state.chat_last_send[USER.id] = time.monotonic()
+        with pytest.raises(TelegramRetryAfter) as err:
+            await bot.send_message(USER.id, f"again {n}")
+        waits.append(err.value.retry_after)
+    assert waits == sorted(waits) and waits[-1] > waits[0] >= 1
+
+
+async def test_a_round_trip_is_added_to_every_call(emu):
+    _, bot, client = emu
+    await client.control("latency", seconds=0.3)
+    start = time.perf_counter()
+    await bot.send_message(USER.id, "far away")
+    await bot.get_me()
+    assert time.perf_counter() - start >= 0.6
+    await client.control("latency", seconds=0)
 
 
 async def test_blocked_users_and_injected_faults(emu):
@@ -152,3 +195,24 @@ async def test_webhook_blocks_get_updates(emu):
         await bot.get_updates()
     await bot.delete_webhook()
     assert isinstance(await bot.get_updates(timeout=0), list)
+
+
+async def test_albums_hold_two_to_ten_items_with_one_group_id(emu):
+    from aiogram.types import BufferedInputFile, InputMediaPhoto
+
+    _, bot, _ = emu
+    first = await bot.send_photo(USER.id, BufferedInputFile(b"\xff\xd8 jpeg", "a.jpg"))
+    file_id = first.photo[-1].file_id
+    album = await bot.send_media_group(
+        USER.id,
+        [
+            InputMediaPhoto(media=file_id, caption="<b>before</b> and after", parse_mode="HTML"),
+            InputMediaPhoto(media=file_id),
+        ],
+    )
+    assert len(album) == 2 and album[0].media_group_id == album[1].media_group_id is not None
+    assert album[0].caption == "before and after" and album[1].caption is None
+    with pytest.raises(TelegramBadRequest, match="must be 2-10"):
+        await bot.send_media_group(USER.id, [InputMediaPhoto(media=file_id)])
+    with pytest.raises(TelegramBadRequest, match="must be 2-10"):
+        await bot.send_media_group(USER.id, [InputMediaPhoto(media=file_id)] * 11)

@@ -1,11 +1,11 @@
-"""Agency grade and subsidy rules, table by table."""
+"""Agency grade rules and the subsidy's signing-rate ladder, table by table."""
 
 from datetime import date
 
 import pytest
 
 from domain.grading import GradeSettings, Period, eligible_for_public_money, grade, score
-from domain.subsidy import SubsidySettings, agency_subsidy, credit_once, reduction
+from domain.subsidy import reduction
 
 
 @pytest.mark.parametrize(
@@ -68,26 +68,3 @@ def test_periods():
 )
 def test_signing_rate_ladder(rate, cut):
     assert reduction(rate) == pytest.approx(cut)
-
-
-def test_amounts_with_the_160_difference():
-    comp = {f"e{i}" for i in range(20)}  # 20 inspected comprehensively
-    monthly = {f"e{i}" for i in range(5)} | {"m1", "m2"}  # 5 of them signed, and 2 others
-    result = agency_subsidy(comp, monthly)
-    assert (result.comprehensive, result.monthly, result.both) == (20, 7, 5)
-    assert result.rate == 0.25 and result.reduction == pytest.approx(0.1)
-    assert result.comprehensive_amount == 20 * 200 * 0.9
-    assert result.monthly_amount == 5 * 160 + 2 * 360
-    assert result.total == 3600 + 1520
-
-
-def test_full_payment_and_settings():
-    result = agency_subsidy({1, 2, 3}, {1})
-    assert result.reduction == 0.0 and result.comprehensive_amount == 600 and result.monthly_amount == 160
-    richer = agency_subsidy({1}, {1}, SubsidySettings(comprehensive=300, monthly=500))
-    assert richer.total == 500
-
-
-def test_each_enterprise_counts_once_a_year():
-    first = {"e1": (date(2026, 3, 1), "AG1"), "e2": (date(2026, 2, 1), "AG2")}
-    assert credit_once(first) == {"AG1": {"e1"}, "AG2": {"e2"}}

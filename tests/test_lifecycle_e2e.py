@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from bot.emulator.harness import Reply, TgUser
 from storage.clock import today
-from storage.models import Enterprise, Hazard, HazardEvent, Outbox, Rating, ServiceReport, Visit
+from storage.models import Agency, Enterprise, Hazard, HazardEvent, Outbox, Rating, ServiceReport, Visit
 from tests.conftest import TZ_SETTINGS, grant, rows
 
 STAFF = TgUser(970000001, "Li", "Staff", "li_staff", "en")
@@ -99,7 +99,7 @@ async def submit_fix(local, description: str, note: str) -> Reply:
 async def open_verify(local, ent) -> Reply:
     """/verify, choosing the enterprise first when many are waiting."""
     review = await local.client.send(STAFF, "/verify")
-    if "choose an enterprise" in review.text:
+    if "Choose one, or type part of a name" in review.text:
         review = await press(local, STAFF, review, ent["name"])
     return review
 
@@ -143,7 +143,8 @@ async def test_full_lifecycle_with_rejection_and_history(scene):
     review = await open_verify(local, ent)
     item = next(m for m in review.messages if description in (m.get("text") or "") and m.get("reply_markup"))
     assert "Owner's note: 已更换门锁" in item["text"] and "Photos: 1" in item["text"]
-    assert any("photo" in m for m in review.messages)  # the evidence photo is shown
+    album = [m for m in review.messages if m.get("media_group_id")]  # before and after, side by side
+    assert len(album) == 2 and album[0]["caption"].startswith("Before (1) and after (1)")
     asked = await press(local, STAFF, item, "Reject")
     assert "Why is it rejected" in asked.text
     rejected = await local.client.send(STAFF, "门锁型号不符合要求")
@@ -153,9 +154,16 @@ async def test_full_lifecycle_with_rejection_and_history(scene):
 
     second = await submit_fix(local, description, "已按要求更换")
     assert "Rectification submitted" in second.text
+    await local.flush()  # the notice to staff arrives before the review is opened
     review = await open_verify(local, ent)
     item = next(m for m in review.messages if description in (m.get("text") or "") and m.get("reply_markup"))
-    approved = await press(local, STAFF, item, "Approve")
+    asked = await press(local, STAFF, item, "Approve")  # closing asks once more on the same card
+    assert "Verified and closed" not in asked.text
+    back = await press(local, STAFF, asked.messages[-1], "Back")
+    asked = await press(local, STAFF, back.messages[-1], "Approve")
+    async with scene["sessions"]() as s:
+        assert await s.scalar(select(Hazard.status).where(Hazard.description == description)) == "submitted"
+    approved = await press(local, STAFF, asked.messages[-1], "cannot be undone")
     assert "Verified and closed" in approved.text
 
     async with scene["sessions"]() as s:
@@ -245,7 +253,8 @@ async def test_a_report_31_days_after_its_visit_is_late_and_due_lists_missing_re
     assert "Visit recorded" in (await record_visit(local, ent)).text
 
     due = await local.client.send(STAFF, "/due")
-    lines = section(due.text, "Service reports to submit:")
+    # The agency's imported visits (no staff member) are listed too, marked unassigned.
+    lines = [line for line in section(due.text, "Service reports to submit:") if "(unassigned)" not in line]
     assert len(lines) == 3 and all(ent["name"] in line for line in lines)
     assert any(old in line and "⚠️ 1 day overdue" in line for line in lines)
 
@@ -265,7 +274,9 @@ async def test_a_report_31_days_after_its_visit_is_late_and_due_lists_missing_re
         )
     assert report.submitted_on == TODAY
     due = await local.client.send(STAFF, "/due")
-    remaining = section(due.text, "Service reports to submit:")
+    remaining = [
+        line for line in section(due.text, "Service reports to submit:") if "(unassigned)" not in line
+    ]
     assert len(remaining) == 2 and not any(old in line for line in remaining)
 
 
@@ -355,18 +366,26 @@ async def test_dialog_steps_refuse_bad_input_and_cancel_leaves_nothing(scene):
 
 
 async def test_dates_typed_as_people_say_them(scene):
-    """「昨天」 for the visit date and 「下周五」 for the deadline are read relative to today."""
+    """「昨天」 for the visit date and 「下周五」 for the deadline are read relative to today; a
+    button's words typed instead of pressing it count as the press."""
     local, ent = scene["local"], scene["ent"]
     yesterday = TODAY - timedelta(days=1)
-    visit = await record_visit(local, ent, when="昨天")
-    assert f"Visit recorded: {ent['name']}, {yesterday.isoformat()}" in visit.text
+    await local.client.send(STAFF, "/visit")
+    found = await local.client.send(STAFF, ent["name"])
+    await press(local, STAFF, found, ent["name"])
+    again = await local.client.send(STAFF, "巡查")  # not a kind: the question comes back with its buttons
+    button(again, "monthly inspection")
+    asked = await local.client.send(STAFF, "全面排查")  # a button's words, typed, count as the press
+    assert "Date of the visit" in asked.text
+    visit = await local.client.send(STAFF, "昨天")
+    assert f"Visit recorded: {ent['name']}, {yesterday.isoformat()}, comprehensive" in visit.text
     visits = await local.client.send(STAFF, "/hazard")
     await local.client.press(STAFF, visits.last_with_buttons(), button=0)
     await local.client.send(STAFF, "消防通道堆放杂物")
     await local.client.send(STAFF, "仓库")
     got = await local.client.send_photo(STAFF, PHOTO)
-    levels = await press(local, STAFF, got, "Done")
-    await press(local, STAFF, levels, "general hazard")
+    await press(local, STAFF, got, "Done")
+    assert "Rectification suggestion" in (await local.client.send(STAFF, "一般隐患")).text
     asked = await local.client.send(STAFF, "清理通道")
     assert "next friday" in asked.text  # the question says what may be typed
     next_friday = TODAY - timedelta(days=TODAY.weekday()) + timedelta(days=11)
@@ -387,3 +406,37 @@ async def test_dates_typed_as_people_say_them(scene):
     async with scene["sessions"]() as s:
         deadline = await s.scalar(select(Hazard.deadline).where(Hazard.description == "消防通道堆放杂物"))
     assert deadline == next_friday
+
+
+async def test_verify_picker_pages_and_finds_a_typed_name(scene):
+    """With many enterprises waiting, every one can be reached: by paging or by typing a name."""
+    local, sessions = scene["local"], scene["sessions"]
+    async with sessions() as s:
+        agency_id = await s.scalar(select(Agency.id).where(Agency.code == scene["agency"]))
+        await s.execute(
+            Hazard.__table__.update()
+            .where(Hazard.agency_id == agency_id, Hazard.status == "open")
+            .values(status="submitted")
+        )
+        await s.commit()
+        names = (
+            await s.scalars(
+                select(Enterprise.name)
+                .join(Hazard, Hazard.enterprise_id == Enterprise.id)
+                .where(Hazard.agency_id == agency_id, Hazard.status == "submitted")
+                .group_by(Enterprise.name)
+                .order_by(func.min(Hazard.deadline), Enterprise.name)
+            )
+        ).all()
+    assert len(names) > 8  # more than one page
+    first = await local.client.send(STAFF, "/verify")
+    assert f"at {len(names)} enterprises" in first.text and "page 1/" in first.text
+    labels = [b["text"] for row in first.last_with_buttons()["reply_markup"]["inline_keyboard"] for b in row]
+    assert "▶️" in labels
+    second = await press(local, STAFF, first, "▶️")
+    assert "page 2/" in second.text
+    last = names[-1]
+    found = await local.client.send(STAFF, last[-5:])  # part of a name beyond the first page
+    assert "named like" in found.text
+    cards = await press(local, STAFF, found, last[:20])
+    assert any(last in (m.get("text") or "") and m.get("reply_markup") for m in cards.messages)

@@ -1,4 +1,5 @@
-"""A sender killed (SIGKILL) halfway and restarted: every chat gets its message exactly once."""
+"""A sender killed (SIGKILL) halfway and restarted: nothing is lost, and only messages it had
+in flight or not yet recorded as sent are sent again (the delivery promise's bound)."""
 
 import asyncio
 import os
@@ -13,6 +14,7 @@ from notifications.outbox import enqueue
 from storage.models import Outbox
 
 COUNT = 120
+IN_FLIGHT, SETTLE_BATCH = 4, 8
 
 
 async def _sender(db_url: str, base: str) -> asyncio.subprocess.Process:
@@ -22,6 +24,8 @@ async def _sender(db_url: str, base: str) -> asyncio.subprocess.Process:
         BOT_TOKEN=DEMO_TOKEN,
         TELEGRAM_API_URL=base,
         OUTBOX_LEASE_SECONDS="1",
+        OUTBOX_IN_FLIGHT=str(IN_FLIGHT),
+        OUTBOX_SETTLE_BATCH=str(SETTLE_BATCH),
         LOG_LEVEL="WARNING",
     )
     return await asyncio.create_subprocess_exec(
@@ -37,7 +41,7 @@ async def _sender(db_url: str, base: str) -> asyncio.subprocess.Process:
     )
 
 
-async def test_killed_sender_resumes_without_loss_or_duplicates(sessions, db_url):
+async def test_killed_sender_resumes_losing_nothing_and_repeating_at_most_its_window(sessions, db_url):
     users = [TgUser(990000000 + n, f"U{n}") for n in range(COUNT)]
     async with sessions() as s:
         for u in users:
@@ -52,7 +56,7 @@ async def test_killed_sender_resumes_without_loss_or_duplicates(sessions, db_url
         await client.control("faults", method="sendMessage", status=0, delay=120, after=COUNT // 2)
         first = await _sender(db_url, base)
         stats = await client.stats(holding=1, timeout=120)
-        assert stats["holding"] == 1 and stats["messages"] == COUNT // 2
+        assert stats["holding"] == 1 and stats["messages"] >= COUNT // 2
         first.send_signal(signal.SIGKILL)
         await first.wait()
         await client.control("faults/clear")
@@ -61,9 +65,12 @@ async def test_killed_sender_resumes_without_loss_or_duplicates(sessions, db_url
         out, _ = await asyncio.wait_for(second.communicate(), 120)
         assert second.returncode == 0, out.decode()
 
+        repeated = 0
         for u in users:
             texts = [m["text"] for m in await client.chat(u.id) if m["from"]["is_bot"]]
-            assert texts == [f"提醒 {u.id}"], (u.id, texts)
+            assert texts and set(texts) == {f"提醒 {u.id}"}, (u.id, texts)
+            repeated += len(texts) - 1
+        assert repeated <= IN_FLIGHT + SETTLE_BATCH
         async with sessions() as s:
             assert set((await s.scalars(select(Outbox.status))).all()) == {"sent"}
     finally:

@@ -3,11 +3,10 @@
 import io
 import math
 import re
-from collections import defaultdict
 from datetime import date, timedelta
 
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.emulator.harness import TgUser
 from bot.scheduler import grades_job
@@ -22,6 +21,7 @@ TOWN = TgUser(994000002, "Town", "Reg", "", "en")
 STAFF = TgUser(994000003, "Staff", "", "", "en")
 OWNER = TgUser(994000004, "Owner", "", "", "en")
 TODAY = today(TZ_SETTINGS.tz)
+KEY_TAGS = {"危化品", "粉尘涉爆", "有限空间", "涂装", "金属冶炼", "涉氨", "矿山"}
 
 
 def _d(text):
@@ -74,11 +74,12 @@ def expected_agency(county, code: str, stars: list[int], division: str = "") -> 
     closure = closed / len(found) if found else None
     points = score(avg, on_time_share, closure, 0)
     pct = lambda x: f"{x:.0%}" if x is not None else "—"  # noqa: E731
-    letter = grade(points, len(stars)) or "not graded"
+    letter = grade(points, len(stars))
+    # Below the minimum ratings: no score, and why there is no grade.
+    graded = f"{points} · {letter}" if letter else "fewer than 5 ratings, not graded yet"
     return (
         f"{len({v['uscc'] for v in visits})} · {len(visits)} · {len(stars)}/"
-        f"{f'{avg:.2f}' if avg is not None else '—'}★ · {pct(on_time_share)} · {pct(closure)} · 0 · {points} · "
-        f"{letter}"
+        f"{f'{avg:.2f}' if avg is not None else '—'}★ · {pct(on_time_share)} · {pct(closure)} · 0 · {graded}"
     )
 
 
@@ -109,49 +110,12 @@ async def test_agencies_figures_equal_an_independent_computation(local, seeded, 
     assert sheet.freeze_panes == "A2"
     ag1 = next(r for r in sheet.iter_rows(min_row=2, values_only=True) if r[0] == "AG001")
     assert ag1[4] == len(stars) and math.isclose(ag1[5], sum(stars) / len(stars))
+    ag2 = next(r for r in sheet.iter_rows(min_row=2, values_only=True) if r[0] == "AG002")
+    assert ag2[-3:] == (None, "too few ratings, not graded", "✗")  # no ratings: no score
     assert ag1[-1] == ("✓" if ag1[-2] in ("A", "B", "C") else "✗")
 
     staff = await local.client.press(COUNTY, reply.last_with_buttons(), button=0)
     assert "Staff " in staff.text and re.search(r"\d+ visits?, average", staff.text)
-
-
-def expected_subsidy(county, year: int) -> dict[str, float]:
-    start, end = date(year, 1, 1), date(year, 12, 31)
-    first_visit, first_contract = {}, {}
-    for v in sorted(rows(county, "visits"), key=lambda v: v["date"]):
-        if v["kind"] == "comprehensive" and start <= _d(v["date"]) <= end:
-            first_visit.setdefault(v["uscc"], v["agency_code"])
-    for c in sorted(rows(county, "contracts"), key=lambda c: c["start_date"]):
-        if c["kind"] == "monthly" and _d(c["start_date"]) <= end and _d(c["end_date"]) >= start:
-            first_contract.setdefault(c["uscc"], c["agency_code"])
-    comp, monthly = defaultdict(set), defaultdict(set)
-    for e, a in first_visit.items():
-        comp[a].add(e)
-    for e, a in first_contract.items():
-        monthly[a].add(e)
-    totals = {}
-    for agency in set(comp) | set(monthly):
-        c, m = comp[agency], monthly[agency]
-        rate = len(c & m) / len(c) if c else 0
-        steps = 0 if rate >= 0.3 or not c else math.ceil(round((0.3 - rate) / 0.1, 9))
-        totals[agency] = len(c) * 200 * (1 - 0.1 * steps) + len(c & m) * 160 + len(m - c) * 360
-    return totals
-
-
-async def test_subsidy_amounts_equal_an_independent_computation(local, seeded, county):
-    await grant(seeded, COUNTY, "regulator", "330226")
-    year = TODAY.year
-    exp = expected_subsidy(county, year)
-    reply = await local.client.send(COUNTY, f"/subsidy {year}")
-    text = reply.messages[0]["text"]
-    for agency, total in exp.items():
-        assert re.search(rf"{agency} .*· {total:,.2f} yuan", text), (agency, total, text)
-    assert f"Total: {sum(exp.values()):,.2f} yuan" in text
-    doc = next(m["document"] for m in reply.messages if "document" in m)
-    book = load_workbook(io.BytesIO(await local.client.file(doc["file_id"]))).active
-    read = {r[0]: r[-1] for r in book.iter_rows(min_row=2, values_only=True)}
-    assert read.keys() == exp.keys() and all(math.isclose(read[k], exp[k]) for k in exp)
-    assert "Usage: /subsidy YEAR" in (await local.client.send(COUNTY, "/subsidy next")).text
 
 
 async def test_a_township_regulator_sees_only_its_township(local, seeded, county):
@@ -159,7 +123,6 @@ async def test_a_township_regulator_sees_only_its_township(local, seeded, county
     town = ents[0]["division"]
     other = next(e["division"] for e in ents if e["division"] != town)
     await grant(seeded, TOWN, "regulator", town)
-    assert "county-level" in (await local.client.send(TOWN, f"/subsidy {TODAY.year}")).text
     assert "not in your jurisdiction" in (await local.client.send(TOWN, f"/overdue {other}")).text
     names = {e["name"] for e in ents if e["division"] == town}
     listing = await local.client.send(TOWN, "/overdue")
@@ -179,13 +142,27 @@ async def test_a_township_regulator_sees_only_its_township(local, seeded, county
     )
     assert forged.alerts == ["This enterprise is not in your jurisdiction."]
     coverage = (await local.client.send(TOWN, "/coverage")).text
-    town_ents = [e["uscc"] for e in ents if e["division"] == town]
-    covered = {
-        c["uscc"]
-        for c in rows(county, "contracts")
-        if c["uscc"] in town_ents and _d(c["start_date"]) <= TODAY <= _d(c["end_date"])
-    }
-    assert f"{town}: {len(covered)}/{len(town_ents)}" in coverage
+    assert f"Coverage (as of {TODAY.isoformat()}; industrial enterprises as the base)" in coverage
+    industrial = [
+        e["uscc"] for e in ents if e["division"] == town and e["industry"] and e["industry"] != "仓储物流"
+    ]
+    key = [e["uscc"] for e in ents if e["division"] == town and set(e["tags"].split(";")) & KEY_TAGS]
+
+    def covered(day):
+        return {
+            c["uscc"] for c in rows(county, "contracts") if _d(c["start_date"]) <= day <= _d(c["end_date"])
+        }
+
+    now, before = covered(TODAY), covered(TODAY.replace(year=TODAY.year - 1))
+    n_now, n_before = len(now & set(industrial)), len(before & set(industrial))
+    rate, new = n_now / len(industrial), (n_now - n_before) / len(industrial)
+    key_now = len(now & set(key))
+    assert (
+        f"{town}: {n_now}/{len(industrial)} = {rate:.1%} {'✅' if rate >= 0.5 else '⚠️'}; "
+        f"a year ago {n_before / len(industrial):.1%}, new {new * 100:+.1f} points {'✅' if new >= 0.1 else '⚠️'}; "
+        f"key high-risk {key_now}/{len(key)} = {key_now / len(key):.1%} {'✅' if key_now == len(key) else '⚠️'}"
+    ) in coverage
+    assert len(industrial) < len([e for e in ents if e["division"] == town])  # warehouses are not counted
 
 
 async def test_extending_a_deadline_stops_reminders_until_then_with_history(local, seeded, county):
@@ -216,12 +193,17 @@ async def test_extending_a_deadline_stops_reminders_until_then_with_history(loca
         COUNTY, listing.last_with_buttons(), data=f"rh:open:{hazard.id}", forge=True
     )
     assert hazard.description in opened.text
+    assert "imported: status when imported: to rectify" in opened.text  # words, not field names
     asked = await local.client.press(COUNTY, opened.last_with_buttons(), button=0)
     assert "new deadline" in asked.text
     new = TODAY + timedelta(days=10)
     assert "after today" in (await local.client.send(COUNTY, TODAY.isoformat())).text
     await local.client.send(COUNTY, new.isoformat())
-    done = await local.client.send(COUNTY, "企业申请停产检修，延期十天")
+    check = await local.client.send(COUNTY, "企业申请停产检修，延期十天")
+    assert f"{hazard.deadline.isoformat()} → {new.isoformat()}" in check.text  # asked before it is done
+    async with seeded() as s:
+        assert await s.scalar(select(Hazard.deadline).where(Hazard.id == hazard.id)) == hazard.deadline
+    done = await local.client.press(COUNTY, check.last_with_buttons(), button=0)
     assert f"Deadline extended: {hazard.description} → {new.isoformat()}" in done.text
 
     def overdue_items(items):
@@ -242,8 +224,24 @@ async def test_extending_a_deadline_stops_reminders_until_then_with_history(loca
     )
     assert f"deadline extended → {new.isoformat()}: 企业申请停产检修" in history.text
 
-    enforce = await local.client.press(COUNTY, history.last_with_buttons(), button=1)
+    asked = await local.client.press(COUNTY, history.last_with_buttons(), button=1)
+    assert "cannot be undone" in asked.text
+    confirm = asked.last_with_buttons()
+    enforce = await local.client.press(COUNTY, confirm, button=0)
     assert "Marked for enforcement" in enforce.text
+    again = await local.client.press(COUNTY, confirm, data=f"rh:enforce_yes:{hazard.id}", forge=True)
+    assert "Already marked for enforcement" in again.text  # a second press marks nothing twice
+    async with seeded() as s:
+        marks = await s.scalar(
+            select(func.count())
+            .select_from(HazardEvent)
+            .where(HazardEvent.hazard_id == hazard.id, HazardEvent.kind == "enforcement")
+        )
+    assert marks == 1
+    reopened = await local.client.press(
+        COUNTY, listing.last_with_buttons(), data=f"rh:open:{hazard.id}", forge=True
+    )
+    assert "Mark for enforcement" not in str(reopened.last_with_buttons())
 
 
 async def test_published_grades_do_not_change_and_staff_are_told(local, seeded, county):

@@ -6,13 +6,16 @@ import pytest
 from sqlalchemy import select
 
 from bot.emulator.harness import LocalRun, TgUser
+from domain.compliance import Thresholds
+from domain.indicators import load_catalogue
 from domain.lifecycle import Action
 from domain.uscc import complete
 from notifications.reminders import run_reminders
 from storage import inspections as q
 from storage.clock import today
 from storage.importer import import_file
-from storage.models import Hazard
+from storage.models import Enterprise, Hazard
+from storage.profiles import build_profile
 from tests.conftest import TZ_SETTINGS, grant
 
 TODAY = today(TZ_SETTINGS.tz)
@@ -132,3 +135,31 @@ async def test_one_message_per_recipient_with_a_button_into_the_list(town):
     )
     due = await run.client.press(STAFF, staff_message, button=0)
     assert "My deadlines" in due.text
+
+
+async def test_a_rectification_submitted_in_time_is_not_overdue_until_rejected(town):
+    """H3 (deadline in 2 days) is submitted today: after its deadline the owner is not told it
+    is overdue and it does not count as overdue; the agency is reminded to verify. Rejected
+    after the deadline, it is overdue for the owner from then on."""
+    run = town
+    async with run.app.sessions() as s:
+        hazard = await s.scalar(select(Hazard).where(Hazard.ref == "H3"))
+        assert await q.move_hazard(s, hazard, Action.submit, OWNER_A.id, "换新灭火器", today=TODAY)
+        await s.commit()
+    later = TODAY + timedelta(days=3)
+    await remind(run, later)
+    owner, staff = await reminders_for(run, OWNER_A), await reminders_for(run, STAFF)
+    assert "灭火器过期" not in owner[-1] and "配电箱未上锁" in owner[-1]
+    assert "awaiting your check: 1 hazard (by deadline)" in staff[-1] and "灭火器过期" in staff[-1]
+    assert "Clients' overdue hazards: 2" in staff[-1]  # H1 and H2, not H3
+    async with run.app.sessions() as s:
+        ent = await s.scalar(select(Enterprise).where(Enterprise.uscc == A))
+        profile = await build_profile(s, ent, later, load_catalogue(), Thresholds())
+        assert (profile.hazards.open, profile.hazards.overdue) == (2, 1)  # H1 only
+        hazard = await s.scalar(select(Hazard).where(Hazard.ref == "H3"))
+        assert await q.move_hazard(s, hazard, Action.reject, STAFF.id, "仍未更换", today=later)
+        await s.commit()
+        profile = await build_profile(s, ent, later, load_catalogue(), Thresholds())
+        assert profile.hazards.overdue == 2
+    await remind(run, later)
+    assert "灭火器过期" in (await reminders_for(run, OWNER_A))[-1]

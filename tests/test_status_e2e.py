@@ -1,5 +1,6 @@
 """Compliance status, public view, QR code and regulator lookup, end to end over HTTP."""
 
+import csv
 import io
 import re
 from datetime import date
@@ -9,6 +10,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from bot.emulator.harness import TgUser
+from domain.indicators import DEFAULT_CATALOGUE as CATALOGUE
 from storage.clock import today
 from storage.models import Enterprise
 from tests.conftest import TZ_SETTINGS, grant, rows
@@ -19,17 +21,32 @@ REG_A = TgUser(960000003, "Reg", "A", "reg_a", "en")
 TODAY = today(TZ_SETTINGS.tz)
 
 
+def applicable_codes(county, uscc: str) -> set[str]:
+    """Indicators of the catalogue file that apply to the enterprise (its tags or industry)."""
+    ent = next(e for e in rows(county, "enterprises") if e["uscc"] == uscc)
+    mine = set(filter(None, ent["tags"].split(";"))) | {ent["industry"]}
+    with CATALOGUE.open(encoding="utf-8") as fh:
+        return {
+            r["code"]
+            for r in csv.DictReader(fh)
+            if not r["applies_to"] or set(r["applies_to"].split(";")) & mine
+        }
+
+
 def expected_numbers(county, uscc: str) -> dict:
     """The figures of one enterprise, computed from the import files alone."""
     hazards = [h for h in rows(county, "hazards") if h["uscc"] == uscc and h["status"] != "verified"]
-    overdue = [h for h in hazards if date.fromisoformat(h["deadline"]) < TODAY]
-    indicators = [i for i in rows(county, "indicators") if i["uscc"] == uscc]
+    # Imported as submitted: awaiting the agency's check, so not overdue for the owner.
+    overdue = [h for h in hazards if date.fromisoformat(h["deadline"]) < TODAY and h["status"] == "open"]
+    applies = applicable_codes(county, uscc)
+    indicators = [i for i in rows(county, "indicators") if i["uscc"] == uscc and i["indicator"] in applies]
     fulfilled = [i for i in indicators if not i["expires_on"] or date.fromisoformat(i["expires_on"]) >= TODAY]
     return {
         "open": len(hazards),
         "overdue": len(overdue),
         "major": sum(h["level"] == "major" for h in hazards),
         "fulfilled": len(fulfilled),
+        "total": len(applies),
         "descriptions": {h["description"] for h in hazards},
     }
 
@@ -48,13 +65,22 @@ async def test_owner_status_shows_the_numbers_of_the_imported_data(local, seeded
     await grant(seeded, OWNER, "owner", uscc)
     exp = expected_numbers(county, uscc)
     text = (await local.client.send(OWNER, "/status")).text
-    assert f"Responsibility indicators: {exp['fulfilled']} / 21 fulfilled" in text
+    assert f"Responsibility indicators: {exp['fulfilled']} of {exp['total']} applicable fulfilled" in text
     assert f"Hazards: {exp['open']} to rectify, {exp['overdue']} overdue, {exp['major']} major" in text
     assert uscc in text
-    if exp["overdue"]:
-        assert "❌ not fulfilled" in text
+    if exp["overdue"] or exp["major"]:
+        assert "Veto by major or overdue hazards: ❌ triggered, responsibility not fulfilled" in text
+    else:
+        assert "Veto by major or overdue hazards: ✅ not triggered" in text
     # Each part of the card starts its own line.
-    for label in ("Risk colour:", "Responsibility:", "Hazards:", "Agency:", "Last visit:"):
+    for label in (
+        "Risk colour:",
+        "Responsibility indicators:",
+        "Veto by",
+        "Hazards:",
+        "Agency:",
+        "Last visit:",
+    ):
         assert re.search(rf"^{label}", text, re.M), label
 
 
@@ -82,7 +108,7 @@ async def test_the_public_link_shows_the_public_view_only(local, seeded, county)
     reply = await local.client.send(STRANGER, f"/start e_{ent.public_code}")
     text = reply.text
     assert ent.name in text
-    assert f"{exp['fulfilled']} / 21 fulfilled" in text
+    assert f"{exp['fulfilled']} of {exp['total']} applicable fulfilled" in text
     assert re.search(rf"^Hazards being rectified: {exp['open']}$", text, re.M)
     assert re.search(r"^Last inspection: ", text, re.M)
     assert uscc not in text
@@ -160,5 +186,6 @@ async def test_status_texts_in_chinese(local, seeded, county):
     zh_owner = TgUser(960000009, "王", language_code="zh-hans")
     await grant(seeded, zh_owner, "owner", busiest(county))
     text = (await local.client.send(zh_owner, "/status")).text
-    assert re.search(r"主体责任指标：\d+ / 21 已落实", text)
+    assert re.search(r"主体责任指标：\d+ / (\d+) 已落实（适用本企业的共 \1 项）", text)
+    assert re.search(r"重大/逾期隐患否决：(✅ 未触发|❌ 已触发，主体责任未落实)", text)
     assert "风险等级：" in text

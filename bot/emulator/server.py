@@ -4,7 +4,9 @@ It answers the Bot API methods the bot uses as Telegram does (dates in seconds, 
 errors, 4096-character limit, "message is not modified", `chat_instance` on callback
 queries, an edit without a keyboard removes it, 404 for unknown methods) and offers a control
 API under `/control/` with which a test or the demo acts as users and reads what the bot sent.
-It can enforce Telegram's flood limits and inject faults."""
+It can enforce Telegram's flood limits (a 429 starts a flood wait: calls before its
+`retry_after` has passed are refused again, and the wait grows with repeated offences), add a
+round trip to every call, and inject faults."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import asyncio
 import hashlib
 import itertools
 import json
+import math
 import mimetypes
 import time
 from collections import defaultdict, deque
@@ -44,6 +47,9 @@ class Fault:
     count: int = 1
     delay: float = 0.0
     after: int = 0  # let this many matching calls through first
+    retry_after: int = 3  # for status 429
+    every: int = 0  # only every N-th matching call (a 1% error rate: every=100)
+    seen: int = 0
 
 
 @dataclass
@@ -73,13 +79,20 @@ class EmulatorState:
     callbacks: dict[str, dict] = field(default_factory=dict)
     webhook: dict[str, Any] = field(default_factory=dict)
     blocked: set[int] = field(default_factory=set)
+    not_started: set[int] = field(default_factory=set)  # known users who never opened the bot
+    latency: float = 0.0  # seconds of round trip added to every Bot API call
     faults: list[Fault] = field(default_factory=list)
     enforce_limits: bool = False
     sent_times: deque = field(default_factory=deque)
     chat_last_send: dict[int, float] = field(default_factory=dict)
     calls: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     too_many: int = 0
+    flood_until: float = 0.0  # the whole bot waits (global limit or an injected 429)
+    chat_flood_until: dict[int, float] = field(default_factory=dict)
+    strikes: deque = field(default_factory=deque)  # times of recent 429s: repeat offenders wait longer
     holding: int = 0  # requests held by a delay fault right now
+    active: int = 0  # sending calls being answered right now
+    peak: int = 0  # the most sending calls answered at once
 
 
 SENDING = {"sendMessage", "sendPhoto", "sendDocument"}
@@ -105,6 +118,7 @@ class Emulator:
         self.app.router.add_get(c + "/commands", self._c_commands)
         self.app.router.add_get(c + "/stats", self._c_stats)
         self.app.router.add_post(c + "/limits", self._c_limits)
+        self.app.router.add_post(c + "/latency", self._c_latency)
         self.app.router.add_post(c + "/faults", self._c_faults)
         self.app.router.add_post(c + "/block", self._c_block)
         self.app.router.add_post(c + "/faults/clear", self._c_clear_faults)
@@ -152,6 +166,18 @@ class Emulator:
         params = await _params(request)
         handler = getattr(self, "m_" + method[:1].lower() + method[1:], None)
         self.state.calls[method] += 1
+        if method in SENDING:
+            self.state.active += 1
+            self.state.peak = max(self.state.peak, self.state.active)
+        try:
+            return await self._answer(method, handler, params, request)
+        finally:
+            if method in SENDING:
+                self.state.active -= 1
+
+    async def _answer(self, method: str, handler, params: dict, request: web.Request) -> web.Response:
+        # Half the round trip on the way there (limits count arrivals), half on the way back.
+        await self._travel()
         try:
             await self._fault(method, request)
             if handler is None:
@@ -160,10 +186,35 @@ class Emulator:
                 self._check_limits(_chat_id(params))
             result = await handler(params)
         except ApiError as exc:
+            await self._travel()
             return _error(exc)
         except ConnectionResetError:
             return web.Response(status=499)  # nobody is listening any more
+        await self._travel()
         return web.json_response({"ok": True, "result": result})
+
+    async def _travel(self) -> None:
+        if self.state.latency > 0:
+            await self._wait_for(lambda: False, self.state.latency / 2)
+
+    def _flood(self, wait: float, chat_id: int | None = None) -> ApiError:
+        """A 429 whose retry_after covers the wait, longer for repeat offenders; calls before it
+        has passed are refused again."""
+        now = time.monotonic()
+        strikes = self.state.strikes
+        while strikes and now - strikes[0] > 60:
+            strikes.popleft()
+        strikes.append(now)
+        retry_after = max(1, math.ceil(wait)) + len(strikes) // 5
+        if chat_id is None:
+            self.state.flood_until = max(self.state.flood_until, now + retry_after)
+        else:
+            self.state.chat_flood_until[chat_id] = now + retry_after
+        return self._too_many(retry_after)
+
+    def _too_many(self, retry_after: int) -> ApiError:
+        self.state.too_many += 1
+        return ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after=retry_after)
 
     async def _fault(self, method: str, request: web.Request) -> None:
         for fault in self.state.faults:
@@ -172,6 +223,10 @@ class Emulator:
             if fault.after > 0:
                 fault.after -= 1
                 continue
+            if fault.every:
+                fault.seen += 1
+                if fault.seen % fault.every:
+                    continue
             fault.count -= 1
             if fault.delay:
                 self.state.holding += 1
@@ -182,8 +237,8 @@ class Emulator:
                     # The client went away while the request was held: it never arrived.
                     raise ConnectionResetError("client gone")
             if fault.status == 429:
-                self.state.too_many += 1
-                raise ApiError(429, "Too Many Requests: retry after 1", retry_after=1)
+                self.state.flood_until = time.monotonic() + fault.retry_after
+                raise self._too_many(fault.retry_after)
             if fault.status >= 400:
                 raise ApiError(
                     fault.status, "Internal Server Error" if fault.status >= 500 else "Bad Request"
@@ -193,16 +248,20 @@ class Emulator:
     def _check_limits(self, chat_id: int) -> None:
         if chat_id in self.state.blocked:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
+        now = time.monotonic()
+        waits = [self.state.flood_until - now, self.state.chat_flood_until.get(chat_id, 0.0) - now]
+        if max(waits) > 0:  # still in a flood wait: refused again, the wait unchanged
+            raise self._too_many(math.ceil(max(waits)))
         if not self.state.enforce_limits:
             return
-        now = time.monotonic()
         window = self.state.sent_times
         while window and now - window[0] >= 1.0:
             window.popleft()
+        if len(window) >= GLOBAL_PER_SECOND:
+            raise self._flood(1.0 - (now - window[0]))
         last = self.state.chat_last_send.get(chat_id)
-        if len(window) >= GLOBAL_PER_SECOND or (last is not None and now - last < PER_CHAT_INTERVAL):
-            self.state.too_many += 1
-            raise ApiError(429, "Too Many Requests: retry after 1", retry_after=1)
+        if last is not None and now - last < PER_CHAT_INTERVAL:
+            raise self._flood(PER_CHAT_INTERVAL - (now - last), chat_id)
         window.append(now)
         self.state.chat_last_send[chat_id] = now
 
@@ -312,6 +371,32 @@ class Emulator:
             extra["caption"] = _text(p["caption"], p.get("parse_mode"), MAX_CAPTION, "caption")
         return await self._sent(chat_id, self._bot_message(chat_id, extra, p))
 
+    async def m_sendMediaGroup(self, p: dict) -> list[dict]:
+        """An album: 2–10 photos or documents, each a message with the same media_group_id; a
+        caption on an item, no inline keyboard (Telegram does not allow one on an album)."""
+        chat_id = self._known_chat(p)
+        media = _json(p.get("media"), [])
+        if not 2 <= len(media) <= 10:
+            raise ApiError(400, "Bad Request: wrong number of media in the group: must be 2-10")
+        group = f"{next(self._ids)}{chat_id}"
+        sent = []
+        for item in media:
+            kind = item.get("type")
+            if kind not in ("photo", "document"):
+                raise ApiError(400, f"Bad Request: unsupported media type {kind!r} in this emulator")
+            stored = self._file_param({**p, kind: item.get("media")}, kind, f"{kind}.jpg")
+            extra = {"media_group_id": group}
+            extra.update(
+                {"photo": [_photo_size(stored)]} if kind == "photo" else {"document": _document(stored)}
+            )
+            if item.get("caption"):
+                extra["caption"] = _text(item["caption"], item.get("parse_mode"), MAX_CAPTION, "caption")
+            msg = self._new_message(chat_id, self._me(), extra)
+            self._event(chat_id, "message", {"message": msg})
+            sent.append(msg)
+        await self._notify()
+        return sent
+
     async def m_editMessageText(self, p: dict) -> dict:
         chat_id, msg = self._bot_message_for_edit(p)
         text = _text(p.get("text", ""), p.get("parse_mode"), MAX_TEXT, "message")
@@ -398,6 +483,9 @@ class Emulator:
 
     def _known_chat(self, p: dict) -> int:
         chat_id = _chat_id(p)
+        if chat_id > 0 and (chat_id not in self.state.users or chat_id in self.state.not_started):
+            # A private chat exists only once the user has started the bot.
+            raise ApiError(403, "Forbidden: bot can't initiate conversation with a user")
         if chat_id not in self.state.users and chat_id not in self.state.groups:
             raise ApiError(400, "Bad Request: chat not found")
         if chat_id in self.state.blocked:
@@ -528,6 +616,7 @@ class Emulator:
     async def _c_send(self, request: web.Request) -> web.Response:
         body = await request.json()
         user = self._user(body["user"])
+        self.state.not_started.discard(user["id"])  # writing to the bot starts the chat
         extra: dict[str, Any] = {}
         if "text" in body:
             extra["text"] = body["text"]
@@ -634,6 +723,7 @@ class Emulator:
                 "acked": self.state.acked,
                 "pending": len(self.state.updates),
                 "holding": self.state.holding,
+                "peak": self.state.peak,
                 "messages": sum(1 for e in self.state.events if e["kind"] == "message"),
                 "webhook": self.state.webhook.get("url", ""),
             }
@@ -652,8 +742,15 @@ class Emulator:
                 int(body.get("count", 1)),
                 float(body.get("delay", 0)),
                 int(body.get("after", 0)),
+                int(body.get("retry_after", 3)),
+                int(body.get("every", 0)),
             )
         )
+        return web.json_response({"ok": True})
+
+    async def _c_latency(self, request: web.Request) -> web.Response:
+        """Round trip (seconds) added to every Bot API call, as a distant Telegram would."""
+        self.state.latency = max(0.0, float((await request.json()).get("seconds", 0)))
         return web.json_response({"ok": True})
 
     async def _c_clear_faults(self, request: web.Request) -> web.Response:
@@ -661,9 +758,15 @@ class Emulator:
         return web.json_response({"ok": True})
 
     async def _c_users(self, request: web.Request) -> web.Response:
-        """Register many users at once, as if each had opened the bot (for load tests)."""
-        for raw in (await request.json())["users"]:
-            self._user(raw)
+        """Register many users at once, as if each had opened the bot (for load tests);
+        `"started": false` registers users who exist but never opened it."""
+        body = await request.json()
+        for raw in body["users"]:
+            user_id = self._user(raw)["id"]
+            if body.get("started", True):
+                self.state.not_started.discard(user_id)
+            else:
+                self.state.not_started.add(user_id)
         return web.json_response({"ok": True})
 
     async def _c_block(self, request: web.Request) -> web.Response:

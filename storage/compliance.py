@@ -1,0 +1,93 @@
+"""Every enterprise's colour and N/M as of a day, from three grouped queries and the one domain
+decision (`domain.compliance.decide`): one enterprise's status and a county's digest count
+the same way. Also the SQL form of "open" and "overdue for the owner" as of a day."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import and_, case, func, not_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.compliance import Compliance, HazardCounts, Thresholds, decide
+from domain.enums import HazardLevel, HazardStatus
+from domain.indicators import Indicator
+from storage.models import Enterprise, Hazard, IndicatorRecord
+
+
+def open_at(day: date):
+    """Found by `day` and not closed by then."""
+    return and_(Hazard.found_on <= day, or_(Hazard.closed_on.is_(None), Hazard.closed_on > day))
+
+
+def awaiting_check(day: date):
+    """Rectification submitted by the deadline (and by `day`), waiting for the agency's check.
+    An imported `submitted` hazard without a day is given the benefit of the doubt."""
+    return or_(
+        and_(Hazard.status == HazardStatus.submitted, Hazard.submitted_on.is_(None)),
+        and_(
+            Hazard.submitted_on.is_not(None),
+            Hazard.submitted_on <= Hazard.deadline,
+            Hazard.submitted_on <= day,
+        ),
+    )
+
+
+def overdue_at(day: date):
+    """Open on `day`, past its deadline, and not waiting for the agency's check."""
+    return and_(open_at(day), Hazard.deadline < day, not_(awaiting_check(day)))
+
+
+@dataclass
+class Decision:
+    enterprise_id: int
+    compliance: Compliance
+    hazards: HazardCounts
+
+
+async def decisions(
+    session: AsyncSession,
+    where,
+    day: date,
+    catalogue: tuple[Indicator, ...],
+    th: Thresholds,
+) -> dict[int, Decision]:
+    """`where` selects enterprises (a clause on Enterprise)."""
+    ents = (
+        await session.execute(select(Enterprise.id, Enterprise.tags, Enterprise.industry).where(where))
+    ).all()
+    records: dict[int, dict[str, tuple[date, date | None]]] = {}
+    for eid, code, fulfilled, expires in await session.execute(
+        select(
+            IndicatorRecord.enterprise_id,
+            IndicatorRecord.indicator,
+            IndicatorRecord.fulfilled_on,
+            IndicatorRecord.expires_on,
+        )
+        .join(Enterprise, Enterprise.id == IndicatorRecord.enterprise_id)
+        .where(where, IndicatorRecord.fulfilled_on <= day)
+    ):
+        records.setdefault(eid, {})[code] = (fulfilled, expires)
+    overdue = overdue_at(day)
+    major = Hazard.level == HazardLevel.major
+    hazards = {
+        row[0]: HazardCounts(*(int(v or 0) for v in row[1:]))
+        for row in await session.execute(
+            select(
+                Hazard.enterprise_id,
+                func.count(),
+                func.sum(case((overdue, 1), else_=0)),
+                func.sum(case((major, 1), else_=0)),
+                func.sum(case((and_(major, overdue), 1), else_=0)),
+            )
+            .join(Enterprise, Enterprise.id == Hazard.enterprise_id)
+            .where(where, open_at(day))
+            .group_by(Hazard.enterprise_id)
+        )
+    }
+    out = {}
+    for eid, tags, industry in ents:
+        h = hazards.get(eid, HazardCounts())
+        out[eid] = Decision(eid, decide(catalogue, tags, industry, records.get(eid, {}), h, day, th), h)
+    return out

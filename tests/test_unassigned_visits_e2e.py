@@ -1,0 +1,75 @@
+"""Visits imported without a staff member belong to the agency: every staff member sees them
+in /due and /report marked "unassigned", and whoever reports one takes it. Which visit kinds
+need a report is a setting (training does not, by default)."""
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bot.emulator.harness import TgUser
+from storage.clock import today
+from storage.importer import import_directory
+from storage.models import Staff, Visit
+from tests.conftest import TZ_SETTINGS, grant, rows
+
+STAFF_A = TgUser(996000001, "Anna", "A", "", "en")
+STAFF_B = TgUser(996000002, "Bo", "B", "", "en")
+TODAY = today(TZ_SETTINGS.tz)
+AGENCY = "AG002"
+
+
+def expected_unreported(county) -> list[dict]:
+    reported = {(r["agency_code"], r["visit_ref"]) for r in rows(county, "reports")}
+    return [
+        v
+        for v in rows(county, "visits")
+        if v["agency_code"] == AGENCY
+        and v["kind"] in ("comprehensive", "monthly")
+        and (AGENCY, v["ref"]) not in reported
+    ]
+
+
+def report_lines(text: str) -> list[str]:
+    lines = text.split("Service reports to submit:\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    return [line for line in lines if line.startswith("  · ")]
+
+
+async def test_staff_see_and_take_the_agencys_unassigned_visits(local, seeded, county, tmp_path):
+    ent = next(c["uscc"] for c in rows(county, "contracts") if c["agency_code"] == AGENCY)
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "visits.csv").write_text(
+        f"ref,agency_code,uscc,date,kind\nXT1,{AGENCY},{ent},{TODAY - timedelta(days=40)},training\n",
+        encoding="utf-8",
+    )
+    async with seeded() as s:
+        assert all(r.written for r in await import_directory(s, extra))
+    await grant(seeded, STAFF_A, "staff", AGENCY)
+    await grant(seeded, STAFF_B, "staff", AGENCY)
+    unreported = expected_unreported(county)
+    n = len(unreported)
+    assert n > 10
+
+    for who in (STAFF_A, STAFF_B):
+        due = (await local.client.send(who, "/due")).text
+        assert "No service report to submit" not in due
+        lines = report_lines(due)
+        assert len(lines) == min(30, n) and all("(unassigned)" in line for line in lines)
+        assert n <= 30 or f"… and {n - 30} more" in due
+        assert "any of you can submit the report with /report and take them" in due
+        oldest = min(unreported, key=lambda v: v["date"])
+        assert lines[0].startswith(f"  · {oldest['date']} ")
+    assert "training" not in due and str(TODAY - timedelta(days=40)) not in due
+
+    choose = await local.client.send(STAFF_A, "/report")
+    buttons = [b for row in choose.last_with_buttons()["reply_markup"]["inline_keyboard"] for b in row]
+    assert buttons and all(b["text"].endswith("· unassigned") for b in buttons)
+    await local.client.press(STAFF_A, choose.last_with_buttons(), button=0)
+    saved = await local.client.send_document(STAFF_A, "report.pdf", b"%PDF-1.4 report")
+    assert "late" in saved.text or "on time" in saved.text
+    async with seeded() as s:
+        mine = await s.scalar(select(Staff.id).where(Staff.user_id == STAFF_A.id))
+        taken = (await s.scalars(select(Visit).where(Visit.staff_id == mine))).all()
+    assert len(taken) == 1
+    due_b = (await local.client.send(STAFF_B, "/due")).text
+    assert len(report_lines(due_b)) == min(30, n - 1)
