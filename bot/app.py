@@ -22,6 +22,7 @@ from bot.middlewares import ContextMiddleware
 from bot.once import OnceMiddleware
 from bot.sealed_fsm import SealedEventIsolation, SealedStorage
 from bot.tip_guard import TipGuard
+from channels.sender import ChannelSender
 from domain.anonymity import TipKeys
 from handlers.errors import on_error
 from handlers.routers import feature_routers
@@ -91,6 +92,7 @@ class App:
     translator: Translator
     dispatcher: Dispatcher
     sender: Sender
+    channels: ChannelSender | None = None  # WeCom, DingTalk and email
 
     async def close(self) -> None:
         await self.sender.close()
@@ -121,7 +123,7 @@ def build_app(settings: Settings, engine: AsyncEngine | None = None) -> App:
     dp.update.outer_middleware(ContextMiddleware(sessions, settings, translator))
     dp.errors.register(on_error)
     dp.include_routers(*feature_routers())
-    return App(settings, engine, sessions, translator, dp, sender)
+    return App(settings, engine, sessions, translator, dp, sender, ChannelSender(sessions, settings, keys))
 
 
 async def on_startup(bot: Bot, app: App) -> None:

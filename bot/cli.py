@@ -1,4 +1,4 @@
-"""Command line: run, demo, db upgrade, import, invite, jobs run, generate."""
+"""Command line: run, web, demo, db upgrade, import, invite, jobs run, generate."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="safety-bot", description="Safety-production services bot")
     sub = p.add_subparsers(dest="command")
     sub.add_parser("run", help="apply migrations, then run the bot with its scheduler (default)")
+    sub.add_parser("web", help="apply migrations, then serve the public web site on WEB_LISTEN")
     demo = sub.add_parser("demo", help="offline demo: local Bot API emulator, demo data, console chat")
     demo.add_argument("--script", help="file of console inputs to play instead of typing ('-' for stdin)")
     demo.add_argument("--enterprises", type=int, default=200, help="size of the demo county")

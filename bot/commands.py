@@ -53,6 +53,7 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
     scheduler = build_scheduler(app, bot)
     app.dispatcher.startup.register(on_startup)  # aiogram hands it `bot` and `app`
     scheduler.start()
+    site = await _start_site(app)
     try:
         if settings.webhook_url:
             await _serve_webhook(app, bot)
@@ -61,6 +62,45 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
             await app.dispatcher.start_polling(bot, app=app)
     finally:
         scheduler.shutdown(wait=False)
+        if site is not None:
+            await site.cleanup()
+        await app.close()
+    return 0
+
+
+async def _start_site(app):
+    """The public site beside the bot when WEB_LISTEN is set."""
+    if not app.settings.web_listen:
+        return None
+    from web.server import site_url, start_web
+
+    runner = await start_web(app)
+    log.info("public site at %s", site_url(app, runner))
+    return runner
+
+
+async def web_(settings: Settings, args: argparse.Namespace) -> int:
+    if not settings.web_listen:
+        log.error("WEB_LISTEN is not set (e.g. WEB_LISTEN=0.0.0.0:8081)")
+        return 2
+    if settings.tip_secret is None:
+        log.error("TIP_SECRET is not set: it protects anonymous tips and is required")
+        return 2
+    from bot.app import build_app
+
+    await upgrade(settings.database_url)
+    app = build_app(settings)
+    runner = await _start_site(app)
+    from web.server import site_url
+
+    print(f"public site at {site_url(app, runner)}", flush=True)
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
         await app.close()
     return 0
 
@@ -229,6 +269,7 @@ async def demo(settings: Settings, args: argparse.Namespace) -> int:
 
 COMMANDS = {
     "run": run,
+    "web": web_,
     "demo": demo,
     "db": db,
     "import": import_,

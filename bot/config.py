@@ -35,6 +35,16 @@ class Settings(BaseSettings):
     webhook_listen: str = "0.0.0.0:8080"
     reminder_schedule: str = "0 9 * * *"
     digest_schedule: str = "0 8 * * mon"
+    web_listen: str = ""
+    public_base_url: str = ""
+    smtp_host: str = ""
+    smtp_port: int = 0  # 0: 465 with SMTP_TLS, else 25
+    smtp_user: str = ""
+    smtp_password: SecretStr | None = None
+    smtp_from: str = ""
+    smtp_tls: bool = False
+    wecom_api_url: str = "https://qyapi.weixin.qq.com"
+    dingtalk_api_url: str = "https://oapi.dingtalk.com"
 
     # Domain defaults every county tunes (domain.md "default" numbers).
     invite_days: int = Field(default=7, ge=1)
@@ -90,6 +100,9 @@ class Settings(BaseSettings):
     follow_miss_window: int = Field(default=600, ge=1)  # seconds
     dialog_ttl_minutes: int = Field(default=30, ge=1)  # an idle dialog and its draft are forgotten
     dialog_memory_limit: int = Field(default=10000, ge=1)  # dialogs held at once without Redis
+    channel_rate_per_minute: int = Field(default=20, ge=1)  # both robots' documented limit
+    channel_throttle_minutes: int = Field(default=10, ge=1)  # a robot over the limit is blocked this long
+    web_form_minutes: int = Field(default=120, ge=1)  # how long a web form may be filled in
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -107,6 +120,10 @@ class Settings(BaseSettings):
             secret_bytes(value.get_secret_value())
         return value
 
+    @field_validator("smtp_port", mode="before")
+    @classmethod
+    def _empty_port(cls, value: object) -> object:
+        return 0 if value == "" else value
     @field_validator(
         "subsidy_sizes", "report_visit_kinds", "coverage_key_tags", "coverage_non_industrial", mode="before"
     )
@@ -195,5 +212,17 @@ class Settings(BaseSettings):
 
     @property
     def webhook_host_port(self) -> tuple[str, int]:
-        host, _, port = self.webhook_listen.rpartition(":")
-        return host or "0.0.0.0", int(port)
+        return _host_port(self.webhook_listen)
+
+    @property
+    def web_host_port(self) -> tuple[str, int]:
+        return _host_port(self.web_listen)
+
+    def public_link(self, path: str) -> str | None:
+        """An absolute address on the public site, or None when PUBLIC_BASE_URL is unset."""
+        return self.public_base_url.rstrip("/") + path if self.public_base_url else None
+
+
+def _host_port(listen: str) -> tuple[str, int]:
+    host, _, port = listen.rpartition(":")
+    return host or "0.0.0.0", int(port)

@@ -64,8 +64,21 @@ async def run_demo(settings: Settings, args: argparse.Namespace) -> int:
         print(f"Preparing a demo county of {args.enterprises} enterprises …")
         await _seed(settings, Path(tmp), args.enterprises)
         async with LocalRun(settings) as run:
-            print(f"Local Bot API emulator at {run.settings.telegram_api_url}\n{HELP}\n")
-            await _console(run, _inputs(args.script))
+            print(f"Local Bot API emulator at {run.settings.telegram_api_url}")
+            site = None
+            if settings.web_listen:
+                from web.server import site_url, start_web
+
+                site = await start_web(run.app)
+                print(
+                    f"Public web site at {site_url(run.app, site)}  (e.g. {site_url(run.app, site)}/agencies)"
+                )
+            print(f"{HELP}\n")
+            try:
+                await _console(run, _inputs(args.script))
+            finally:
+                if site is not None:
+                    await site.cleanup()
     return 0
 
 

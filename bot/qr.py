@@ -1,5 +1,6 @@
 """The enterprise's safety QR code (安全二维码) as a printable PNG: the code of its public
-deep link, with the enterprise's name under it (seed 003: posted on the workshop wall)."""
+page (or deep link), with the enterprise's name under it (seed 003: posted on the workshop
+wall); and an A4 poster of it as a PDF at 300 dpi."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from PIL import Image, ImageDraw, ImageFont
 
 SCALE = 16  # pixels per module: about 6 cm wide at 300 dpi for a link-sized code
 MARGIN = 4
+DPI = 300
+A4 = (2480, 3508)  # 210 × 297 mm at 300 dpi
 
 
 @cache
@@ -42,6 +45,32 @@ def render(link: str, title: str, subtitle: str = "") -> bytes:
         y += h
     out = io.BytesIO()
     page.save(out, format="PNG", dpi=(300, 300))
+    return out.getvalue()
+
+
+def poster(link: str, title: str, line: str) -> bytes:
+    """An A4 page (PDF, 300 dpi): the enterprise's name, a large code and the call to scan."""
+    width, height = A4
+    page = Image.new("RGB", A4, "white")
+    draw = ImageDraw.Draw(page)
+    title_font, line_font = _font(150), _font(110)
+    y = 260
+    for text in _wrap(draw, title, title_font, width - 300):
+        draw.text(
+            ((width - draw.textlength(text, font=title_font)) / 2, y), text, fill="black", font=title_font
+        )
+        y += 200
+    code = segno.make(link, error="m")
+    side = code.symbol_size(scale=1, border=MARGIN)[0]
+    scale = min(1900, height - y - 700) // side
+    buf = io.BytesIO()
+    code.save(buf, kind="png", scale=scale, border=MARGIN)
+    image = Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
+    page.paste(image, ((width - image.width) // 2, y + 80))
+    y += 80 + image.height + 120
+    draw.text(((width - draw.textlength(line, font=line_font)) / 2, y), line, fill="black", font=line_font)
+    out = io.BytesIO()
+    page.save(out, format="PDF", resolution=DPI)
     return out.getvalue()
 
 

@@ -11,6 +11,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.app import App
+from channels import fanout
 from domain.anonymity import to_hour
 from domain.enums import Role
 from domain.grading import Period
@@ -28,12 +29,13 @@ Job = Callable[[App, Bot], Awaitable[object]]
 
 
 async def outbox_job(app: App, bot: Bot) -> int:
-    return await app.sender.flush(bot)
+    return await app.sender.flush(bot) + await app.channels.flush()
 
 
 async def outbox_drain(app: App, bot: Bot) -> int:
     """`jobs run outbox`: everything due, waiting out retry_after and dead senders' leases."""
-    return await app.sender.flush(bot, horizon=app.sender.lease + 5)
+    horizon = app.sender.lease + 5
+    return await app.sender.flush(bot, horizon=horizon) + await app.channels.flush(horizon=horizon)
 
 
 async def tips_job(app: App, bot: Bot) -> int:
@@ -42,6 +44,7 @@ async def tips_job(app: App, bot: Bot) -> int:
     async with app.sessions() as session:
         told = await notify_new_tips(session, app.translator, hour)
     await app.sender.flush(bot)
+    await app.channels.flush()
     return told
 
 
@@ -53,7 +56,10 @@ async def reminders_job(app: App, bot: Bot) -> str:
         recipients, items = await run_reminders(
             session, app.translator, today(app.settings.tz), app.settings.reminders(), names
         )
+        await fanout.overdue(session, app.translator, today(app.settings.tz))
+        await session.commit()
     sent = await app.sender.flush(bot, horizon=5)
+    await app.channels.flush(horizon=5)
     return f"{items} items for {recipients} recipients, {sent} messages sent"
 
 
@@ -61,6 +67,7 @@ async def digest_job(app: App, bot: Bot) -> str:
     async with app.sessions() as session:
         regulators = await enqueue_weekly(session, app.translator, app.settings, today(app.settings.tz))
     sent = await app.sender.flush(bot, horizon=5)
+    await app.channels.flush(horizon=5)
     return f"digest for {regulators} jurisdiction(s), {sent} messages sent"
 
 

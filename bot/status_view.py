@@ -40,6 +40,7 @@ def view(
         "name": p.enterprise.name,
         "uscc": p.enterprise.uscc,
         "icon": COLOUR_ICONS[c.colour],
+        "colour_code": c.colour,
         "colour": t(f"colour.{c.colour}"),
         "reasons": [t(f"reason.{r.code}", value=_pct(r)) for r in c.reasons],
         "fulfilled": c.fulfilled,
@@ -107,11 +108,16 @@ def _pct(reason) -> str | int:
     return f"{reason.value:.0%}" if isinstance(reason.value, float) else reason.value
 
 
-async def render_card(session, settings, t, enterprise, key: str, detailed: bool = False) -> str:
-    """Build the enterprise's profile and render it with the template `key`."""
+async def card_view(session, settings, t, enterprise, detailed: bool = False) -> dict:
+    """The enterprise's profile as template values: what the chat and the public site show."""
     catalogue = load_catalogue(settings.indicator_catalogue)
     day = local_today(settings.tz)
     profile = await build_profile(
         session, enterprise, day, catalogue, settings.thresholds(), detailed=detailed
     )
-    return t(key, **view(t, t.locale, profile, catalogue, day))
+    return view(t, t.locale, profile, catalogue, day)
+
+
+async def render_card(session, settings, t, enterprise, key: str, detailed: bool = False) -> str:
+    """Build the enterprise's profile and render it with the template `key`."""
+    return t(key, **await card_view(session, settings, t, enterprise, detailed))

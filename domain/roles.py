@@ -87,6 +87,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     _spec("coverage", Role.regulator),
     _spec("invite", Role.admin),
     _spec("import", Role.admin),
+    _spec("channels", Role.regulator, Role.admin),
     _spec("stats", Role.admin),
 )
 BY_NAME = {c.name: c for c in COMMANDS}

@@ -6,6 +6,7 @@ from __future__ import annotations
 from aiogram import Router
 
 from handlers import (
+    channels,
     common,
     delivery,
     digest,
@@ -40,6 +41,7 @@ def feature_routers() -> list[Router]:
             regulator,
             subsidy,
             imports,
+            channels,
             fallback,
         )
     ]

@@ -31,6 +31,7 @@ from bot.ui import (
     typed_choice,
 )
 from bot.viewer import Viewer
+from channels import fanout
 from domain.enums import HazardLevel, Role, VisitKind
 from domain.lifecycle import (
     Action,
@@ -649,6 +650,16 @@ async def _save_hazard(
             localize=localize,
             uscc=enterprise.uscc,
             division=enterprise.division,
+            **params,
+        )
+        await fanout.major_hazard(
+            session,
+            translator,
+            enterprise.division,
+            f"hazard:{hazard.id}:major",
+            uscc=enterprise.uscc,
+            division=enterprise.division,
+            **localize(translator.bind(translator.default_locale)),
             **params,
         )
     await session.commit()

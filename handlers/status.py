@@ -110,11 +110,19 @@ async def send_qr(
     bot: Bot,
 ) -> None:
     await bot.send_chat_action(message.chat.id, ChatAction.UPLOAD_DOCUMENT)
-    link = await create_start_link(bot, f"e_{enterprise.public_code}")
+    # The public page opens in any phone's scanner (WeChat's too); else the bot's deep link.
+    link = settings.public_link(f"/e/{enterprise.public_code}") or await create_start_link(
+        bot, f"e_{enterprise.public_code}"
+    )
     png = qr.render(link, enterprise.name, t("qr.subtitle"))
     await message.answer_document(
         BufferedInputFile(png, filename=f"safety-qr-{enterprise.uscc}.png"),
         caption=t("qr.caption", name=enterprise.name, link=link),
+    )
+    pdf = qr.poster(link, enterprise.name, t("qr.poster_line"))
+    await message.answer_document(
+        BufferedInputFile(pdf, filename=f"safety-qr-poster-{enterprise.uscc}.pdf"),
+        caption=t("qr.poster_caption"),
     )
 
 

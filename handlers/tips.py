@@ -29,13 +29,11 @@ from bot.ui import StepCb, collect_photo, settle_press, step_button
 from bot.viewer import Viewer
 from domain.anonymity import TipKeys, looks_like_receipt
 from domain.enums import TipCategory, TipTarget
+from domain.tip_rules import MAX_PHOTO_BYTES, MAX_PHOTOS, TEXT_MAX, TEXT_MIN, text_fits
 from handlers.tip_triage import OpenTipCb, TipActionCb
 from storage import tips as store
 from storage.models import Tip
 from storage.profiles import by_public_code
-
-MAX_PHOTOS = 5
-TEXT_MIN, TEXT_MAX = 10, 2000
 
 
 class TargetCb(CallbackData, prefix="tt"):
@@ -184,7 +182,7 @@ async def tip_category(
 
 async def tip_text(message: Message, t: BoundTranslator, state: FSMContext) -> None:
     text = (message.text or "").strip()
-    if not TEXT_MIN <= len(text) <= TEXT_MAX:
+    if not text_fits(text):
         await message.answer(t("tip.text_length", min=TEXT_MIN, max=TEXT_MAX, n=len(text)))
         return
     await state.update_data(text=text, photos=[])
@@ -206,7 +204,7 @@ async def tip_photo(message: Message, t: BoundTranslator, state: FSMContext, bot
 async def _clean_image(message: Message, bot: Bot) -> bytes | None:
     """The photo re-encoded without metadata; an image sent as a file too. None if not an image."""
     source = message.photo[-1] if message.photo else message.document
-    if message.document is not None and (message.document.file_size or 0) > 10 * 1024 * 1024:
+    if message.document is not None and (message.document.file_size or 0) > MAX_PHOTO_BYTES:
         return None
     data = await bot.download(source)
     return reencode(data.read())

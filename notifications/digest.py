@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.i18n import BoundTranslator, Translator
 from bot.status_view import coverage_line, coverage_targets
+from channels import fanout
 from domain.compliance import Colour
 from domain.enums import Role
 from domain.indicators import load_catalogue
@@ -245,5 +246,6 @@ async def enqueue_weekly(
             dedupe_key=f"{key}:book",
             attachment=("document", d.workbook, d.filename),
         )
+    await fanout.digest(session, translator, settings, today)
     await session.commit()
     return len(grants)

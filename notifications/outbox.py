@@ -29,10 +29,13 @@ async def enqueue(
     dedupe_key: str | None = None,
     reply_markup: dict | None = None,
     attachment: tuple[str, bytes, str] | None = None,
+    channel_id: int | None = None,
+    extra: dict | None = None,
 ) -> None:
     """Add a notice to the caller's transaction; a repeated dedupe key adds nothing.
-    `attachment` is ("photo" | "document", bytes, file name); `text` is then its caption."""
-    body: dict = {"text": text, "reply_markup": reply_markup}
+    `attachment` is ("photo" | "document", bytes, file name); `text` is then its caption.
+    With `channel_id` the row goes to that channel (chat_id 0), `extra` joining its payload."""
+    body: dict = {"text": text, "reply_markup": reply_markup, **(extra or {})}
     if attachment is not None:
         kind, data, name = attachment
         body.update(attach=kind, data=base64.b64encode(data).decode(), name=name)
@@ -47,25 +50,34 @@ async def enqueue(
         "not_before": now,
         "created_at": now,
         "claimed_by": "",
+        "channel_id": channel_id,
     }
     insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
     await session.execute(insert(Outbox).values(values).on_conflict_do_nothing(index_elements=["dedupe_key"]))
 
 
-def _claimable(now: datetime, lease: float):
-    return or_(
-        and_(Outbox.status == OutboxStatus.pending, Outbox.not_before <= now),
-        and_(Outbox.status == OutboxStatus.sending, Outbox.claimed_at < now - timedelta(seconds=lease)),
+def _mine(channels: bool):
+    # Telegram's sender and the channels' sender each take only their own rows.
+    return Outbox.channel_id.is_not(None) if channels else Outbox.channel_id.is_(None)
+
+
+def _claimable(now: datetime, lease: float, channels: bool = False):
+    return and_(
+        _mine(channels),
+        or_(
+            and_(Outbox.status == OutboxStatus.pending, Outbox.not_before <= now),
+            and_(Outbox.status == OutboxStatus.sending, Outbox.claimed_at < now - timedelta(seconds=lease)),
+        ),
     )
 
 
 async def claim(
-    sessions: async_sessionmaker[AsyncSession], token: str, batch: int, lease: float
+    sessions: async_sessionmaker[AsyncSession], token: str, batch: int, lease: float, channels: bool = False
 ) -> list[Outbox]:
     """Take up to `batch` due rows in one statement, oldest first."""
     now = utcnow()
     async with sessions() as session, session.begin():
-        pick = select(Outbox.id).where(_claimable(now, lease)).order_by(Outbox.id).limit(batch)
+        pick = select(Outbox.id).where(_claimable(now, lease, channels)).order_by(Outbox.id).limit(batch)
         if session.bind.dialect.name == "postgresql":
             pick = pick.with_for_update(skip_locked=True)
         stmt = (
@@ -154,14 +166,16 @@ async def delivery_figures(session: AsyncSession, since: datetime) -> tuple[Coun
     return statuses, refused
 
 
-async def next_due(sessions: async_sessionmaker[AsyncSession], lease: float) -> datetime | None:
+async def next_due(
+    sessions: async_sessionmaker[AsyncSession], lease: float, channels: bool = False
+) -> datetime | None:
     """When the next row becomes claimable: a pending row's time, or a lease running out."""
     async with sessions() as session:
         pending = await session.scalar(
-            select(func.min(Outbox.not_before)).where(Outbox.status == OutboxStatus.pending)
+            select(func.min(Outbox.not_before)).where(Outbox.status == OutboxStatus.pending, _mine(channels))
         )
         held = await session.scalar(
-            select(func.min(Outbox.claimed_at)).where(Outbox.status == OutboxStatus.sending)
+            select(func.min(Outbox.claimed_at)).where(Outbox.status == OutboxStatus.sending, _mine(channels))
         )
     times = [t for t in (pending, held + timedelta(seconds=lease) if held else None) if t is not None]
     return min(times) if times else None

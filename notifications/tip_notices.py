@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import Translator
+from channels import fanout
 from domain.divisions import covers
 from domain.enums import Role
 from notifications.notices import notify
@@ -47,5 +48,6 @@ async def notify_new_tips(session: AsyncSession, translator: Translator, hour: d
                 tips=n_tips,
                 messages=n_msgs,
             )
+    await fanout.tip_counts(session, translator, hour, tips, follow_ups)
     await session.commit()
     return sent

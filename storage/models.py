@@ -211,6 +211,22 @@ class Invite(SQLModel, table=True):
     used_by: int | None = _tg_id(default=None, nullable=True)
 
 
+class Channel(SQLModel, table=True):
+    """A WeCom group robot, DingTalk custom robot or email address that receives notices of a
+    jurisdiction ("" = everywhere). Its key, token and secret, or address, are sealed."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=12)  # wecom | dingtalk | email
+    jurisdiction: str = Field(default="", max_length=9, index=True)
+    label: str = Field(max_length=100)  # what people see: never the secret
+    secret: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    topics: str = Field(default="", max_length=100)  # comma-separated: digest,major,overdue,tips
+    created_by: int | None = _tg_id(default=None, nullable=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    # The platform throttled this robot: nothing is sent to it before then.
+    paused_until: datetime | None = None
+
+
 class Outbox(SQLModel, table=True):
     """A notice waiting to be sent; written in the transaction of the change that caused it."""
 
@@ -231,6 +247,8 @@ class Outbox(SQLModel, table=True):
     # lease by a sender that died is taken up again.
     claimed_by: str = Field(default="", max_length=40)
     claimed_at: datetime | None = None
+    # Empty for Telegram (chat_id is the chat); else the WeCom, DingTalk or email channel.
+    channel_id: int | None = Field(default=None, foreign_key="channel.id", index=True)
 
 
 class ReminderLog(SQLModel, table=True):

@@ -1,7 +1,7 @@
 """invite codes stored only as keyed hashes
 
 Revision ID: 0010
-Revises: 0012
+Revises: 0016
 Create Date: 2026-11-25 18:10:00
 
 Invites created before this revision held their code in clear. Their rows are kept (who
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010"
-down_revision: str | None = "0012"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
