@@ -45,7 +45,7 @@ OPEN = {
 # shows nothing of the foreign objects, and changes nothing.
 OWN_SCOPE = {
     "status", "qr", "hazards", "rate", "clients", "due", "hazard", "report", "verify", "visit",
-    "digest", "agencies", "coverage", "tips", "stats",
+    "digest", "agencies", "coverage", "tips", "stats", "channels",
 }  # fmt: skip
 # Commands naming an object; {…} is filled with the foreign one.
 NAMED = {
@@ -83,6 +83,7 @@ BUTTONS = {
     "ag": ["ag:staff:{agency}:{period}", "ag:export:{agency}:{period}"],
     "imp": [],  # an admin's own import dialog; others are refused by the role filter
     "vwp": [],  # a page of the viewer's own waiting rectifications
+    "ch": ["ch:delete:999999:", "ch:topic:999999:tips"],  # no such channel: nobody's
     "sub": ["sub:approve:{year}", "sub:publish:{year}"],  # county steps; no role here is county
 }
 
