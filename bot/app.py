@@ -21,6 +21,7 @@ from bot.menus import set_default_menus, set_user_menu
 from bot.middlewares import ContextMiddleware
 from bot.once import OnceMiddleware
 from bot.paging import LengthGuard
+from bot.sealed_fsm import SealedEventIsolation, SealedStorage
 from bot.tip_guard import TipGuard
 from channels.sender import ChannelSender
 from domain.anonymity import TipKeys
@@ -45,18 +46,26 @@ def build_bot(settings: Settings) -> Bot:
     )
 
 
-def build_fsm(settings: Settings) -> tuple[BaseStorage, BaseEventIsolation, Redis | None]:
+def build_fsm(
+    settings: Settings, keys: TipKeys | None
+) -> tuple[BaseStorage, BaseEventIsolation, Redis | None]:
+    ttl = settings.dialog_ttl_minutes * 60
+    redis = None
     if settings.redis_url:
         from aiogram.fsm.storage.redis import DefaultKeyBuilder, RedisEventIsolation, RedisStorage
 
+        keys_in_redis = DefaultKeyBuilder(with_destiny=True)
         storage = RedisStorage.from_url(
-            settings.redis_url,
-            key_builder=DefaultKeyBuilder(with_destiny=True),
-            state_ttl=86400,
-            data_ttl=86400,
+            settings.redis_url, key_builder=keys_in_redis, state_ttl=ttl, data_ttl=ttl
         )
-        return storage, RedisEventIsolation(storage.redis), storage.redis
-    return ForgetfulMemoryStorage(), ForgetfulEventIsolation(), None
+        redis = storage.redis
+        isolation = RedisEventIsolation(redis, key_builder=keys_in_redis)
+    else:
+        storage = ForgetfulMemoryStorage(ttl, settings.dialog_memory_limit)
+        isolation = ForgetfulEventIsolation()
+    if keys is None:  # no TIP_SECRET (a job run): no tip dialog can happen either
+        return storage, isolation, redis
+    return SealedStorage(storage, keys), SealedEventIsolation(isolation, keys), redis
 
 
 def build_sender(
@@ -98,12 +107,10 @@ def build_app(settings: Settings, engine: AsyncEngine | None = None) -> App:
     engine = engine or create_engine(settings.database_url)
     sessions = session_factory(engine)
     translator = Translator(settings.default_locale)
-    storage, isolation, redis = build_fsm(settings)
-    sender = build_sender(settings, sessions, redis)
-    guard = TipGuard(
-        settings.tz, settings.tip_daily_limit, settings.follow_miss_limit, settings.follow_miss_window, redis
-    )
     keys = TipKeys.from_secret(settings.tip_secret.get_secret_value()) if settings.tip_secret else None
+    storage, isolation, redis = build_fsm(settings, keys)
+    sender = build_sender(settings, sessions, redis)
+    guard = TipGuard(settings, keys, redis)
     dp = Dispatcher(
         storage=storage,
         events_isolation=isolation,

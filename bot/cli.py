@@ -49,7 +49,11 @@ def main(argv: list[str] | None = None) -> None:
     try:
         settings = Settings()
     except ValidationError as exc:
-        sys.exit(f"bad settings: {exc}")
+        # Without the inputs: a refused TIP_SECRET must not be printed.
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors(include_input=False)
+        )
+        sys.exit(f"bad settings: {problems}")
     configure_logging(settings.log_level)
     command = args.command or "run"
     from bot.commands import COMMANDS

@@ -13,6 +13,7 @@ from bot.config import Settings
 from bot.i18n import Translator
 from bot.import_report import render_result
 from bot.progress import Progress
+from domain.anonymity import TipKeys
 from domain.roles import TargetError, normalise_target
 from storage.clock import utcnow
 from storage.db import create_engine, session_factory
@@ -33,6 +34,14 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     if settings.tip_secret is None:
         log.error("TIP_SECRET is not set: it protects anonymous tips and is required")
+        return 2
+    if settings.webhook_url and len(_webhook_secret(settings)) < WEBHOOK_SECRET_MIN:
+        log.error(
+            "WEBHOOK_SECRET must be at least %d characters in webhook mode: without it anyone who "
+            "reaches the webhook can post updates as any user. Generate one with: "
+            'python -c "import secrets; print(secrets.token_urlsafe(48))"',
+            WEBHOOK_SECRET_MIN,
+        )
         return 2
     from bot.app import build_app, build_bot, on_startup
     from bot.scheduler import build_scheduler
@@ -96,12 +105,19 @@ async def web_(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+WEBHOOK_SECRET_MIN = 32
+
+
+def _webhook_secret(settings: Settings) -> str:
+    return settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
+
+
 async def _serve_webhook(app, bot) -> None:
     from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
     from aiohttp import web
 
     settings = app.settings
-    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    secret = _webhook_secret(settings)  # checked by run(): every update must carry it
     web_app = web.Application()
     SimpleRequestHandler(dispatcher=app.dispatcher, bot=bot, secret_token=secret, app=app).register(
         web_app, path="/webhook"
@@ -171,19 +187,23 @@ async def invite(settings: Settings, args: argparse.Namespace) -> int:
     except TargetError as exc:
         print(t(f"invite.bad.{exc}", value=args.target))
         return 2
+    if settings.tip_secret is None:
+        log.error("TIP_SECRET is not set: invites are stored as a keyed hash derived from it")
+        return 2
     await upgrade(settings.database_url)
     engine = create_engine(settings.database_url)
     try:
         async with session_factory(engine)() as session:
-            inv = await create_invite(
-                session, args.role, target, None, args.days or settings.invite_days, utcnow()
+            keys = TipKeys.from_secret(settings.tip_secret.get_secret_value())
+            inv, code = await create_invite(
+                session, keys, args.role, target, None, args.days or settings.invite_days, utcnow()
             )
     except InviteError as exc:
         print(t(f"invite.bad.{exc}", value=args.target))
         return 1
     finally:
         await engine.dispose()
-    link = f"(set BOT_TOKEN to build the link) start=inv_{inv.code}"
+    link = f"(set BOT_TOKEN to build the link) start=inv_{code}"
     if settings.bot_token is not None:
         from aiogram.exceptions import TelegramAPIError
         from aiogram.utils.deep_linking import create_start_link
@@ -192,7 +212,7 @@ async def invite(settings: Settings, args: argparse.Namespace) -> int:
 
         bot = build_bot(settings)
         try:
-            link = await create_start_link(bot, f"inv_{inv.code}")
+            link = await create_start_link(bot, f"inv_{code}")
         except TelegramAPIError as exc:
             log.warning("could not reach the Bot API for the bot's username: %s", exc)
         finally:
@@ -203,7 +223,7 @@ async def invite(settings: Settings, args: argparse.Namespace) -> int:
             role=t(f"role.{args.role}"),
             target=target,
             link=link,
-            code=inv.code,
+            code=code,
             expires=inv.expires_at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M"),
         )
     )

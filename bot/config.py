@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from domain.anonymity import secret_bytes
 from domain.compliance import Thresholds
 from domain.coverage import CoverageSettings
 from domain.evidence import EvidenceSettings
@@ -98,6 +99,8 @@ class Settings(BaseSettings):
     tip_daily_limit: int = Field(default=5, ge=1)
     follow_miss_limit: int = Field(default=5, ge=1)
     follow_miss_window: int = Field(default=600, ge=1)  # seconds
+    dialog_ttl_minutes: int = Field(default=30, ge=1)  # an idle dialog and its draft are forgotten
+    dialog_memory_limit: int = Field(default=10000, ge=1)  # dialogs held at once without Redis
     channel_rate_per_minute: int = Field(default=20, ge=1)  # both robots' documented limit
     channel_throttle_minutes: int = Field(default=10, ge=1)  # a robot over the limit is blocked this long
     web_form_minutes: int = Field(default=120, ge=1)  # how long a web form may be filled in
@@ -125,6 +128,13 @@ class Settings(BaseSettings):
             return frozenset(int(part) for part in value.replace(" ", "").split(",") if part)
         if isinstance(value, int):
             return frozenset({value})
+        return value
+
+    @field_validator("tip_secret")
+    @classmethod
+    def _random_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            secret_bytes(value.get_secret_value())
         return value
 
     @field_validator("smtp_port", mode="before")

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.emulator.harness import DEMO_TOKEN, LocalRun, Reply, TgUser
+from domain.anonymity import TipKeys
 from domain.synthetic import generate
 from storage.clock import today, utcnow
 from storage.db import create_engine, session_factory
@@ -54,7 +55,7 @@ async def run_demo(settings: Settings, args: argparse.Namespace) -> int:
             update={
                 "database_url": f"sqlite+aiosqlite:///{tmp}/demo.db",
                 "bot_token": SecretStr(DEMO_TOKEN),
-                "tip_secret": SecretStr(secrets.token_urlsafe(32)),
+                "tip_secret": SecretStr(secrets.token_urlsafe(48)),
                 "redis_url": "",
                 "admin_ids": frozenset({PERSONAS["admin"].id}),
                 "webhook_url": "",
@@ -92,11 +93,12 @@ async def _seed(settings: Settings, folder: Path, enterprises: int) -> None:
     async with sessions() as session:
         owner_uscc, township = await _demo_enterprise(session, today(settings.tz) - timedelta(days=20))
     grants = {"owner": owner_uscc, "staff": "AG001", "regulator": township}
+    keys = TipKeys.from_secret(settings.tip_secret.get_secret_value())
     for persona, target in grants.items():
         async with sessions() as session:
-            invite = await create_invite(session, persona, target, None, 1, utcnow())
+            _, code = await create_invite(session, keys, persona, target, None, 1, utcnow())
             user = PERSONAS[persona]
-            await accept_invite(session, invite.code, user.id, f"{user.first_name}{user.last_name}", utcnow())
+            await accept_invite(session, keys, code, user.id, f"{user.first_name}{user.last_name}", utcnow())
     await engine.dispose()
 
 

@@ -5,6 +5,7 @@ in a tipster's photo): they stay at WARNING whatever LOG_LEVEL says (contract: A
 from __future__ import annotations
 
 import logging
+import re
 
 PINNED = (
     "aiosqlite",
@@ -24,3 +25,18 @@ def configure_logging(level: str) -> None:
 def pin_quiet_loggers() -> None:
     for name in PINNED:
         logging.getLogger(name).setLevel(logging.WARNING)
+
+
+# What a traceback may carry that identifies someone or opens the bot: statement parameters,
+# the bot token (in Bot API and file URLs), and Telegram ids (user and chat ids are 6+ digits).
+_REDACTIONS = (
+    (re.compile(r"\[parameters: [^\n]*"), "[parameters: <redacted>]"),
+    (re.compile(r"\d{5,}:[A-Za-z0-9_-]{20,}"), "<token>"),
+    (re.compile(r"(?<![0-9A-Za-z])\d{6,}(?![0-9A-Za-z])"), "<id>"),
+)
+
+
+def redact(text: str) -> str:
+    for pattern, replacement in _REDACTIONS:
+        text = pattern.sub(replacement, text)
+    return text

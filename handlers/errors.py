@@ -1,23 +1,26 @@
-"""Unexpected failures (registered on the dispatcher, so every router's errors reach it): logged without the update (it may identify a tipster), answered kindly."""
+"""Unexpected failures (registered on the dispatcher, so every router's errors reach it): logged
+without the update (it may identify a tipster) and with the traceback redacted, answered kindly."""
 
 from __future__ import annotations
 
 import logging
+import traceback
 
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import ErrorEvent
 
 from bot.i18n import BoundTranslator
+from bot.logs import redact
 
 log = logging.getLogger(__name__)
 
 
 async def on_error(event: ErrorEvent, t: BoundTranslator | None = None) -> bool:
     log.error(
-        "update %s failed: %s",
+        "update %s failed: %s\n%s",
         event.update.update_id,
         type(event.exception).__name__,
-        exc_info=event.exception,
+        redact("".join(traceback.format_exception(event.exception))),
     )
     if t is None:
         return True

@@ -13,6 +13,7 @@ from bot.filters import HasRole
 from bot.i18n import BoundTranslator
 from bot.menus import set_user_menu
 from bot.viewer import Viewer
+from domain.anonymity import TipKeys
 from domain.enums import Role
 from domain.roles import TargetError, normalise_target, role_from_word
 from storage.clock import utcnow
@@ -26,11 +27,13 @@ async def accept(
     viewer: Viewer,
     session: AsyncSession,
     bot: Bot,
+    tip_keys: TipKeys,
 ) -> None:
     code = command.args.removeprefix("inv_")
     try:
         grant = await accept_invite(
             session,
+            tip_keys,
             code,
             viewer.user_id,
             message.from_user.full_name,
@@ -53,6 +56,7 @@ async def invite(
     session: AsyncSession,
     settings: Settings,
     bot: Bot,
+    tip_keys: TipKeys,
 ) -> None:
     parts = (command.args or "").split()
     if len(parts) != 2:
@@ -64,18 +68,20 @@ async def invite(
         return
     try:
         target = normalise_target(role, raw_target)
-        inv = await create_invite(session, role, target, viewer.user_id, settings.invite_days, utcnow())
+        inv, code = await create_invite(
+            session, tip_keys, role, target, viewer.user_id, settings.invite_days, utcnow()
+        )
     except (TargetError, InviteError) as exc:
         await message.answer(t(f"invite.bad.{exc}", value=raw_target[:60]) + "\n" + t("invite.usage"))
         return
-    link = await create_start_link(bot, f"inv_{inv.code}")
+    link = await create_start_link(bot, f"inv_{code}")
     await message.answer(
         t(
             "invite.created",
             role=t(f"role.{role}"),
             target=target,
             link=link,
-            code=inv.code,
+            code=code,
             expires=inv.expires_at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M"),
         )
     )

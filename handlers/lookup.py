@@ -44,9 +44,7 @@ async def enterprise_command(
         await message.answer(t("lookup.too_long"))
         return
     result = await search(session, jurisdictions(viewer), query)
-    if result.outside:
-        await message.answer(t("lookup.outside"))
-    elif not result.found:
+    if not result.found:
         await message.answer(t("lookup.none", query=query))
     elif len(result.found) == 1:
         await message.answer(

@@ -188,15 +188,19 @@ async def tip_action(
     if tip is None or callback_data.action not in ACTIONS:
         await query.answer(t("tips.not_yours"), show_alert=True)
         return
-    await query.answer()
     if callback_data.action in ("reply", "note"):
+        await query.answer()
         await state.set_state(AnswerDialog.text)
         await state.update_data(tip_id=tip.id, kind=callback_data.action)
         await query.message.answer(t(f"tips.ask_{callback_data.action}"))
         return
     status = TipStatus.in_review if callback_data.action == "review" else callback_data.action
-    await store.set_status(session, tip, status)
+    # Only an open tip moves: a stale or forged button must not turn substantiated into unfounded.
+    if not await store.set_status(session, tip, status):
+        await query.answer(t("tips.closed_final", status=t(f"tipstatus.{tip.status}")), show_alert=True)
+        return
     await session.commit()
+    await query.answer()
     await query.message.edit_reply_markup(reply_markup=None)
     await query.message.answer(t("tips.status_set", id=tip.id, status=t(f"tipstatus.{status}")))
 

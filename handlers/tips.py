@@ -1,8 +1,10 @@
 """Anonymous tips for everyone: /tip (or the QR code's tip_ link) and /follow RECEIPT.
 
 Nothing here logs, stores or forwards who the sender is: the draft lives in FSM storage only
-until confirm or cancel, the tip is stored sealed with the hour only, and the receipt shown
-once is the only link back."""
+until confirm or cancel (keyed by a keyed hash, sealed, forgotten after DIALOG_TTL_MINUTES),
+the tip is stored sealed with the hour only, and the receipt shown once is the only link back.
+After /follow the dialog state holds nothing: the "add material" button carries the tip's id
+sealed, and only a press on it puts the id (sealed) into the state until the material comes."""
 
 from __future__ import annotations
 
@@ -15,9 +17,11 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
+from cryptography.exceptions import InvalidTag
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from bot.filters import InPrivate
 from bot.i18n import BoundTranslator
 from bot.images import ImageRefused, clean_image
 from bot.paging import PageCb, pager_buttons, paginate
@@ -27,6 +31,7 @@ from bot.viewer import Viewer
 from domain.anonymity import TipKeys, looks_like_receipt
 from domain.enums import TipCategory, TipTarget
 from domain.tip_rules import MAX_PHOTO_BYTES, MAX_PHOTOS, TEXT_MAX, TEXT_MIN, text_fits
+from handlers.tip_triage import OpenTipCb, TipActionCb
 from storage import tips as store
 from storage.models import Tip
 from storage.profiles import by_public_code
@@ -43,6 +48,7 @@ class CategoryCb(CallbackData, prefix="tc"):
 
 class FollowCb(CallbackData, prefix="fu"):
     action: str  # add
+    ref: str  # the tip's id sealed with the tip keys (fits Telegram's 64 bytes)
 
 
 class TipDialog(StatesGroup):
@@ -55,8 +61,21 @@ class TipDialog(StatesGroup):
 
 class FollowDialog(StatesGroup):
     receipt = State()
-    ready = State()
     message = State()
+
+
+_REF = b"follow-ref"
+
+
+def _seal_ref(keys: TipKeys, tip_id: int) -> str:
+    return base64.urlsafe_b64encode(keys.seal(str(tip_id).encode(), _REF)).decode().rstrip("=")
+
+
+def _open_ref(keys: TipKeys, ref: str) -> int | None:
+    try:
+        return int(keys.open(base64.urlsafe_b64decode(ref + "=" * (-len(ref) % 4)), _REF))
+    except (ValueError, InvalidTag):
+        return None
 
 
 # ---------------------------------------------------------------- /tip
@@ -310,8 +329,7 @@ async def _follow(
         await state.clear()
         await message.answer(t("follow.not_found"))
         return
-    await state.set_state(FollowDialog.ready)
-    await state.update_data(tip_id=tip.id)
+    await state.clear()  # the dialog state never holds the tip beside the sender
     text, markup = await _follow_page(t, session, tip_keys, settings, tip, 0)
     await message.answer(text, reply_markup=markup)
 
@@ -321,11 +339,10 @@ async def follow_page(
     callback_data: PageCb,
     t: BoundTranslator,
     session: AsyncSession,
-    state: FSMContext,
     tip_keys: TipKeys,
     settings: Settings,
 ) -> None:
-    tip_id = (await state.get_data()).get("tip_id")
+    tip_id = _open_ref(tip_keys, callback_data.arg)
     tip = await session.get(Tip, tip_id) if tip_id else None
     if tip is None:
         await query.answer(t("follow.again"), show_alert=True)
@@ -336,8 +353,8 @@ async def follow_page(
 
 
 async def _follow_page(t, session, tip_keys, settings, tip: Tip, page: int):
-    """The tip's status and the regulator's replies, paged by reply (the tip is known from
-    the dialog's state, never from the button)."""
+    """The tip's status and the regulator's replies, paged by reply. The buttons carry the
+    tip's id sealed with the tip keys: nothing about the tip stays in the dialog's state."""
     replies = [
         {"hour": r["hour"].astimezone(settings.tz).strftime("%Y-%m-%d %H:00"), "text": r["text"]}
         for r in await store.messages(session, tip_keys, tip.id, ("regulator",))
@@ -348,21 +365,33 @@ async def _follow_page(t, session, tip_keys, settings, tip: Tip, page: int):
         "filed": tip.created_hour.astimezone(settings.tz).strftime("%Y-%m-%d %H:00"),
     }
     text, shown = paginate(lambda part: t("follow.status", replies=part, **params), replies, page)
+    ref = _seal_ref(tip_keys, tip.id)
     kb = InlineKeyboardBuilder()
-    kb.button(text=t("follow.add"), callback_data=FollowCb(action="add"))
-    kb.row(*pager_buttons("fl", shown))
+    kb.button(text=t("follow.add"), callback_data=FollowCb(action="add", ref=ref))
+    kb.row(*pager_buttons("fl", shown, arg=ref))
     return text, kb.as_markup()
 
 
 async def follow_add(
-    query: CallbackQuery, t: BoundTranslator, session: AsyncSession, state: FSMContext, settings: Settings
+    query: CallbackQuery,
+    callback_data: FollowCb,
+    t: BoundTranslator,
+    session: AsyncSession,
+    state: FSMContext,
+    tip_keys: TipKeys,
+    settings: Settings,
 ) -> None:
+    tip_id = _open_ref(tip_keys, callback_data.ref)
+    if tip_id is None:
+        await query.answer(t("callback.invalid"), show_alert=True)
+        return
     await settle_press(query)
-    if await _followups_full(session, (await state.get_data()).get("tip_id"), settings):
+    if await _followups_full(session, tip_id, settings):
         await state.clear()
         await query.message.answer(t("follow.full", limit=settings.tip_followup_limit))
         return
     await state.set_state(FollowDialog.message)
+    await state.update_data(tip_id=tip_id)
     await query.message.answer(t("follow.ask_message", max=settings.tip_followup_chars))
 
 
@@ -405,11 +434,25 @@ async def follow_message(
     await message.answer(t("follow.added"))
 
 
+async def private_only(message: Message, t: BoundTranslator) -> None:
+    await message.answer(t("tip.private_only"))
+
+
+async def private_only_press(query: CallbackQuery, t: BoundTranslator) -> None:
+    await query.answer(t("tip.private_only"), show_alert=True)
+
+
 def build_router() -> Router:
     router = Router(name="tips")
     m, c = router.message.register, router.callback_query.register
     not_command = ~F.text.startswith("/")
     image = F.photo | F.document.mime_type.startswith("image/")
+    # In a group everyone would see who tips and what a regulator reads: private chats only.
+    group = ~InPrivate()
+    m(private_only, Command("tip", "follow", "tips"), group)
+    m(private_only, CommandStart(deep_link=True, magic=F.args.startswith("tip_")), group)
+    for cb in (TargetCb, CategoryCb, FollowCb, OpenTipCb, TipActionCb):
+        c(private_only_press, cb.filter(), group)
     m(tip_link, CommandStart(deep_link=True, magic=F.args.startswith("tip_")))
     m(tip_command, Command("tip"))
     m(follow_command, Command("follow"))
@@ -423,7 +466,7 @@ def build_router() -> Router:
     c(tip_confirm, TipDialog.review, StepCb.filter(F.action == "confirm"))
     c(tip_discard, TipDialog.review, StepCb.filter(F.action == "discard"))
     m(follow_receipt, FollowDialog.receipt, F.text, not_command)
-    c(follow_add, FollowDialog.ready, FollowCb.filter(F.action == "add"))
+    c(follow_add, FollowCb.filter(F.action == "add"))
     c(follow_page, PageCb.filter(F.view == "fl"))
     m(follow_message, FollowDialog.message, F.text | F.photo | F.document, not_command)
     return router

@@ -23,6 +23,8 @@ def is_sqlite(url: str) -> bool:
 
 
 def create_engine(url: str, **kw) -> AsyncEngine:
+    # Statement parameters (a Telegram id in a user lookup) stay out of error texts and logs.
+    kw.setdefault("hide_parameters", True)
     if is_sqlite(url):
         db = make_url(url).database
         if db and db != ":memory:":

@@ -205,7 +205,7 @@ class RoleGrant(SQLModel, table=True):
 
 class Invite(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
-    code: str = Field(max_length=32, unique=True)
+    code_hash: str = Field(max_length=64, unique=True)  # HMAC of the code: a backup redeems nothing
     role: str = Field(max_length=12)
     target: str = Field(max_length=50)
     created_by: int | None = _tg_id(default=None, nullable=True)

@@ -119,21 +119,18 @@ def in_jurisdiction(prefixes: list[str]):
 class Search:
     found: list[Enterprise]
     more: bool = False
-    outside: bool = False  # the USCC exists, but not in the jurisdiction
 
 
 async def search(session: AsyncSession, prefixes: list[str], query: str) -> Search:
-    """By USCC (exact) or by part of the name, within the regulator's jurisdiction."""
+    """By USCC (exact) or by part of the name, within the regulator's jurisdiction. An
+    enterprise outside it is not found, exactly as one that does not exist."""
     query = query.strip()
     if uscc.is_valid(query):
         code = uscc.normalise(query)
-        ent = await session.scalar(select(Enterprise).where(Enterprise.uscc == code))
-        if ent is None:
-            return Search([])
-        inside = await session.scalar(
-            select(Enterprise.id).where(Enterprise.id == ent.id, in_jurisdiction(prefixes))
+        ent = await session.scalar(
+            select(Enterprise).where(Enterprise.uscc == code, in_jurisdiction(prefixes))
         )
-        return Search([ent]) if inside else Search([], outside=True)
+        return Search([ent] if ent is not None else [])
     pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     rows = (
         await session.scalars(

@@ -25,6 +25,7 @@ from storage.models import (
     Tip,
     Visit,
 )
+from storage.tips import in_jurisdiction as tips_in
 
 UNCLOSED = (HazardStatus.open, HazardStatus.submitted)
 PAGE = 10
@@ -212,6 +213,7 @@ async def agency_figures(
                 .where(
                     Tip.agency_id.is_not(None),
                     Tip.status == TipStatus.substantiated,
+                    tips_in(prefixes),  # a tip outside the jurisdiction is not the viewer's to know
                     Tip.created_hour >= _utc(start),
                     Tip.created_hour < _utc(end + timedelta(days=1)),
                 )

@@ -7,10 +7,11 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
+from cryptography.exceptions import InvalidTag
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.anonymity import TipKeys, new_receipt, to_hour
+from domain.anonymity import TipKeys, new_receipt, row_context, to_hour
 from domain.divisions import covers, prefix_range, tip_route
 from domain.enums import TipStatus, TipTarget
 from storage.clock import utcnow
@@ -92,13 +93,45 @@ async def file_tip(
         category=category,
         status=TipStatus.new,
         created_hour=hour,
-        body=keys.seal(json.dumps({"text": text}, ensure_ascii=False).encode(), b"tip"),
+        body=b"",  # sealed below, once the row has its id
     )
     session.add(tip)
     await session.flush()
-    session.add_all(TipAttachment(tip_id=tip.id, body=keys.seal(p, b"attachment")) for p in photos)
+    tip.body = keys.seal(json.dumps({"text": text}, ensure_ascii=False).encode(), _tip_context(tip))
+    await _attach(session, keys, tip.id, None, photos)
     await session.commit()
     return receipt
+
+
+# Each body is sealed with its row's ids as associated data: a body copied into another row
+# does not open. Rows written before that used the kind alone, and still open with it.
+def _tip_context(tip: Tip) -> bytes:
+    return row_context("tip", tip.id)
+
+
+def _message_context(m: TipMessage) -> bytes:
+    return row_context("message", m.tip_id, m.id)
+
+
+def _attachment_context(a: TipAttachment) -> bytes:
+    return row_context("attachment", a.tip_id, a.message_id, a.id)
+
+
+def _open(keys: TipKeys, blob: bytes, context: bytes, legacy: bytes) -> bytes:
+    try:
+        return keys.open(blob, context)
+    except InvalidTag:
+        return keys.open(blob, legacy)
+
+
+async def _attach(
+    session: AsyncSession, keys: TipKeys, tip_id: int, message_id: int | None, photos: list[bytes]
+) -> None:
+    rows = [TipAttachment(tip_id=tip_id, message_id=message_id, body=b"") for _ in photos]
+    session.add_all(rows)
+    await session.flush()
+    for row, photo in zip(rows, photos, strict=True):
+        row.body = keys.seal(photo, _attachment_context(row))
 
 
 async def by_receipt(session: AsyncSession, keys: TipKeys, receipt: str) -> Tip | None:
@@ -108,17 +141,11 @@ async def by_receipt(session: AsyncSession, keys: TipKeys, receipt: str) -> Tip 
 async def add_message(
     session: AsyncSession, keys: TipKeys, tip: Tip, author: str, text: str, photos: list[bytes] = ()
 ) -> None:
-    message = TipMessage(
-        tip_id=tip.id,
-        author=author,
-        created_hour=to_hour(utcnow()),
-        body=keys.seal(text.encode(), b"message"),
-    )
+    message = TipMessage(tip_id=tip.id, author=author, created_hour=to_hour(utcnow()), body=b"")
     session.add(message)
     await session.flush()
-    session.add_all(
-        TipAttachment(tip_id=tip.id, message_id=message.id, body=keys.seal(p, b"attachment")) for p in photos
-    )
+    message.body = keys.seal(text.encode(), _message_context(message))
+    await _attach(session, keys, tip.id, message.id, list(photos))
 
 
 async def count_messages(session: AsyncSession, tip_id: int, author: str) -> int:
@@ -135,7 +162,11 @@ async def messages(session: AsyncSession, keys: TipKeys, tip_id: int, authors: t
         )
     ).all()
     return [
-        {"author": m.author, "hour": m.created_hour, "text": keys.open(m.body, b"message").decode()}
+        {
+            "author": m.author,
+            "hour": m.created_hour,
+            "text": _open(keys, m.body, _message_context(m), b"message").decode(),
+        }
         for m in rows
     ]
 
@@ -146,11 +177,11 @@ async def attachments(session: AsyncSession, keys: TipKeys, tip_id: int) -> list
             select(TipAttachment).where(TipAttachment.tip_id == tip_id).order_by(TipAttachment.id)
         )
     ).all()
-    return [keys.open(a.body, b"attachment") for a in rows]
+    return [_open(keys, a.body, _attachment_context(a), b"attachment") for a in rows]
 
 
 def text_of(keys: TipKeys, tip: Tip) -> str:
-    return json.loads(keys.open(tip.body, b"tip"))["text"]
+    return json.loads(_open(keys, tip.body, _tip_context(tip), b"tip"))["text"]
 
 
 def in_jurisdiction(prefixes: list[str]):
@@ -178,8 +209,13 @@ async def for_regulator(
     return list(rows.all()), int(total or 0)
 
 
-async def set_status(session: AsyncSession, tip: Tip, status: str) -> None:
-    await session.execute(update(Tip).where(Tip.id == tip.id).values(status=status))
+async def set_status(session: AsyncSession, tip: Tip, status: str) -> bool:
+    """Move an open tip to `status`; False (nothing changed) once the tip is closed, even if
+    another regulator closed it a moment ago: an outcome is final."""
+    done = await session.execute(
+        update(Tip).where(Tip.id == tip.id, Tip.status.in_(OPEN)).values(status=status)
+    )
+    return done.rowcount == 1
 
 
 async def new_counts(session: AsyncSession, start: datetime, end: datetime) -> list[tuple[str, int]]:

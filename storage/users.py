@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.anonymity import TipKeys
 from domain.enums import Role
 from storage.models import Agency, Enterprise, Invite, RoleGrant, Staff, User
 
@@ -57,11 +58,19 @@ async def resolve_target(session: AsyncSession, role: str, target: str) -> tuple
 
 
 async def create_invite(
-    session: AsyncSession, role: str, target: str, created_by: int | None, days: int, now: datetime
-) -> Invite:
+    session: AsyncSession,
+    keys: TipKeys,
+    role: str,
+    target: str,
+    created_by: int | None,
+    days: int,
+    now: datetime,
+) -> tuple[Invite, str]:
+    """The invite and its code; only the code's keyed hash is stored, so it is shown once."""
     await resolve_target(session, role, target)
+    code = secrets.token_urlsafe(16)
     invite = Invite(
-        code=secrets.token_urlsafe(16),
+        code_hash=keys.invite_hash(code),
         role=role,
         target=target,
         created_by=created_by,
@@ -70,25 +79,32 @@ async def create_invite(
     )
     session.add(invite)
     await session.commit()
-    return invite
+    return invite, code
 
 
 async def accept_invite(
-    session: AsyncSession, code: str, user_id: int, full_name: str, now: datetime, language: str | None = None
+    session: AsyncSession,
+    keys: TipKeys,
+    code: str,
+    user_id: int,
+    full_name: str,
+    now: datetime,
+    language: str | None = None,
 ) -> RoleGrant:
     """Use an invite once: the conditional update makes a race between two acceptors safe."""
+    code_hash = keys.invite_hash(code[:64])
     claimed = await session.execute(
         update(Invite)
-        .where(Invite.code == code, Invite.used_at.is_(None), Invite.expires_at > now)
+        .where(Invite.code_hash == code_hash, Invite.used_at.is_(None), Invite.expires_at > now)
         .values(used_at=now, used_by=user_id)
     )
     if claimed.rowcount != 1:
-        used_at = (await session.execute(select(Invite.used_at).where(Invite.code == code))).first()
+        used_at = (await session.execute(select(Invite.used_at).where(Invite.code_hash == code_hash))).first()
         await session.rollback()
         if used_at is None:
             raise InviteError("unknown")
         raise InviteError("used" if used_at[0] is not None else "expired")
-    invite = await session.scalar(select(Invite).where(Invite.code == code))
+    invite = await session.scalar(select(Invite).where(Invite.code_hash == code_hash))
     try:
         enterprise_id, agency_id = await resolve_target(session, invite.role, invite.target)
     except InviteError:

@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 
 from bot.config import Settings
 from bot.emulator.harness import LocalRun, TgUser
+from domain.anonymity import TipKeys
 from domain.synthetic import generate
 from storage.clock import today
 from storage.db import create_engine, session_factory
@@ -22,7 +23,9 @@ from storage.importer import import_directory
 from storage.migrate import upgrade
 
 ADMIN = TgUser(910000001, "Ada", "Admin", "ada_admin", "en")
-TIP_SECRET = "test-tip-secret-" + "x" * 32
+# 48 random bytes, base64url, as `secrets.token_urlsafe(48)` makes them (fixed for the tests).
+TIP_SECRET = "q3Yl0vJ2m8Rk5TzW1xHc7bNf4GpLs9EaD6uVwKiQoZyXtBgMjCrUe_hA-nPdF0Ss"
+TIP_KEYS = TipKeys.from_secret(TIP_SECRET)
 TZ_SETTINGS = Settings(_env_file=None)
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
@@ -116,8 +119,8 @@ async def grant(sessions, user: TgUser, role: str, target: str) -> None:
     from storage.users import accept_invite, create_invite
 
     async with sessions() as s:
-        invite = await create_invite(s, role, target, None, 1, utcnow())
-        await accept_invite(s, invite.code, user.id, user.first_name, utcnow(), user.language_code)
+        _, code = await create_invite(s, TIP_KEYS, role, target, None, 1, utcnow())
+        await accept_invite(s, TIP_KEYS, code, user.id, user.first_name, utcnow(), user.language_code)
 
 
 def rows(county: Path, kind: str) -> list[dict]:

@@ -16,8 +16,10 @@ from domain.anonymity import (
     sender_tag,
     to_hour,
 )
+from tests.conftest import TIP_SECRET
 
-KEYS = TipKeys.from_secret("a-test-secret-of-enough-length")
+KEYS = TipKeys.from_secret(TIP_SECRET)
+OTHER_SECRET = "Zm9vYmFyLXJhbmRvbS1ieXRlcy0xMjM0NTY3ODkwYWJjZGVmZ2hpams"  # 41 bytes, base64
 
 
 def test_receipts_carry_at_least_80_bits_and_differ():
@@ -51,18 +53,41 @@ def test_sealed_text_opens_only_with_its_key_and_context():
     with pytest.raises(InvalidTag):
         KEYS.open(blob, b"message")
     with pytest.raises(InvalidTag):
-        TipKeys.from_secret("another-secret-of-enough-length").open(blob, b"tip")
+        TipKeys.from_secret(OTHER_SECRET).open(blob, b"tip")
     assert KEYS.seal(b"same", b"tip") != KEYS.seal(b"same", b"tip")  # fresh nonce each time
 
 
 def test_receipt_hashes_depend_on_the_secret():
-    other = TipKeys.from_secret("another-secret-of-enough-length")
+    other = TipKeys.from_secret(OTHER_SECRET)
     assert KEYS.receipt_hash("ABCD-EFGH-JKMN-PQRS-TVWX") != other.receipt_hash("ABCD-EFGH-JKMN-PQRS-TVWX")
 
 
-def test_short_secrets_are_refused():
-    with pytest.raises(ValueError):
-        TipKeys.from_secret("short")
+@pytest.mark.parametrize(
+    "secret",
+    [
+        "short",
+        "a-test-secret-of-enough-length",  # a phrase: base64 of fewer than 32 bytes
+        "test-tip-secret-" + "x" * 32,  # decodes to 36 bytes of a repeated pattern
+        "00" * 40,  # 40 bytes of zeros
+        "0123456789abcdef" * 2,  # 16 bytes of hex
+        "q3Yl0vJ2m8Rk5TzW1xHc7bNf4GpLs9EaD6uVwKiQoZ",  # 31 bytes of base64
+    ],
+)
+def test_secrets_of_fewer_than_32_random_bytes_are_refused(secret):
+    with pytest.raises(ValueError, match="at least 32 random bytes"):
+        TipKeys.from_secret(secret)
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [
+        "5f1c9a0e7b2d4c6a8e0f1b3d5c7a9e2f4b6d8c0a1e3f5b7d9c2a4e6f8b0d1c3a",  # hex, 32 bytes
+        "q3Yl0vJ2m8Rk5TzW1xHc7bNf4GpLs9EaD6uVwKiQoZyX",  # base64url, 33 bytes, no padding
+        "q3Yl0vJ2m8Rk5TzW1xHc7bNf4GpLs9EaD6uVwKiQoZyXtBgM+CrUe/hA",  # standard base64
+    ],
+)
+def test_random_secrets_in_hex_or_base64_are_accepted(secret):
+    TipKeys.from_secret(secret)
 
 
 def test_times_are_kept_to_the_hour():

@@ -3,6 +3,7 @@
 import asyncio
 import csv
 import os
+import secrets
 import sqlite3
 import sys
 from pathlib import Path
@@ -11,6 +12,9 @@ import pytest
 
 from bot.emulator import Emulator
 from bot.emulator.harness import DEMO_TOKEN
+from tests.conftest import TIP_SECRET
+
+HOOK_SECRET = "hZ3kV9qW2mR7tY5uP8sD1fG4jL6nB0cX"  # 32 characters, as the webhook requires
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -102,6 +106,28 @@ async def test_run_refuses_to_start_without_token_or_tip_secret(tmp_path):
     assert code == 2 and "TIP_SECRET is not set" in out
 
 
+@pytest.mark.parametrize("weak", ["a-run-test-secret-of-enough-length", "ab" * 40, secrets.token_hex(16)])
+async def test_run_refuses_a_tip_secret_of_fewer_than_32_random_bytes(tmp_path, weak):
+    code, out = await cli(tmp_path, "run", BOT_TOKEN=DEMO_TOKEN, TIP_SECRET=weak)
+    assert code != 0 and "TIP_SECRET must be at least 32 random bytes" in out
+    assert weak not in out  # a refused secret is not printed either
+
+
+@pytest.mark.parametrize("secret", [None, "", "short-hook-secret"])
+async def test_webhook_mode_refuses_to_start_without_a_long_secret(tmp_path, secret):
+    env = {"WEBHOOK_SECRET": secret} if secret is not None else {}
+    code, out = await cli(
+        tmp_path,
+        "run",
+        BOT_TOKEN=DEMO_TOKEN,
+        TIP_SECRET=TIP_SECRET,
+        WEBHOOK_URL="https://bot.example/webhook",
+        **env,
+    )
+    assert code == 2 and "WEBHOOK_SECRET must be at least 32 characters" in out
+    assert "secrets.token_urlsafe" in out
+
+
 async def test_invite_prints_the_deep_link(tmp_path):
     emulator = Emulator()
     base = await emulator.start()
@@ -116,6 +142,7 @@ async def test_invite_prints_the_deep_link(tmp_path):
             "3",
             BOT_TOKEN=DEMO_TOKEN,
             TELEGRAM_API_URL=base,
+            TIP_SECRET=TIP_SECRET,
         )
     finally:
         await emulator.stop()
@@ -152,7 +179,7 @@ async def test_run_serves_users_and_stops_on_sigterm(tmp_path):
         "run",
         BOT_TOKEN=DEMO_TOKEN,
         TELEGRAM_API_URL=base,
-        TIP_SECRET="a-run-test-secret-of-enough-length",
+        TIP_SECRET=TIP_SECRET,
         ADMIN_IDS="42",
     )
     try:
@@ -192,9 +219,10 @@ async def test_webhook_mode_receives_updates_checks_the_secret_and_stops(tmp_pat
         "run",
         BOT_TOKEN=DEMO_TOKEN,
         TELEGRAM_API_URL=base,
-        TIP_SECRET="a-hook-test-secret-of-enough-length",
+        TIP_SECRET=TIP_SECRET,
+        ADMIN_IDS="44",
         WEBHOOK_URL=f"http://127.0.0.1:{port}/webhook",
-        WEBHOOK_SECRET="hook-secret-1",
+        WEBHOOK_SECRET=HOOK_SECRET,
         WEBHOOK_LISTEN=f"127.0.0.1:{port}",
     )
     try:
@@ -203,15 +231,27 @@ async def test_webhook_mode_receives_updates_checks_the_secret_and_stops(tmp_pat
         await client.send(TgUser(43, "Hook", language_code="en"), "/start", wait=False)
         events = (await client.events(chat_id=43, count=1, timeout=30))["events"]
         assert "Hello!" in events[0]["message"]["text"]
-        async with (
-            aiohttp.ClientSession() as http,
-            http.post(
-                f"http://127.0.0.1:{port}/webhook",
-                json={"update_id": 999},
-                headers={"X-Telegram-Bot-Api-Secret-Token": "x"},
-            ) as resp,
-        ):
-            assert resp.status == 401  # a request without the secret is refused
+        # An update "from" an admin asking for an admin invite, without the secret or with a wrong one.
+        forged = {
+            "update_id": 999,
+            "message": {
+                "message_id": 1,
+                "date": 0,
+                "chat": {"id": 44, "type": "private"},
+                "from": {"id": 44, "is_bot": False, "first_name": "Eve"},
+                "text": "/invite admin -",
+                "entities": [{"type": "bot_command", "offset": 0, "length": 7}],
+            },
+        }
+        async with aiohttp.ClientSession() as http:
+            for headers in ({}, {"X-Telegram-Bot-Api-Secret-Token": "x"}):
+                async with http.post(
+                    f"http://127.0.0.1:{port}/webhook", json=forged, headers=headers
+                ) as resp:
+                    assert resp.status in (401, 403)
+        await client.send(TgUser(43, "Hook", language_code="en"), "/help", wait=False)
+        assert len((await client.events(chat_id=43, count=2, timeout=30))["events"]) == 2  # still serving
+        assert await client.chat(44) == []  # the forged updates were never handled
         proc.send_signal(signal.SIGTERM)
         out, _ = await asyncio.wait_for(proc.communicate(), 60)
         assert proc.returncode == 0, out.decode()

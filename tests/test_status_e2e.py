@@ -149,7 +149,7 @@ async def test_a_township_regulator_sees_only_its_township(local, seeded, county
     await grant(seeded, REG_A, "regulator", town_a)
 
     refused = await local.client.send(REG_A, f"/enterprise {in_b['uscc']}")
-    assert "not in your jurisdiction" in refused.text and in_b["name"] not in refused.text
+    assert "No enterprise in your jurisdiction matches" in refused.text and in_b["name"] not in refused.text
     shown = await local.client.send(REG_A, f"/enterprise {in_a['uscc']}")
     assert in_a["name"] in shown.text and "Recent visits" in shown.text and "tips received: 0" in shown.text
 

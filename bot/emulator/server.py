@@ -71,6 +71,7 @@ class EmulatorState:
     acked: int = 0  # every update with a smaller id has been processed by the bot
     chats: dict[int, list[dict]] = field(default_factory=lambda: defaultdict(list))
     users: dict[int, dict] = field(default_factory=dict)
+    groups: dict[int, dict] = field(default_factory=dict)  # group chats (negative ids) by id
     message_seq: dict[int, int] = field(default_factory=lambda: defaultdict(int))
     events: list[dict] = field(default_factory=list)  # what the bot did, in order
     files: dict[str, StoredFile] = field(default_factory=dict)
@@ -499,13 +500,15 @@ class Emulator:
         if chat_id > 0 and (chat_id not in self.state.users or chat_id in self.state.not_started):
             # A private chat exists only once the user has started the bot.
             raise ApiError(403, "Forbidden: bot can't initiate conversation with a user")
-        if chat_id not in self.state.users:
+        if chat_id not in self.state.users and chat_id not in self.state.groups:
             raise ApiError(400, "Bad Request: chat not found")
         if chat_id in self.state.blocked:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
         return chat_id
 
     def _chat(self, chat_id: int) -> dict:
+        if chat_id in self.state.groups:
+            return self.state.groups[chat_id]
         user = self.state.users[chat_id]
         chat = {"id": chat_id, "type": "private", "first_name": user.get("first_name", "")}
         for key in ("last_name", "username"):
@@ -648,8 +651,12 @@ class Emulator:
                 extra[key] = body[key]
         if body.get("caption"):
             extra["caption"] = body["caption"]
-        msg = self._new_message(user["id"], user, extra)
-        return user["id"], {"message": msg}
+        chat_id = user["id"]
+        if body.get("group_id"):  # a message in a group the bot is a member of
+            chat_id = int(body["group_id"])
+            self.state.groups[chat_id] = {"id": chat_id, "type": "group", "title": f"Group {-chat_id}"}
+        msg = self._new_message(chat_id, user, extra)
+        return chat_id, {"message": msg}
 
     def press_update(self, body: dict) -> tuple[int, dict]:
         """A button press as the update Telegram would deliver (body as /control/press takes);
