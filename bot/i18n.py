@@ -11,7 +11,7 @@ from pathlib import Path
 
 from jinja2 import Environment, StrictUndefined, Template
 
-from bot.paging import clip
+from bot.clipping import clip
 
 LOCALES = ("zh", "en")
 _DIR = Path(__file__).with_name("locales")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.paging import clip
+from bot.clipping import clip
 from storage.importer import ImportResult
 
 MAX_LISTED_ERRORS = 50

@@ -15,21 +15,14 @@ from aiogram.methods import EditMessageCaption, EditMessageText, SendDocument, S
 from aiogram.methods.base import TelegramMethod
 from aiogram.types import InlineKeyboardButton
 
+from bot.clipping import ELLIPSIS, clip
+
 log = logging.getLogger(__name__)
 
 MAX_TEXT = 4096  # Bot API limit of a message's text
 MAX_CAPTION = 1024  # of a photo's or document's caption
 # Room left on a page for its heading, the "page x of y" line and HTML added around entries.
 PAGE_BUDGET = 3400
-ELLIPSIS = "…"
-
-
-def clip(text: str | None, limit: int) -> str:
-    """`text` shortened to at most `limit` characters, ending in "…" when cut."""
-    text = text or ""
-    if len(text) <= limit:
-        return text
-    return text[: max(limit - 1, 0)].rstrip() + ELLIPSIS
 
 
 @dataclass(frozen=True)

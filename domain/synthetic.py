@@ -60,6 +60,21 @@ def shape_for(n: int) -> CountyShape:
     return CountyShape(enterprises=n, townships=max(2, min(20, n // 1500 or 2)), agencies=max(3, n // 800))
 
 
+# Township and street names for the generated county (shown instead of division codes).
+TOWN_NAMES = (
+    "城关街道",
+    "桥头镇",
+    "西店镇",
+    "长街镇",
+    "梅林街道",
+    "前童镇",
+    "大佳何镇",
+    "岔路镇",
+    "黄坛镇",
+    "一市镇",
+)
+
+
 def township_codes(count: int, county: str = COUNTY) -> list[str]:
     return [f"{county}{100 + i:03d}" for i in range(count)]
 
@@ -109,6 +124,11 @@ def generate(
             [code, name, division, rng.choice(INDUSTRIES), "large" if rng.random() < 0.08 else "small", tags]
         )
     write("enterprises", ["uscc", "name", "division", "industry", "size", "tags"], enterprises)
+    places = [[county, "示范县"]] + [
+        [code, TOWN_NAMES[i % len(TOWN_NAMES)] + ("" if i < len(TOWN_NAMES) else str(i))]
+        for i, code in enumerate(towns)
+    ]
+    write("divisions", ["code", "name"], places)
 
     # The county's pool (seed 000) holds every agency but the last, re-selected every two years.
     pool_until = today + timedelta(days=2 * 365)

@@ -78,9 +78,7 @@ async def inspect_command(
         await message.answer(t("inspect.usage"))
         return
     result = await search(session, jurisdictions(viewer), query)
-    if result.outside:
-        await message.answer(t("lookup.outside"))
-    elif not result.found:
+    if not result.found:  # outside the jurisdiction reads exactly as not existing
         await message.answer(t("lookup.none", query=query))
     elif len(result.found) == 1:
         await _start(message, t, state, result.found[0])

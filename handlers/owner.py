@@ -13,10 +13,11 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.clipping import clip
 from bot.config import Settings
 from bot.filters import HasRole
 from bot.i18n import BoundTranslator, Translator
-from bot.paging import PageCb, clip, pager_buttons, paginate
+from bot.paging import PageCb, pager_buttons, paginate
 from bot.status_view import days_text
 from bot.ui import StepCb, collect_photo, fits, settle_press, step_button
 from bot.viewer import Viewer

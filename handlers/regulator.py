@@ -16,10 +16,11 @@ from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.clipping import clip
 from bot.config import Settings
 from bot.filters import HasRole
 from bot.i18n import BoundTranslator, Translator
-from bot.paging import PageCb, clip, pager_buttons, paginate
+from bot.paging import PageCb, pager_buttons, paginate
 from bot.status_view import coverage_line, coverage_targets, days_text
 from bot.ui import StepCb, date_hint, fits, parse_day, settle_press
 from domain.divisions import covers

@@ -12,10 +12,11 @@ from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.clipping import clip
 from bot.config import Settings
 from bot.filters import HasRole
 from bot.i18n import BoundTranslator
-from bot.paging import Page, PageCb, clip, pager_buttons, paginate
+from bot.paging import Page, PageCb, pager_buttons, paginate
 from bot.ui import fits
 from domain.anonymity import TipKeys
 from domain.enums import Role, TipStatus

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import io
 import logging
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -206,7 +207,7 @@ class Fuzzer:
             _env_file=None,
             database_url=url,
             admin_ids="990000001",
-            tip_secret="f" * 40,
+            tip_secret=secrets.token_urlsafe(48),
             bot_token=SecretStr(DEMO_TOKEN),
             redis_url="",
         )

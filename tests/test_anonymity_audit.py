@@ -101,6 +101,13 @@ class Disk:
         return b"".join(p.read_bytes() for p in relations) + b"".join(wal)
 
 
+async def database_bytes(db_url: str) -> bytes:
+    """The database's files as they lie on disk now (PostgreSQL: after a CHECKPOINT)."""
+    disk = Disk(db_url)
+    await disk.begin()
+    return await disk.read()
+
+
 async def _redis_dump(redis: Redis | None) -> bytes:
     if redis is None:
         return b""

@@ -45,7 +45,7 @@ OPEN = {
 # shows nothing of the foreign objects, and changes nothing.
 OWN_SCOPE = {
     "status", "qr", "hazards", "rate", "clients", "due", "hazard", "report", "verify", "visit",
-    "digest", "agencies", "coverage", "tips", "stats", "channels",
+    "digest", "agencies", "coverage", "tips", "stats", "channels", "evidence", "review",
 }  # fmt: skip
 # Commands naming an object; {…} is filled with the foreign one.
 NAMED = {
@@ -54,6 +54,7 @@ NAMED = {
     "subsidy": "/subsidy {year}",
     "invite": "/invite owner {uscc}",
     "import": "/import",
+    "inspect": "/inspect {uscc}",
 }
 # A role's own business, whatever the object: admins invite and import; a regulator's /subsidy
 # records the computation for the viewer's own jurisdiction (the township's first check).
@@ -85,6 +86,11 @@ BUTTONS = {
     "vwp": [],  # a page of the viewer's own waiting rectifications
     "ch": ["ch:delete:999999:", "ch:topic:999999:tips"],  # no such channel: nobody's
     "sub": ["sub:approve:{year}", "sub:publish:{year}"],  # county steps; no role here is county
+    "ev": ["ev:ent:{enterprise}:0:", "ev:pick:{enterprise}:0:TRAIN", "ev:send:{enterprise}:0:TRAIN"],
+    "rv": ["rv:accept:999999:0", "rv:reject:999999:0"],  # no such submission: nobody's
+    "insp": ["insp:ent:{enterprise}"],
+    "gv": ["gv:verify:{hazard}", "gv:reject:{hazard}"],
+    "enf": ["enf:export"],  # the viewer's own jurisdiction's list
 }
 
 

@@ -22,7 +22,8 @@ from notifications.tip_notices import notify_new_tips
 from storage.clock import today, utcnow
 from storage.models import Channel, Outbox
 from tests.channel_fakes import FakeRobots, smtp_server
-from tests.test_tips_e2e import OWNER, REG_A, REG_B, database_bytes, file_tip, press
+from tests.test_anonymity_audit import database_bytes
+from tests.test_tips_e2e import OWNER, REG_A, REG_B, file_tip, press
 from tests.web_site import free_port, with_site
 from web.server import site_url, start_web
 

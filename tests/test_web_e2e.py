@@ -49,7 +49,7 @@ async def _publish(sessions, agency_code: str, grade: str) -> None:
         await s.commit()
 
 
-async def test_status_page_shows_the_public_status_only(site, seeded, hazardous):
+async def test_status_page_shows_the_public_status_only(site, seeded, hazardous, county):
     ent, hazard, agency = hazardous
     await _publish(seeded, agency, "B")
     async with seeded() as s:
@@ -57,6 +57,8 @@ async def test_status_page_shows_the_public_status_only(site, seeded, hazardous)
     resp, html = await site.get(f"/e/{code}")
     assert resp.status == 200
     assert ent["name"] in html and ent["division"] in html
+    place = next(d["name"] for d in rows(county, "divisions") if d["code"] == ent["division"])
+    assert f"{place} ({ent['division']})" in html  # the township by name, not only its code
     assert re.search(r"适用的 \d+ 项指标中已落实 \d+ 项", html)
     assert "安全风险等级：" in html and "公布的信用等级：B 级（2026H1）" in html
     assert "最近一次服务" in html

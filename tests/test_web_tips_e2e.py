@@ -12,7 +12,8 @@ import tests.test_tips_e2e as chat
 from bot.emulator.harness import LocalRun, TgUser
 from bot.logs import configure_logging
 from storage.models import Tip, TipMessage
-from tests.test_tips_e2e import EXIF_JPEG, RECEIPT, REG_A, database_bytes, file_tip, press
+from tests.test_anonymity_audit import database_bytes
+from tests.test_tips_e2e import EXIF_JPEG, RECEIPT, REG_A, file_tip, press
 from tests.web_site import Site, with_site
 from web.server import site_url, start_web
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.status_view import card_view
+from storage import division_names
 from storage.clock import today
 from storage.profiles import by_public_code
 from storage.public import agency_directory, agency_ids_by_code, latest_grades
@@ -21,6 +22,7 @@ async def status_page(request: web.Request) -> web.Response:
         if enterprise is None:
             raise web.HTTPNotFound()
         card = await card_view(session, app.settings, t, enterprise)
+        places = await division_names.names(session, [enterprise.division])
         ids = await agency_ids_by_code(session, [c["code"] for c in card["contracts"]])
         grades = await latest_grades(session, list(ids.values()))
     agencies = [
@@ -33,7 +35,7 @@ async def status_page(request: web.Request) -> web.Response:
         "status.html",
         code=enterprise.public_code,
         name=card["name"],
-        township=enterprise.division,
+        township=division_names.label(enterprise.division, places),
         colour_key=card["colour_code"],
         colour=card["colour"],
         reasons=card["reasons"],
@@ -61,9 +63,10 @@ async def subsidy_page(request: web.Request) -> web.Response:
     t = request.app[TEXTS].bind(locale(request))
     async with app.sessions() as session:
         lines = await published_subsidy(session, int(request.match_info["year"]))
+        places = await division_names.names(session, [line.division for line in lines])
     rows = [
         {
-            "division": line.division,
+            "division": division_names.label(line.division, places),
             "enterprise": line.enterprise,
             "agency": line.agency,
             "item": t(f"contract.{line.item}"),
