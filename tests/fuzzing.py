@@ -19,6 +19,7 @@ from pydantic import SecretStr
 
 from bot.config import Settings
 from bot.emulator.harness import DEMO_TOKEN, LocalRun, Reply, TgUser
+from domain.anonymity import TipKeys
 from domain.synthetic import generate
 from handlers.routers import feature_routers  # noqa: F401 - defines every CallbackData
 from storage.clock import today, utcnow
@@ -211,6 +212,7 @@ class Fuzzer:
             bot_token=SecretStr(DEMO_TOKEN),
             redis_url="",
         )
+        keys = TipKeys.from_secret(settings.tip_secret.get_secret_value())
         generate(county, 60, seed=11, today=today(settings.tz))
         await upgrade(url)
         engine = create_engine(url)
@@ -231,8 +233,8 @@ class Fuzzer:
         ]
         async with sessions() as s:
             for user, (role, target) in zip(self.cast[1 : len(roles)], roles[1:], strict=True):
-                invite = await create_invite(s, role, target, None, 1, utcnow())
-                await accept_invite(s, invite.code, user.id, user.first_name, utcnow(), user.language_code)
+                _, code = await create_invite(s, keys, role, target, None, 1, utcnow())
+                await accept_invite(s, keys, code, user.id, user.first_name, utcnow(), user.language_code)
         await engine.dispose()
         self.run = LocalRun(settings, poll=False)
         await self.run.__aenter__()

@@ -20,6 +20,7 @@ from bot.emulator import Emulator
 from bot.emulator.harness import DEMO_TOKEN, EmulatorClient, TgUser
 from notifications.outbox import enqueue
 from storage.models import Outbox
+from tests.conftest import TIP_SECRET
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
 USER = TgUser(960000001, "Rita", language_code="en")
@@ -86,7 +87,7 @@ async def _replica(db_url: str, base: str, *args: str) -> asyncio.subprocess.Pro
         REDIS_URL=REDIS_URL,
         BOT_TOKEN=DEMO_TOKEN,
         TELEGRAM_API_URL=base,
-        TIP_SECRET="a-replica-test-secret-of-enough-length",
+        TIP_SECRET=TIP_SECRET,
         OUTBOX_LEASE_SECONDS="3",
         OUTBOX_IN_FLIGHT=str(IN_FLIGHT),
         OUTBOX_SETTLE_BATCH=str(SETTLE_BATCH),

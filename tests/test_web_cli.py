@@ -7,10 +7,11 @@ import aiohttp
 
 from bot.emulator.harness import DEMO_TOKEN
 from bot.emulator.server import Emulator
+from tests.conftest import TIP_SECRET
 from tests.test_cli import cli, spawn
 from tests.web_site import free_port
 
-SECRET = "a-web-test-secret-of-enough-length"
+SECRET = TIP_SECRET
 
 
 async def _get(url: str) -> tuple[int, str]:
