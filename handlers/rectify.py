@@ -20,11 +20,10 @@ from domain.enums import Role
 from domain.lifecycle import Action
 from handlers.callbacks import ListCb
 from handlers.lookup import jurisdictions
-from notifications.notices import notify
+from handlers.staff import decide_rectification
 from notifications.sender import Sender
 from storage import gov_inspections as gov
 from storage import inspections as q
-from storage.clock import today as local_today
 
 
 class GovVerifyCb(CallbackData, prefix="gv"):
@@ -92,17 +91,16 @@ async def verify_pressed(
     if found is None or callback_data.action not in ("verify", "reject"):
         await query.answer(t("verify.gone"), show_alert=True)
         return
-    hazard, enterprise = found
+    hazard, _ = found
     await settle_press(query)
     if callback_data.action == "reject":
         await state.set_state(GovRejectDialog.reason)
         await state.update_data(hazard_id=hazard.id)
         await query.message.answer(t("verify.ask_reason", description=hazard.description))
         return
-    await _decide(
+    await decide_rectification(
         query.message,
         hazard,
-        enterprise,
         Action.verify,
         "",
         t,
@@ -134,12 +132,11 @@ async def reject_reason(
     if found is None:
         await message.answer(t("verify.gone"))
         return
-    hazard, enterprise = found
+    hazard, _ = found
     reason = message.text.strip()
-    await _decide(
+    await decide_rectification(
         message,
         hazard,
-        enterprise,
         Action.reject,
         reason,
         t,
@@ -150,33 +147,6 @@ async def reject_reason(
         sender,
         translator,
     )
-
-
-async def _decide(
-    message, hazard, enterprise, action, reason, t, viewer, session, settings, bot, sender, translator
-):
-    if not await q.move_hazard(
-        session, hazard, action, viewer.user_id, reason, today=local_today(settings.tz)
-    ):
-        await session.rollback()
-        await message.answer(t("verify.gone"))
-        return
-    owners = await q.users_with_role(session, Role.owner, enterprise_id=hazard.enterprise_id)
-    events = len(await q.history(session, hazard.id))
-    await notify(
-        session,
-        translator,
-        owners,
-        f"hazard_{action}",
-        f"verify.notice_{action}",
-        f"hazard:{hazard.id}:{action}:{events}",
-        name=enterprise.name,
-        description=hazard.description,
-        reason=reason,
-    )
-    await session.commit()
-    sender.kick(bot)
-    await message.answer(t(f"verify.done_{action}", description=hazard.description, name=enterprise.name))
 
 
 def build_router() -> Router:

@@ -992,7 +992,7 @@ async def verify_pressed(
         await state.update_data(hazard_id=hazard.id)
         await query.message.answer(t("verify.ask_reason", description=hazard.description))
         return
-    await _decide(
+    await decide_rectification(
         query.message, hazard, Action.verify, "", t, viewer, session, settings, bot, sender, translator
     )
 
@@ -1016,7 +1016,7 @@ async def reject_reason(
     if hazard is None:
         await message.answer(t("verify.gone"))
         return
-    await _decide(
+    await decide_rectification(
         message,
         hazard,
         Action.reject,
@@ -1031,9 +1031,11 @@ async def reject_reason(
     )
 
 
-async def _decide(
+async def decide_rectification(
     message, hazard, action, reason, t, viewer, session, settings, bot, sender, translator
 ) -> None:
+    """Close a rectification or send it back, and tell the owners: the same for the agency's
+    verification and a regulator's (of a government finding)."""
     today = local_today(settings.tz)
     if not await q.move_hazard(session, hazard, action, viewer.user_id, reason, today=today):
         await session.rollback()
