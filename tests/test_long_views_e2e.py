@@ -104,6 +104,26 @@ async def test_owner_hazards_and_status_with_three_long_hazards(local, seeded, c
     _views_fit(caplog)
 
 
+async def test_pressing_the_page_on_screen_or_a_page_button_twice_is_quietly_answered(
+    local, seeded, county, caplog
+):
+    """Telegram refuses an edit that changes nothing: the press is answered, nothing is
+    reported as failed and the page stays as it is."""
+    uscc = rows(county, "enterprises")[0]["uscc"]
+    await grant(seeded, OWNER, "owner", uscc)
+    await _three_long_hazards(seeded, uscc)
+    hazards = await local.client.send(OWNER, "/hazards")
+    here = next(b for b in (_page_button(hazards, f"1/{n}") for n in range(2, 5)) if b)
+    again = await local.client.press(OWNER, here[0], data=here[1])
+    forward = _page_button(hazards, "▶")
+    turned = await local.client.press(OWNER, forward[0], data=forward[1])
+    twice = await local.client.press(OWNER, forward[0], data=forward[1])
+    for reply in (again, twice):
+        assert reply.alerts == [""] and not reply.messages
+    assert turned.messages and turned.text != hazards.text
+    assert not [r for r in caplog.records if r.levelname == "ERROR"], caplog.text
+
+
 async def test_a_clipped_hazard_can_be_read_in_full_by_its_owner_only(local, seeded, county, caplog):
     """An imported finding longer than a list entry: the list clips it, the "in full" button
     sends all of it, in as many messages as it needs; another owner's forged press gets nothing."""
