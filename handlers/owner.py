@@ -27,6 +27,7 @@ from handlers.callbacks import ListCb, RateCb, stars_keyboard
 from handlers.status import owned_ids
 from notifications.notices import notify
 from notifications.sender import Sender
+from notifications.splitting import split_text
 from storage import inspections as q
 from storage.clock import today as local_today
 from storage.models import Agency, Enterprise, Hazard, Visit
@@ -36,6 +37,12 @@ ENTRY_TEXT = 1500  # of a description or suggestion in a list; two fit one messa
 
 
 class FixCb(CallbackData, prefix="fix"):
+    hazard_id: int
+
+
+class FullTextCb(CallbackData, prefix="hzt"):
+    """Read in full a hazard whose description or suggestion the list clipped."""
+
     hazard_id: int
 
 
@@ -97,6 +104,7 @@ async def _send_hazards(
             "major": hazard.level == "major",
             "submitted": hazard.status == HazardStatus.submitted,
             "suggestion": clip(hazard.suggestion, ENTRY_TEXT),
+            "clipped": max(len(hazard.description), len(hazard.suggestion or "")) > ENTRY_TEXT,
         }
         for n, (hazard, name) in enumerate(rows, start=1)
     ]
@@ -105,6 +113,8 @@ async def _send_hazards(
     for item in shown.entries:
         if item["open"]:
             kb.button(text=t("hazards.fix_button", n=item["n"]), callback_data=FixCb(hazard_id=item["id"]))
+        if item["clipped"]:
+            kb.button(text=t("hazards.full_button", n=item["n"]), callback_data=FullTextCb(hazard_id=item["id"]))
     kb.adjust(2)
     kb.row(*pager_buttons("hz", shown))
     markup = kb.as_markup() if kb.buttons else None
@@ -112,6 +122,19 @@ async def _send_hazards(
         await message.edit_text(text, reply_markup=markup)
     else:
         await message.answer(text, reply_markup=markup)
+
+
+async def full_text(
+    query: CallbackQuery, callback_data: FullTextCb, t: BoundTranslator, viewer: Viewer, session: AsyncSession
+) -> None:
+    hazard = await session.get(Hazard, callback_data.hazard_id)
+    if hazard is None or hazard.enterprise_id not in owned_ids(viewer):
+        await query.answer(t("hazards.gone"), show_alert=True)
+        return
+    await query.answer()
+    text = t("hazards.full", description=hazard.description, suggestion=hazard.suggestion or "")
+    for part in split_text(text):
+        await query.message.answer(part)
 
 
 async def _own_open_hazard(session, viewer, hazard_id: int) -> Hazard | None:
@@ -318,6 +341,7 @@ def build_router() -> Router:
     c(hazards_from_notice, ListCb.filter(F.what == "hazards"))
     c(hazards_page, PageCb.filter(F.view == "hz"))
     c(fix_pressed, FixCb.filter())
+    c(full_text, FullTextCb.filter())
     m(fix_photo, FixDialog.photos, F.photo)
     c(fix_photos_done, FixDialog.photos, StepCb.filter(F.action == "done"))
     m(fix_photo_expected, FixDialog.photos, not_command)

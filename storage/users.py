@@ -141,8 +141,16 @@ async def _link_staff(session: AsyncSession, agency_id: int, user_id: int, full_
     )
     if named is not None:
         named.user_id = user_id
-    else:
-        session.add(Staff(agency_id=agency_id, name=full_name[:100] or str(user_id), user_id=user_id))
+        return
+    name = full_name[:90] or str(user_id)
+    taken = set(
+        await session.scalars(
+            select(Staff.name).where(Staff.agency_id == agency_id, Staff.name.startswith(name, autoescape=True))
+        )
+    )
+    # Namesakes are common (张伟): the second of a name is kept apart as 张伟（2）.
+    unique = next(n for n in (name, *(f"{name}（{i}）" for i in range(2, len(taken) + 2))) if n not in taken)
+    session.add(Staff(agency_id=agency_id, name=unique, user_id=user_id))
 
 
 async def grant_labels(session: AsyncSession, grants: list) -> list[str]:

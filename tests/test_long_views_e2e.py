@@ -104,6 +104,67 @@ async def test_owner_hazards_and_status_with_three_long_hazards(local, seeded, c
     _views_fit(caplog)
 
 
+async def test_pressing_the_page_on_screen_or_a_page_button_twice_is_quietly_answered(
+    local, seeded, county, caplog
+):
+    """Telegram refuses an edit that changes nothing: the press is answered, nothing is
+    reported as failed and the page stays as it is."""
+    uscc = rows(county, "enterprises")[0]["uscc"]
+    await grant(seeded, OWNER, "owner", uscc)
+    await _three_long_hazards(seeded, uscc)
+    hazards = await local.client.send(OWNER, "/hazards")
+    here = next(b for b in (_page_button(hazards, f"1/{n}") for n in range(2, 5)) if b)
+    again = await local.client.press(OWNER, here[0], data=here[1])
+    forward = _page_button(hazards, "▶")
+    turned = await local.client.press(OWNER, forward[0], data=forward[1])
+    twice = await local.client.press(OWNER, forward[0], data=forward[1])
+    for reply in (again, twice):
+        assert reply.alerts == [""] and not reply.messages
+    assert turned.messages and turned.text != hazards.text
+    assert not [r for r in caplog.records if r.levelname == "ERROR"], caplog.text
+
+
+async def test_a_clipped_hazard_can_be_read_in_full_by_its_owner_only(local, seeded, county, caplog):
+    """An imported finding longer than a list entry: the list clips it, the "in full" button
+    sends all of it, in as many messages as it needs; another owner's forged press gets nothing."""
+    ents = rows(county, "enterprises")
+    await grant(seeded, OWNER, "owner", ents[0]["uscc"])
+    stranger = TgUser(970000009, "Other", "", "", "en")
+    await grant(seeded, stranger, "owner", ents[1]["uscc"])
+    description, suggestion = long_text(FINDING, 6000) + "【完】", long_text(STEPS, 3000) + "【止】"
+    async with seeded() as s:
+        ent = await s.scalar(select(Enterprise).where(Enterprise.uscc == ents[0]["uscc"]))
+        s.add(
+            Hazard(
+                agency_id=await s.scalar(select(Agency.id).limit(1)),
+                ref="FULL-1",
+                enterprise_id=ent.id,
+                found_on=TODAY,
+                description=description,
+                suggestion=suggestion,
+                level="general",
+                deadline=TODAY - timedelta(days=30),  # the soonest: first in the list
+                status="open",
+            )
+        )
+        await s.commit()
+    hazards = await local.client.send(OWNER, "/hazards")
+    _within_limits(hazards)
+    assert "【完】" not in hazards.text and "…" in hazards.text
+    button = _page_button(hazards, "📄 #1 in full")
+    assert button is not None
+    own_view = await local.client.send(stranger, "/hazards")
+    refused = await local.client.press(stranger, own_view.messages[-1], data=button[1], forge=True)
+    assert "/hazards" in " ".join(refused.alerts) and not refused.messages
+    full = await local.client.press(OWNER, button[0], data=button[1])
+    assert len(full.messages) >= 3
+    for m in full.messages:
+        assert len(m["text"]) <= MAX_TEXT
+    text = "".join(m["text"] for m in full.messages).replace("\n", "")
+    assert description in text and suggestion in text
+    _views_fit(caplog)
+
+
 async def test_regulator_enterprise_card_with_three_long_hazards(local, seeded, county, caplog):
     ent = rows(county, "enterprises")[0]
     await grant(seeded, REG, "regulator", ent["division"])
