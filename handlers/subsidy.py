@@ -22,7 +22,7 @@ from bot.filters import HasRole
 from bot.i18n import BoundTranslator
 from domain.enums import Role
 from handlers.lookup import jurisdictions
-from handlers.regulator import _send_book
+from handlers.regulator.common import send_book
 from storage import subsidy as q
 from storage.clock import today as local_today
 from storage.clock import utcnow
@@ -117,7 +117,7 @@ async def subsidy_command(
     kb.adjust(1)
     await message.answer(text, reply_markup=kb.as_markup() if list(kb.buttons) else None)
     if views:
-        await _send_book(message, bot, f"subsidy-{'-'.join(prefixes)}-{year}.xlsx", _book(t, year, views))
+        await send_book(message, bot, f"subsidy-{'-'.join(prefixes)}-{year}.xlsx", _book(t, year, views))
 
 
 def _county_text(t: BoundTranslator, year: int, views: list[q.LineView], stage: str) -> str:
