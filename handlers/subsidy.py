@@ -23,7 +23,7 @@ from bot.i18n import BoundTranslator
 from bot.paging import Page, PageCb, pager_buttons, paginate
 from domain.enums import Role
 from handlers.lookup import jurisdictions
-from handlers.regulator import _send_book
+from handlers.regulator.common import send_book
 from storage import subsidy as q
 from storage.clock import today as local_today
 from storage.clock import utcnow
@@ -102,7 +102,7 @@ async def subsidy_command(
     text, markup = await _screen(t, session, year, views, bool(county), 0)
     await message.answer(text, reply_markup=markup)
     if views:
-        await _send_book(message, bot, f"subsidy-{'-'.join(prefixes)}-{year}.xlsx", _book(t, year, views))
+        await send_book(message, bot, f"subsidy-{'-'.join(prefixes)}-{year}.xlsx", _book(t, year, views))
 
 
 async def subsidy_page(
