@@ -334,14 +334,14 @@ async def move_hazard(
     return True
 
 
-async def owner_hazards(session: AsyncSession, enterprise_ids: list[int], limit: int = 20) -> list[tuple]:
-    """(hazard, enterprise name) not yet closed, soonest deadline first."""
+async def owner_hazards(session: AsyncSession, enterprise_ids: list[int]) -> list[tuple]:
+    """(hazard, enterprise name) not yet closed, soonest deadline first: all of them, the
+    view pages them."""
     rows = await session.execute(
         select(Hazard, Enterprise.name)
         .join(Enterprise, Enterprise.id == Hazard.enterprise_id)
         .where(Hazard.enterprise_id.in_(enterprise_ids), Hazard.status.in_(UNCLOSED))
         .order_by(Hazard.deadline, Hazard.id)
-        .limit(limit)
     )
     return list(rows.all())
 

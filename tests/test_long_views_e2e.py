@@ -104,6 +104,32 @@ async def test_owner_hazards_and_status_with_three_long_hazards(local, seeded, c
     _views_fit(caplog)
 
 
+async def test_an_owner_with_many_hazards_reaches_every_one(local, seeded, county):
+    """Past twenty hazards the list goes on to further pages: the last can be read and fixed."""
+    uscc = rows(county, "enterprises")[0]["uscc"]
+    await grant(seeded, OWNER, "owner", uscc)
+    async with seeded() as s:
+        ent = await s.scalar(select(Enterprise).where(Enterprise.uscc == uscc))
+        agency_id = await s.scalar(select(Agency.id).limit(1))
+        for i in range(30):
+            s.add(
+                Hazard(
+                    agency_id=agency_id,
+                    ref=f"MANY-{i}",
+                    enterprise_id=ent.id,
+                    found_on=TODAY,
+                    description=f"灭火器过期第{i}处",
+                    level="general",
+                    deadline=TODAY + timedelta(days=400 + i),  # after the county's own hazards
+                    status="open",
+                )
+            )
+        await s.commit()
+    hazards = await local.client.send(OWNER, "/hazards")
+    everything = await _all_pages(local, OWNER, hazards)
+    assert "灭火器过期第29处" in everything
+
+
 async def test_pressing_the_page_on_screen_or_a_page_button_twice_is_quietly_answered(
     local, seeded, county, caplog
 ):
