@@ -417,10 +417,9 @@ async def history(session: AsyncSession, hazard_id: int) -> list[HazardEvent]:
     )
 
 
-async def overdue_by_client(
-    session: AsyncSession, agency_id: int, today: date, limit: int = 10
-) -> list[tuple]:
-    """(enterprise name, overdue count, oldest deadline) for the agency's clients."""
+async def overdue_by_client(session: AsyncSession, agency_id: int, today: date) -> list[tuple]:
+    """(enterprise name, overdue count, oldest deadline) for each of the agency's clients
+    with an overdue hazard, the oldest first."""
     rows = await session.execute(
         select(Enterprise.name, func.count(), func.min(Hazard.deadline))
         .select_from(Hazard)
@@ -428,7 +427,6 @@ async def overdue_by_client(
         .where(Hazard.agency_id == agency_id, Hazard.status.in_(UNCLOSED), Hazard.deadline < today)
         .group_by(Enterprise.id, Enterprise.name)
         .order_by(func.min(Hazard.deadline))
-        .limit(limit)
     )
     return list(rows.all())
 

@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.emulator.harness import LocalRun, TgUser
 from storage.clock import today
@@ -128,6 +128,34 @@ async def test_an_owner_with_many_hazards_reaches_every_one(local, seeded, count
     hazards = await local.client.send(OWNER, "/hazards")
     everything = await _all_pages(local, OWNER, hazards)
     assert "灭火器过期第29处" in everything
+
+
+async def test_due_says_how_many_more_clients_have_overdue_hazards(local, seeded, county):
+    """An agency with twenty clients behind: /due lists the oldest and says how many more
+    there are and where to see them, instead of stopping silently."""
+    staff = TgUser(970000005, "Staff", "", "", "en")
+    agency = rows(county, "agencies")[0]["code"]
+    await grant(seeded, staff, "staff", agency)
+    async with seeded() as s:
+        agency_id = await s.scalar(select(Agency.id).where(Agency.code == agency))
+        await s.execute(update(Hazard).where(Hazard.agency_id == agency_id).values(status="verified"))
+        for i, ent in enumerate(await s.scalars(select(Enterprise).limit(20))):
+            s.add(
+                Hazard(
+                    agency_id=agency_id,
+                    ref=f"DUE-{i}",
+                    enterprise_id=ent.id,
+                    found_on=TODAY - timedelta(days=90),
+                    description="消防通道堵塞",
+                    level="general",
+                    deadline=TODAY - timedelta(days=30 + i),
+                    status="open",
+                )
+            )
+        await s.commit()
+    due = await local.client.send(staff, "/due")
+    _within_limits(due)
+    assert "… and 10 more clients: /clients lists them all" in due.text
 
 
 async def test_pressing_the_page_on_screen_or_a_page_button_twice_is_quietly_answered(
