@@ -458,5 +458,14 @@ async def save_rating(session: AsyncSession, visit_id: int, stars: int, comment:
     return True
 
 
+async def comment_rating(session: AsyncSession, visit_id: int, user_id: int, comment: str) -> None:
+    """The comment added after the stars, by the person who gave them."""
+    await session.execute(
+        update(Rating)
+        .where(Rating.visit_id == visit_id, Rating.rated_by == user_id, Rating.comment == "")
+        .values(comment=comment)
+    )
+
+
 async def is_rated(session: AsyncSession, visit_id: int) -> bool:
     return await session.scalar(select(Rating.id).where(Rating.visit_id == visit_id)) is not None
