@@ -22,6 +22,7 @@ from domain.anonymity import TipKeys
 from domain.enums import Role, TipStatus
 from handlers.lookup import jurisdictions
 from storage import tips as store
+from storage.clock import local
 from storage.models import Tip
 
 ACTIONS = ("review", "reply", "note", *store.CLOSED)
@@ -42,7 +43,7 @@ class AnswerDialog(StatesGroup):
 
 
 def _when(tip_hour, settings: Settings) -> str:
-    return tip_hour.astimezone(settings.tz).strftime("%Y-%m-%d %H:00")
+    return local(tip_hour, settings.tz).strftime("%Y-%m-%d %H:00")
 
 
 async def tips_command(
