@@ -16,7 +16,7 @@ from bot.viewer import Viewer
 from domain.anonymity import TipKeys
 from domain.enums import Role
 from domain.roles import TargetError, normalise_target, role_from_word
-from storage.clock import utcnow
+from storage.clock import local, utcnow
 from storage.users import InviteError, accept_invite, create_invite
 
 
@@ -82,7 +82,7 @@ async def invite(
             target=target,
             link=link,
             code=code,
-            expires=inv.expires_at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M"),
+            expires=local(inv.expires_at, settings.tz).strftime("%Y-%m-%d %H:%M"),
         )
     )
 

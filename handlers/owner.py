@@ -286,6 +286,11 @@ async def rate_pressed(
     if callback_data.stars == 0:
         await query.message.edit_text(t("rate.pick_stars", **about), reply_markup=stars_keyboard(visit.id))
         return
+    # The stars are saved at the press: a comment is optional, and leaving it loses nothing.
+    if not await q.save_rating(session, visit.id, callback_data.stars, "", viewer.user_id):
+        await query.message.answer(t("rate.already"))
+        return
+    await session.commit()
     await state.set_state(RateDialog.comment)
     await state.update_data(visit_id=visit.id, stars=callback_data.stars)
     await query.message.edit_text(t("rate.chosen", stars="★" * callback_data.stars, **about))
@@ -306,28 +311,18 @@ async def rate_comment(
             t("dialog.text_limit", limit=limit), reply_markup=step_button(t("rate.skip"), "skip")
         )
         return
-    await _save_rating(message, message.text.strip(), t, viewer, session, state)
-
-
-async def rate_skip(
-    query: CallbackQuery, t: BoundTranslator, viewer: Viewer, session: AsyncSession, state: FSMContext
-) -> None:
-    await settle_press(query)
-    await _save_rating(query.message, "", t, viewer, session, state)
-
-
-async def _save_rating(message: Message, comment: str, t, viewer, session, state: FSMContext) -> None:
     data = await state.get_data()
     await state.clear()
-    visit = await session.get(Visit, data["visit_id"])
-    if visit is None or visit.enterprise_id not in owned_ids(viewer):
-        await message.answer(t("callback.invalid"))
-        return
-    if not await q.save_rating(session, visit.id, data["stars"], comment, viewer.user_id):
-        await message.answer(t("rate.already"))
-        return
+    await q.comment_rating(session, data["visit_id"], viewer.user_id, message.text.strip())
     await session.commit()
     await message.answer(t("rate.saved", stars="★" * data["stars"]))
+
+
+async def rate_skip(query: CallbackQuery, t: BoundTranslator, state: FSMContext) -> None:
+    await settle_press(query)
+    data = await state.get_data()
+    await state.clear()
+    await query.message.answer(t("rate.saved", stars="★" * data["stars"]))
 
 
 def build_router() -> Router:

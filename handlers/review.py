@@ -27,6 +27,7 @@ from handlers.rectify import waiting_button
 from notifications.notices import notify
 from notifications.sender import Sender
 from storage import evidence as ev
+from storage.clock import local
 from storage.inspections import users_with_role
 from storage.models import Enterprise, EvidenceSubmission
 
@@ -101,7 +102,7 @@ async def _show(message: Message, t, viewer, session, settings, offset: int) -> 
             indicator=ind.name(t.locale) if ind else sub.indicator,
             fulfilled=sub.fulfilled_on.isoformat(),
             expiry=expiry.isoformat() if expiry else "",
-            submitted=sub.submitted_at.date().isoformat(),
+            submitted=local(sub.submitted_at, settings.tz).date().isoformat(),
             files=len(files),
         ),
         reply_markup=kb.as_markup(),

@@ -334,14 +334,14 @@ async def move_hazard(
     return True
 
 
-async def owner_hazards(session: AsyncSession, enterprise_ids: list[int], limit: int = 20) -> list[tuple]:
-    """(hazard, enterprise name) not yet closed, soonest deadline first."""
+async def owner_hazards(session: AsyncSession, enterprise_ids: list[int]) -> list[tuple]:
+    """(hazard, enterprise name) not yet closed, soonest deadline first: all of them, the
+    view pages them."""
     rows = await session.execute(
         select(Hazard, Enterprise.name)
         .join(Enterprise, Enterprise.id == Hazard.enterprise_id)
         .where(Hazard.enterprise_id.in_(enterprise_ids), Hazard.status.in_(UNCLOSED))
         .order_by(Hazard.deadline, Hazard.id)
-        .limit(limit)
     )
     return list(rows.all())
 
@@ -417,10 +417,9 @@ async def history(session: AsyncSession, hazard_id: int) -> list[HazardEvent]:
     )
 
 
-async def overdue_by_client(
-    session: AsyncSession, agency_id: int, today: date, limit: int = 10
-) -> list[tuple]:
-    """(enterprise name, overdue count, oldest deadline) for the agency's clients."""
+async def overdue_by_client(session: AsyncSession, agency_id: int, today: date) -> list[tuple]:
+    """(enterprise name, overdue count, oldest deadline) for each of the agency's clients
+    with an overdue hazard, the oldest first."""
     rows = await session.execute(
         select(Enterprise.name, func.count(), func.min(Hazard.deadline))
         .select_from(Hazard)
@@ -428,7 +427,6 @@ async def overdue_by_client(
         .where(Hazard.agency_id == agency_id, Hazard.status.in_(UNCLOSED), Hazard.deadline < today)
         .group_by(Enterprise.id, Enterprise.name)
         .order_by(func.min(Hazard.deadline))
-        .limit(limit)
     )
     return list(rows.all())
 
@@ -458,6 +456,15 @@ async def save_rating(session: AsyncSession, visit_id: int, stars: int, comment:
         await session.rollback()
         return False
     return True
+
+
+async def comment_rating(session: AsyncSession, visit_id: int, user_id: int, comment: str) -> None:
+    """The comment added after the stars, by the person who gave them."""
+    await session.execute(
+        update(Rating)
+        .where(Rating.visit_id == visit_id, Rating.rated_by == user_id, Rating.comment == "")
+        .values(comment=comment)
+    )
 
 
 async def is_rated(session: AsyncSession, visit_id: int) -> bool:

@@ -70,6 +70,7 @@ BUTTONS = {
     "lang": [],  # the viewer's own setting
     "ls": [],  # lists the viewer's own hazards or deadlines
     "fix": ["fix:{hazard}"],
+    "hzt": ["hzt:{hazard}"],
     "rate": ["rate:{visit}:5", "rate:{visit}:0"],
     "pg": [],  # a page of the viewer's own clients
     "cli": ["cli:{enterprise}"],

@@ -203,6 +203,24 @@ async def test_full_lifecycle_with_rejection_and_history(scene):
     assert description not in (await hazards_page_with(local, description)).text
 
 
+async def test_the_stars_are_kept_when_the_owner_leaves_the_comment_step(scene):
+    """The rating counts at the press: another command instead of a comment loses nothing,
+    and the visit is not offered for rating again."""
+    local, ent = scene["local"], scene["ent"]
+    await record_visit(local, ent)
+    await local.flush()
+    request = next(
+        m for m in await local.client.chat(OWNER.id) if "Please rate this service" in (m.get("text") or "")
+    )
+    two = await local.client.press(OWNER, request, button=1)
+    assert "★★ — rating saved." in two.text and "Any comment?" in two.text
+    await local.client.send(OWNER, "/status")
+    assert "No recent visit is waiting" in (await local.client.send(OWNER, "/rate")).text
+    async with scene["sessions"]() as s:
+        ratings = (await s.execute(select(Rating.stars, Rating.comment))).all()
+    assert [tuple(r) for r in ratings] == [(2, "")]
+
+
 async def test_a_major_hazard_alerts_only_the_township_regulator(scene):
     local, ent = scene["local"], scene["ent"]
     await record_visit(local, ent)

@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.emulator.harness import LocalRun, TgUser
 from storage.clock import today
@@ -102,6 +102,60 @@ async def test_owner_hazards_and_status_with_three_long_hazards(local, seeded, c
     for d in descriptions:  # each hazard can be read, at least its first 1,000 characters
         assert d[:1000] in everything
     _views_fit(caplog)
+
+
+async def test_an_owner_with_many_hazards_reaches_every_one(local, seeded, county):
+    """Past twenty hazards the list goes on to further pages: the last can be read and fixed."""
+    uscc = rows(county, "enterprises")[0]["uscc"]
+    await grant(seeded, OWNER, "owner", uscc)
+    async with seeded() as s:
+        ent = await s.scalar(select(Enterprise).where(Enterprise.uscc == uscc))
+        agency_id = await s.scalar(select(Agency.id).limit(1))
+        for i in range(30):
+            s.add(
+                Hazard(
+                    agency_id=agency_id,
+                    ref=f"MANY-{i}",
+                    enterprise_id=ent.id,
+                    found_on=TODAY,
+                    description=f"灭火器过期第{i}处",
+                    level="general",
+                    deadline=TODAY + timedelta(days=400 + i),  # after the county's own hazards
+                    status="open",
+                )
+            )
+        await s.commit()
+    hazards = await local.client.send(OWNER, "/hazards")
+    everything = await _all_pages(local, OWNER, hazards)
+    assert "灭火器过期第29处" in everything
+
+
+async def test_due_says_how_many_more_clients_have_overdue_hazards(local, seeded, county):
+    """An agency with twenty clients behind: /due lists the oldest and says how many more
+    there are and where to see them, instead of stopping silently."""
+    staff = TgUser(970000005, "Staff", "", "", "en")
+    agency = rows(county, "agencies")[0]["code"]
+    await grant(seeded, staff, "staff", agency)
+    async with seeded() as s:
+        agency_id = await s.scalar(select(Agency.id).where(Agency.code == agency))
+        await s.execute(update(Hazard).where(Hazard.agency_id == agency_id).values(status="verified"))
+        for i, ent in enumerate(await s.scalars(select(Enterprise).limit(20))):
+            s.add(
+                Hazard(
+                    agency_id=agency_id,
+                    ref=f"DUE-{i}",
+                    enterprise_id=ent.id,
+                    found_on=TODAY - timedelta(days=90),
+                    description="消防通道堵塞",
+                    level="general",
+                    deadline=TODAY - timedelta(days=30 + i),
+                    status="open",
+                )
+            )
+        await s.commit()
+    due = await local.client.send(staff, "/due")
+    _within_limits(due)
+    assert "… and 10 more clients: /clients lists them all" in due.text
 
 
 async def test_pressing_the_page_on_screen_or_a_page_button_twice_is_quietly_answered(

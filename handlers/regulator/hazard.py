@@ -21,6 +21,7 @@ from handlers.regulator.common import ExtendDialog, RegHazardCb
 from notifications.notices import notify
 from notifications.sender import Sender
 from storage import regulator as q
+from storage.clock import local
 from storage.clock import today as local_today
 from storage.inspections import history, users_with_role
 
@@ -97,7 +98,7 @@ async def _hazard_detail(t, session, settings, hazard, enterprise, page: int):
     events = [
         {
             "kind": t(f"event.{e.kind}"),
-            "at": e.at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M"),
+            "at": local(e.at, settings.tz).strftime("%Y-%m-%d %H:%M"),
             "note": _event_note(t, e),
             "deadline": e.deadline.isoformat() if e.deadline else "",
         }

@@ -14,6 +14,8 @@ from handlers.staff.common import agency_of
 from storage import inspections as q
 from storage.clock import today as local_today
 
+REPORTS_SHOWN, CLIENTS_SHOWN = 30, 10  # the rest are in /report and /clients
+
 
 async def due_command(
     message: Message, t: BoundTranslator, viewer: Viewer, session: AsyncSession, settings: Settings
@@ -39,7 +41,15 @@ async def due_command(
         {"name": name, "n": n, "oldest": oldest.isoformat(), "when": days_text(t, oldest, today)}
         for name, n, oldest in await q.overdue_by_client(session, agency_id, today)
     ]
-    await message.answer(t("due.text", reports=reports[:30], more=max(0, len(reports) - 30), overdue=overdue))
+    await message.answer(
+        t(
+            "due.text",
+            reports=reports[:REPORTS_SHOWN],
+            more=max(0, len(reports) - REPORTS_SHOWN),
+            overdue=overdue[:CLIENTS_SHOWN],
+            overdue_more=max(0, len(overdue) - CLIENTS_SHOWN),
+        )
+    )
 
 
 async def due_from_notice(

@@ -20,6 +20,7 @@ from domain.anonymity import TipKeys, looks_like_receipt
 from handlers.tips.common import FollowCb, FollowDialog, open_ref, seal_ref
 from handlers.tips.tip import cleaned_image, image_refusal
 from storage import tips as store
+from storage.clock import local
 from storage.models import Tip
 
 
@@ -95,13 +96,13 @@ async def _follow_page(t, session, tip_keys, settings, tip: Tip, page: int):
     """The tip's status and the regulator's replies, paged by reply. The buttons carry the
     tip's id sealed with the tip keys: nothing about the tip stays in the dialog's state."""
     replies = [
-        {"hour": r["hour"].astimezone(settings.tz).strftime("%Y-%m-%d %H:00"), "text": r["text"]}
+        {"hour": local(r["hour"], settings.tz).strftime("%Y-%m-%d %H:00"), "text": r["text"]}
         for r in await store.messages(session, tip_keys, tip.id, ("regulator",))
     ]
     params = {
         "status": t(f"tipstatus.{tip.status}"),
         "category": t(f"tip.category_{tip.category}"),
-        "filed": tip.created_hour.astimezone(settings.tz).strftime("%Y-%m-%d %H:00"),
+        "filed": local(tip.created_hour, settings.tz).strftime("%Y-%m-%d %H:00"),
     }
     text, shown = paginate(lambda part: t("follow.status", replies=part, **params), replies, page)
     ref = seal_ref(tip_keys, tip.id)
