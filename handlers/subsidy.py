@@ -31,8 +31,9 @@ from storage.division_names import label, names
 
 
 class SubsidyCb(CallbackData, prefix="sub"):
-    action: str  # confirm | flag | review | approve | publish
+    action: str  # confirm | flag | review | approve | publish | cancel
     year: int
+    sure: bool = False  # a step is taken only from its confirmation: none can be undone
 
 
 class FlagDialog(StatesGroup):
@@ -92,7 +93,8 @@ async def subsidy_command(
 ) -> None:
     year = _year(command.args or "", settings)
     if year is None:
-        await message.answer(t("subsidy.usage"))
+        this_year = local_today(settings.tz).year
+        await message.answer(t("subsidy.usage", first=2000, last=this_year, example=this_year - 1))
         return
     county = county_prefixes(viewer)
     prefixes = county or townships(viewer)
@@ -280,6 +282,10 @@ async def subsidy_pressed(
     state: FSMContext,
 ) -> None:
     action, year, now = callback_data.action, callback_data.year, utcnow()
+    if action == "cancel":
+        await query.answer()
+        await query.message.edit_text(t("subsidy.cancelled"))
+        return
     if action in ("confirm", "flag"):
         towns = townships(viewer)
         if not towns:
@@ -290,13 +296,20 @@ async def subsidy_pressed(
             await state.set_state(FlagDialog.line)
             await query.message.answer(t("subsidy.ask_flag"))
             return
+        if not callback_data.sure:
+            await _ask_sure(query.message, t, action, year)
+            return
         n = sum([await q.confirm(session, p, year, viewer.user_id, now) for p in towns])
         await session.commit()
-        await query.message.answer(t("subsidy.confirmed", n=n, year=year))
+        await query.message.edit_text(t("subsidy.confirmed", n=n, year=year))
         return
     counties = county_prefixes(viewer)
     if action not in q.STEPS or not counties:
         await query.answer(t("subsidy.county_only"), show_alert=True)
+        return
+    if not callback_data.sure:
+        await query.answer()
+        await _ask_sure(query.message, t, action, year)
         return
     counted = 0
     for county in await q.counties(session, counties):
@@ -306,7 +319,14 @@ async def subsidy_pressed(
         await query.answer(t("subsidy.step_refused"), show_alert=True)
         return
     await query.answer()
-    await query.message.answer(t(f"subsidy.done_{action}", n=counted, year=year))
+    await query.message.edit_text(t(f"subsidy.done_{action}", n=counted, year=year))
+
+
+async def _ask_sure(message: Message, t: BoundTranslator, action: str, year: int) -> None:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=t("subsidy.sure_yes"), callback_data=SubsidyCb(action=action, year=year, sure=True))
+    kb.button(text=t("subsidy.sure_no"), callback_data=SubsidyCb(action="cancel", year=year))
+    await message.answer(t(f"subsidy.sure_{action}", year=year), reply_markup=kb.as_markup())
 
 
 async def flag_line(
@@ -316,7 +336,10 @@ async def flag_line(
     data = await state.get_data()
     ids = data.get("subsidy_lines", [])
     note = note.strip()
-    if not number.isdigit() or not 1 <= int(number) <= len(ids) or len(note) < 2 or len(note) > 500:
+    if number.isdigit() and not 1 <= int(number) <= len(ids):
+        await message.answer(t("subsidy.no_such_line", n=number, lines=len(ids)))
+        return
+    if not number.isdigit() or len(note) < 2 or len(note) > 500:
         await message.answer(t("subsidy.ask_flag"))
         return
     await state.clear()

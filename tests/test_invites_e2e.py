@@ -121,3 +121,11 @@ async def test_two_staff_of_one_agency_with_the_same_name_both_join(local, sessi
             (await s.scalars(select(Staff.name).where(Staff.user_id.in_([first.id, second.id])))).all()
         )
     assert names == ["张伟", "张伟（2）"]
+
+
+async def test_a_regulator_invite_for_an_empty_jurisdiction_warns(local):
+    """A mistyped division code is pointed out; a real one is not."""
+    empty = await local.client.send(ADMIN, "/invite regulator 99")
+    assert "no registered enterprise lies in jurisdiction 99" in empty.text and "start=inv_" in empty.text
+    real = await local.client.send(ADMIN, "/invite regulator 330226100")
+    assert "no registered enterprise" not in real.text

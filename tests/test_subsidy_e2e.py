@@ -125,9 +125,9 @@ async def test_subsidy_from_township_check_to_publication(small_county, sessions
     assert "A3 Agency Three: 0 · 0 · 0% · none · 0.00 yuan (some lines unpaid: not in the pool)" in text
     assert f"{T1}: 0/4 lines checked" in text and "Total: 760.00 yuan" in text
     assert county.last_with_buttons() is None or "review" not in str(county.last_with_buttons())
-    refused = await local.client.press(COUNTY, county.messages[0], data=f"sub:review:{Y}", forge=True)
+    refused = await local.client.press(COUNTY, county.messages[0], data=f"sub:review:{Y}:1", forge=True)
     assert refused.alerts == ["A township has not finished its check, or no line waits for this step."]
-    forged = await local.client.press(TOWN1, town.messages[0], data=f"sub:publish:{Y}", forge=True)
+    forged = await local.client.press(TOWN1, town.messages[0], data=f"sub:publish:{Y}:1", forge=True)
     assert forged.alerts == ["This step is taken by county-level (and higher) regulators."]
 
     # Township 1 flags line 3 (Works 2's 200 yuan), then confirms the rest; township 2 confirms.
@@ -135,13 +135,25 @@ async def test_subsidy_from_township_check_to_publication(small_county, sessions
     assert [b[0]["text"] for b in buttons] == ["✅ Confirm the 4 unchecked lines", "⚠️ Flag a line"]
     await local.client.press(TOWN1, town.messages[0], button=1)
     assert "line number" in (await local.client.send(TOWN1, "3")).text  # no reason: asked again
+    assert (
+        "There is no line 99: your township has 4." in (await local.client.send(TOWN1, "99 duplicated")).text
+    )
     flagged = await local.client.send(TOWN1, "3 records duplicated")
     assert flagged.text == "Line 3 flagged: records duplicated. It will not be paid."
-    confirmed = await local.client.press(TOWN1, town.messages[0], button=0)
+    # Nothing is signed off before it is confirmed: cancelling changes nothing.
+    sure = await local.client.press(TOWN1, town.messages[0], button=0)
+    assert "can no longer be flagged or taken back" in sure.text
+    cancelled = await local.client.press(TOWN1, sure.messages[0], button=1)
+    assert cancelled.text == "Cancelled: nothing was changed."
+    async with sessions() as s:
+        assert {line.status for line in await s.scalars(select(SubsidyLine))} == {"computed", "flagged"}
+    sure = await local.client.press(TOWN1, town.messages[0], button=0)
+    confirmed = await local.client.press(TOWN1, sure.messages[0], button=0)
     assert confirmed.text == f"3 subsidy lines of {Y} confirmed (township check)."
     town2 = await local.client.send(TOWN2, f"/subsidy {Y}")
     assert "Total (all lines): 200.00 yuan" in town2.messages[0]["text"] and "Works 1" not in town2.text
-    await local.client.press(TOWN2, town2.messages[0], button=0)
+    sure2 = await local.client.press(TOWN2, town2.messages[0], button=0)
+    await local.client.press(TOWN2, sure2.messages[0], button=0)
 
     # The county: review, finance, publication, each recorded with who and when.
     for step, label, done in (
@@ -152,8 +164,10 @@ async def test_subsidy_from_township_check_to_publication(small_county, sessions
         reply = await local.client.send(COUNTY, f"/subsidy {Y}")
         assert "Total: 560.00 yuan" in reply.messages[0]["text"]
         button = reply.messages[0]["reply_markup"]["inline_keyboard"][0][0]
-        assert label in button["text"] and button["callback_data"] == f"sub:{step}:{Y}"
-        pressed = await local.client.press(COUNTY, reply.messages[0], button=0)
+        assert label in button["text"] and button["callback_data"] == f"sub:{step}:{Y}:0"
+        sure = await local.client.press(COUNTY, reply.messages[0], button=0)
+        assert "cannot be taken back" in sure.text
+        pressed = await local.client.press(COUNTY, sure.messages[0], button=0)
         assert pressed.text.startswith(f"{done}: 7 lines of {Y}")
     final = await local.client.send(COUNTY, f"/subsidy {Y}")
     assert "current step: published" in final.messages[0]["text"]
