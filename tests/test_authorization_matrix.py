@@ -71,6 +71,7 @@ BUTTONS = {
     "ls": [],  # lists the viewer's own hazards or deadlines
     "fix": ["fix:{hazard}"],
     "hzt": ["hzt:{hazard}"],
+    "rpp": [],  # a page of the viewer's own agency's visits
     "rate": ["rate:{visit}:5", "rate:{visit}:0"],
     "pg": [],  # a page of the viewer's own clients
     "cli": ["cli:{enterprise}"],

@@ -159,7 +159,7 @@ async def test_full_lifecycle_with_rejection_and_history(scene):
     album = [m for m in review.messages if m.get("media_group_id")]  # before and after, side by side
     assert len(album) == 2 and album[0]["caption"].startswith("Before (1) and after (1)")
     asked = await press(local, STAFF, item, "Reject")
-    assert "Why is it rejected" in asked.text
+    assert "Why is the rectification rejected" in asked.text
     rejected = await local.client.send(STAFF, "门锁型号不符合要求")
     assert "Sent back" in rejected.text
     await local.flush()

@@ -63,7 +63,8 @@ async def test_staff_see_and_take_the_agencys_unassigned_visits(local, seeded, c
 
     choose = await local.client.send(STAFF_A, "/report")
     buttons = [b for row in choose.last_with_buttons()["reply_markup"]["inline_keyboard"] for b in row]
-    assert buttons and all(b["text"].endswith("· unassigned") for b in buttons)
+    visits = [b for b in buttons if b["text"] not in ("◀", "▶")]
+    assert visits and all(b["text"].endswith("· unassigned") for b in visits)
     await local.client.press(STAFF_A, choose.last_with_buttons(), button=0)
     saved = await local.client.send_document(STAFF_A, "report.pdf", b"%PDF-1.4 report")
     assert "late" in saved.text or "on time" in saved.text
@@ -73,3 +74,34 @@ async def test_staff_see_and_take_the_agencys_unassigned_visits(local, seeded, c
     assert len(taken) == 1
     due_b = (await local.client.send(STAFF_B, "/due")).text
     assert len(report_lines(due_b)) == min(30, n - 1)
+
+
+def _buttons(reply) -> list[dict]:
+    return [b for row in reply.messages[-1]["reply_markup"]["inline_keyboard"] for b in row]
+
+
+async def test_every_visit_waiting_for_a_report_can_be_reached_by_page_or_name(local, seeded, county):
+    """More visits than one screen: ▶ pages through all of them, and a typed part of a name
+    narrows the list to that enterprise; the upload prompt names the enterprise."""
+    await grant(seeded, STAFF_A, "staff", AGENCY)
+    served = {c["uscc"] for c in rows(county, "contracts") if c["agency_code"] == AGENCY}
+    waiting = [v for v in expected_unreported(county) if v["uscc"] in served]
+    assert len(waiting) > 8
+    names = {e["uscc"]: e["name"] for e in rows(county, "enterprises")}
+    reply = await local.client.send(STAFF_A, "/report")
+    assert f"{len(waiting)} visits waiting for a report" in reply.text
+    seen = []
+    while True:
+        seen += [b["text"] for b in _buttons(reply) if b["text"] not in ("◀", "▶")]
+        forward = [b for b in _buttons(reply) if b["text"] == "▶"]
+        if not forward:
+            break
+        reply = await local.client.press(STAFF_A, reply.messages[-1], data=forward[0]["callback_data"])
+    assert len(seen) == len(waiting)
+    target = waiting[-1]
+    name = names[target["uscc"]]
+    found = await local.client.send(STAFF_A, name[:4])
+    assert f"named like “{name[:4]}”" in found.text
+    pick = next(b for b in _buttons(found) if target["date"] in b["text"] and name[:10] in b["text"])
+    asked = await local.client.press(STAFF_A, found.messages[-1], data=pick["callback_data"])
+    assert f"Send the report of the visit to {name}" in asked.text

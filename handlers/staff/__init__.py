@@ -46,7 +46,15 @@ from handlers.staff.hazard import (
     hazard_suggestion,
     hazard_visit,
 )
-from handlers.staff.report import report_command, report_file, report_file_expected, report_visit
+from handlers.staff.report import (
+    ReportPageCb,
+    report_command,
+    report_file,
+    report_file_expected,
+    report_page,
+    report_search,
+    report_visit,
+)
 from handlers.staff.verify import (
     decide_rectification,
     reject_reason,
@@ -103,6 +111,8 @@ def build_router() -> Router:
     c(hazard_confirmed, HazardDialog.confirm, StepCb.filter(F.action == "save"))
     c(hazard_change_deadline, HazardDialog.confirm, StepCb.filter(F.action == "redo"))
     c(report_visit, ReportDialog.visit, VisitCb.filter(F.purpose == "report"))
+    c(report_page, ReportDialog.visit, ReportPageCb.filter())
+    m(report_search, ReportDialog.visit, F.text, not_command)
     m(report_file, ReportDialog.file, F.document | F.photo)
     m(report_file_expected, ReportDialog.file, not_command)
     c(verify_pressed, VerifyCb.filter())

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,7 +16,11 @@ from domain.lifecycle import report_due, report_state
 from handlers.staff.common import REPORT_SUFFIXES, REPORT_TYPES, ReportDialog, VisitCb, agency_of, refuse
 from storage import inspections as q
 from storage.clock import today as local_today
-from storage.models import Visit
+from storage.models import Enterprise, Visit
+
+
+class ReportPageCb(CallbackData, prefix="rpp"):
+    page: int
 
 
 async def report_command(
@@ -26,31 +31,89 @@ async def report_command(
     settings: Settings,
     state: FSMContext,
 ) -> None:
+    text, markup = await _picker(t, viewer, session, settings, 0, "")
+    if markup is None:
+        await message.answer(text)
+        return
+    await state.set_state(ReportDialog.visit)
+    await state.update_data(search="")
+    await message.answer(text, reply_markup=markup)
+
+
+async def report_page(
+    query: CallbackQuery,
+    callback_data: ReportPageCb,
+    t: BoundTranslator,
+    viewer: Viewer,
+    session: AsyncSession,
+    settings: Settings,
+    state: FSMContext,
+) -> None:
+    search = (await state.get_data()).get("search", "")
+    text, markup = await _picker(t, viewer, session, settings, callback_data.page, search)
+    await query.answer()
+    await query.message.edit_text(text, reply_markup=markup)
+
+
+async def report_search(
+    message: Message,
+    t: BoundTranslator,
+    viewer: Viewer,
+    session: AsyncSession,
+    settings: Settings,
+    state: FSMContext,
+) -> None:
+    """A typed text while the visits are shown: the visits of enterprises named like it."""
+    search = message.text.strip()[:30]
+    text, markup = await _picker(t, viewer, session, settings, 0, search)
+    if markup is None:  # nothing matches: say so over the whole list
+        text, markup = await _picker(t, viewer, session, settings, 0, "")
+        text = t("report.no_match", search=search) + "\n" + text
+        search = ""
+    await state.update_data(search=search)
+    await message.answer(text, reply_markup=markup)
+
+
+async def _reportable(viewer: Viewer, session: AsyncSession, settings: Settings) -> list[tuple]:
+    """(visit, enterprise name) waiting for a report under a contract still served: the
+    member's own visits first, then the agency's (unassigned ones among them)."""
     today = local_today(settings.tz)
     grace = settings.lifecycle().contract_grace_days
     agency_id = agency_of(viewer)
     staff = await q.staff_row(session, agency_id, viewer.user_id)
     kinds = settings.report_visit_kinds
-    own = (  # the member's own visits first, then the agency's (unassigned ones among them)
-        await q.visits_without_report(session, agency_id, kinds, staff.id, limit=q.PAGE, unassigned=False)
+    own = (
+        await q.visits_without_report(session, agency_id, kinds, staff.id, limit=None, unassigned=False)
         if staff
         else []
     )
-    rest = await q.visits_without_report(session, agency_id, kinds, limit=q.PAGE)
-    seen, choices = set(), []
+    rest = await q.visits_without_report(session, agency_id, kinds, limit=None)
+    seen, choices, served = set(), [], {}
     for visit, name in [*own, *rest]:
-        if (
-            visit.id in seen
-            or await q.serving_contract(session, agency_id, visit.enterprise_id, today, grace) is None
-        ):
+        if visit.id in seen:
             continue
-        seen.add(visit.id)
-        choices.append((visit, name))
+        if visit.enterprise_id not in served:
+            contract = await q.serving_contract(session, agency_id, visit.enterprise_id, today, grace)
+            served[visit.enterprise_id] = contract is not None
+        if served[visit.enterprise_id]:
+            seen.add(visit.id)
+            choices.append((visit, name))
+    return choices
+
+
+async def _picker(
+    t: BoundTranslator, viewer: Viewer, session: AsyncSession, settings: Settings, page: int, search: str
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    choices = await _reportable(viewer, session, settings)
+    if search:
+        choices = [(v, name) for v, name in choices if search.lower() in name.lower()]
     if not choices:
-        await message.answer(t("report.none"))
-        return
+        return t("report.none"), None
+    pages = (len(choices) + q.PAGE - 1) // q.PAGE
+    page = min(max(page, 0), pages - 1)
+    today = local_today(settings.tz)
     kb = InlineKeyboardBuilder()
-    for visit, name in choices[: q.PAGE]:
+    for visit, name in choices[page * q.PAGE : (page + 1) * q.PAGE]:
         due = report_due(visit.date, settings.lifecycle())
         unassigned = f" · {t('due.unassigned')}" if visit.staff_id is None else ""
         kb.button(
@@ -58,8 +121,14 @@ async def report_command(
             callback_data=VisitCb(purpose="report", visit_id=visit.id),
         )
     kb.adjust(1)
-    await state.set_state(ReportDialog.visit)
-    await message.answer(t("report.choose_visit"), reply_markup=kb.as_markup())
+    nav = []
+    if page > 0:
+        nav.append(InlineKeyboardButton(text="◀", callback_data=ReportPageCb(page=page - 1).pack()))
+    if page + 1 < pages:
+        nav.append(InlineKeyboardButton(text="▶", callback_data=ReportPageCb(page=page + 1).pack()))
+    kb.row(*nav)
+    text = t("report.choose_visit", n=len(choices), page=page + 1, pages=pages, search=search)
+    return text, kb.as_markup()
 
 
 async def report_visit(
@@ -85,7 +154,8 @@ async def report_visit(
     await query.answer()
     await state.update_data(visit_id=visit.id)
     await state.set_state(ReportDialog.file)
-    await query.message.edit_text(t("report.ask_file", date=visit.date.isoformat()))
+    name = (await session.get(Enterprise, visit.enterprise_id)).name
+    await query.message.edit_text(t("report.ask_file", date=visit.date.isoformat(), name=name))
 
 
 async def report_file(
