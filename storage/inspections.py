@@ -190,13 +190,20 @@ async def record_visit(
     return visit
 
 
-async def recent_visits(session: AsyncSession, staff_id: int, since: date, limit: int = PAGE) -> list[tuple]:
-    """(visit, enterprise name) of one staff member, newest first."""
+async def recent_visits(
+    session: AsyncSession, agency_id: int, staff_id: int, since: date, limit: int = PAGE
+) -> list[tuple]:
+    """(visit, enterprise name) of one staff member, then the agency's unassigned visits (any
+    member may take one), each newest first."""
     rows = await session.execute(
         select(Visit, Enterprise.name)
         .join(Enterprise, Enterprise.id == Visit.enterprise_id)
-        .where(Visit.staff_id == staff_id, Visit.date >= since)
-        .order_by(Visit.date.desc(), Visit.id.desc())
+        .where(
+            Visit.agency_id == agency_id,
+            or_(Visit.staff_id == staff_id, Visit.staff_id.is_(None)),
+            Visit.date >= since,
+        )
+        .order_by(Visit.staff_id.is_(None), Visit.date.desc(), Visit.id.desc())
         .limit(limit)
     )
     return list(rows.all())

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from bot.emulator.harness import TgUser
 from storage.clock import today
 from storage.importer import import_directory
-from storage.models import Staff, Visit
+from storage.models import Agency, Enterprise, Staff, Visit
 from tests.conftest import TZ_SETTINGS, grant, rows
 
 STAFF_A = TgUser(996000001, "Anna", "A", "", "en")
@@ -105,3 +105,28 @@ async def test_every_visit_waiting_for_a_report_can_be_reached_by_page_or_name(l
     pick = next(b for b in _buttons(found) if target["date"] in b["text"] and name[:10] in b["text"])
     asked = await local.client.press(STAFF_A, found.messages[-1], data=pick["callback_data"])
     assert f"Send the report of the visit to {name}" in asked.text
+
+
+async def test_a_new_staff_member_records_a_hazard_on_an_unassigned_visit(local, seeded, county):
+    """A newcomer with no visit of their own is offered the agency's unassigned visits (not
+    sent to log a duplicate) and takes the one they record on."""
+    served = {c["uscc"] for c in rows(county, "contracts") if c["agency_code"] == AGENCY}
+    async with seeded() as s:
+        visit = await s.scalar(
+            select(Visit)
+            .join(Agency, Agency.id == Visit.agency_id)
+            .join(Enterprise, Enterprise.id == Visit.enterprise_id)
+            .where(Agency.code == AGENCY, Enterprise.uscc.in_(served), Visit.staff_id.is_(None))
+            .order_by(Visit.id)
+        )
+        visit.date = TODAY - timedelta(days=3)
+        await s.commit()
+    await grant(seeded, STAFF_B, "staff", AGENCY)
+    choose = await local.client.send(STAFF_B, "/hazard")
+    pick = next(b for b in _buttons(choose) if b["callback_data"] == f"pv:hazard:{visit.id}")
+    assert pick["text"].endswith("· unassigned")
+    asked = await local.client.press(STAFF_B, choose.messages[-1], data=pick["callback_data"])
+    assert "describe" in asked.text.lower()
+    async with seeded() as s:
+        taken = await s.get(Visit, visit.id)
+        assert taken.staff_id == await s.scalar(select(Staff.id).where(Staff.user_id == STAFF_B.id))

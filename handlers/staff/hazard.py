@@ -42,19 +42,18 @@ async def hazard_command(
     settings: Settings,
     state: FSMContext,
 ) -> None:
-    staff = await q.staff_row(session, agency_of(viewer), viewer.user_id)
-    visits = (
-        await q.recent_visits(session, staff.id, local_today(settings.tz) - timedelta(days=60))
-        if staff
-        else []
-    )
+    agency_id = agency_of(viewer)
+    staff = await q.staff_row(session, agency_id, viewer.user_id)
+    since = local_today(settings.tz) - timedelta(days=60)
+    visits = await q.recent_visits(session, agency_id, staff.id, since) if staff else []
     if not visits:
         await message.answer(t("hazard.no_visits"))
         return
     kb = InlineKeyboardBuilder()
     for visit, name in visits:
+        unassigned = f" · {t('due.unassigned')}" if visit.staff_id is None else ""
         kb.button(
-            text=f"{visit.date.isoformat()} {name[:40]}",
+            text=f"{visit.date.isoformat()} {name[:40]}{unassigned}",
             callback_data=VisitCb(purpose="hazard", visit_id=visit.id),
         )
     kb.adjust(1)
@@ -78,7 +77,7 @@ async def hazard_visit(
         visit is not None
         and staff is not None
         and visit.agency_id == agency_id
-        and visit.staff_id == staff.id
+        and visit.staff_id in (staff.id, None)
         and await q.serving_contract(session, agency_id, visit.enterprise_id, local_today(settings.tz))
         is not None
     )
@@ -86,6 +85,9 @@ async def hazard_visit(
         await query.answer(refuse(t), show_alert=True)
         return
     await query.answer()
+    if visit.staff_id is None:  # the agency's unassigned visit: whoever records on it takes it
+        await q.take_visit(session, visit.id, staff.id)
+        await session.commit()
     await state.update_data(visit_id=visit.id, found_on=visit.date.isoformat(), photos=[])
     await state.set_state(HazardDialog.description)
     await query.message.edit_text(t("hazard.ask_description"))
