@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.i18n import locale_for
 from domain.enums import HazardEventKind, HazardStatus, Role
 from domain.lifecycle import Action, LifecycleSettings, contract_allows, transition
+from storage.compliance import overdue_at
 from storage.models import (
     Agency,
     Contract,
@@ -426,12 +427,13 @@ async def history(session: AsyncSession, hazard_id: int) -> list[HazardEvent]:
 
 async def overdue_by_client(session: AsyncSession, agency_id: int, today: date) -> list[tuple]:
     """(enterprise name, overdue count, oldest deadline) for each of the agency's clients
-    with an overdue hazard, the oldest first."""
+    with an overdue hazard, the oldest first. Overdue as /overdue counts it: a rectification
+    submitted in time and waiting for the agency's check is not (it is in /verify)."""
     rows = await session.execute(
         select(Enterprise.name, func.count(), func.min(Hazard.deadline))
         .select_from(Hazard)
         .join(Enterprise, Enterprise.id == Hazard.enterprise_id)
-        .where(Hazard.agency_id == agency_id, Hazard.status.in_(UNCLOSED), Hazard.deadline < today)
+        .where(Hazard.agency_id == agency_id, Hazard.status.in_(UNCLOSED), overdue_at(today))
         .group_by(Enterprise.id, Enterprise.name)
         .order_by(func.min(Hazard.deadline))
     )

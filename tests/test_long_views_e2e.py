@@ -158,6 +158,35 @@ async def test_due_says_how_many_more_clients_have_overdue_hazards(local, seeded
     assert "… and 10 more clients: /clients lists them all" in due.text
 
 
+async def test_due_counts_overdue_as_overdue_does(local, seeded, county):
+    """A rectification submitted by its deadline and waiting for the agency's check is not
+    overdue (it is in /verify): /due and the regulator's /overdue agree."""
+    staff = TgUser(970000006, "Staff", "", "", "en")
+    agency = rows(county, "agencies")[0]["code"]
+    await grant(seeded, staff, "staff", agency)
+    async with seeded() as s:
+        agency_id = await s.scalar(select(Agency.id).where(Agency.code == agency))
+        await s.execute(update(Hazard).where(Hazard.agency_id == agency_id).values(status="verified"))
+        late, waiting = await s.scalars(select(Enterprise).order_by(Enterprise.id).limit(2))
+        for ent, status, submitted in ((late, "open", None), (waiting, "submitted", TODAY - timedelta(days=9))):
+            s.add(
+                Hazard(
+                    agency_id=agency_id,
+                    ref=f"AGREE-{ent.id}",
+                    enterprise_id=ent.id,
+                    found_on=TODAY - timedelta(days=30),
+                    description="安全出口堵塞",
+                    level="general",
+                    deadline=TODAY - timedelta(days=5),
+                    status=status,
+                    submitted_on=submitted,
+                )
+            )
+        await s.commit()
+    due = (await local.client.send(staff, "/due")).text
+    assert late.name in due and waiting.name not in due
+
+
 async def test_pressing_the_page_on_screen_or_a_page_button_twice_is_quietly_answered(
     local, seeded, county, caplog
 ):
