@@ -125,6 +125,7 @@ class Settings(BaseSettings):
     indicator_final_days: int = Field(default=7, ge=0)
     veto_government_only: bool = False
     enforcement_months: int = Field(default=12, ge=1)
+    self_check_indicator: str = "HAZARD"  # seed 000's 自身开展隐患排查, for the enforcement list
     training_indicator: str = "TRAIN"
     drill_indicator: str = "DRILL"
 

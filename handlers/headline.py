@@ -71,7 +71,9 @@ async def send_headline(
     today = local_today(settings.tz)
     prefixes = jurisdictions(viewer)
     text = await headline_text(t, session, settings, prefixes, today, today - timedelta(days=today.weekday()))
-    listed = await enforcement_list(session, prefixes, today, settings.enforcement_months)
+    listed = await enforcement_list(
+        session, prefixes, today, settings.enforcement_months, settings.self_check_indicator
+    )
     kb = InlineKeyboardBuilder()
     if listed:
         kb.button(text=t("headline.export"), callback_data=EnforcementCb(action="export"))
@@ -92,7 +94,9 @@ async def export_pressed(
     await query.answer()
     today = local_today(settings.tz)
     prefixes = jurisdictions(viewer)  # the presser's own jurisdiction, whatever the button
-    listed = await enforcement_list(session, prefixes, today, settings.enforcement_months)
+    listed = await enforcement_list(
+        session, prefixes, today, settings.enforcement_months, settings.self_check_indicator
+    )
     known = await names(session, [r[0] for r in listed])
     header = [t(f"headline.col_{c}") for c in ("division", "uscc", "name", "industry")]
     data = [(label(d, known), u, n, i) for d, u, n, i in listed]
