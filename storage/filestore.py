@@ -14,10 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from aiobotocore.session import get_session
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
-
 
 class StoreUnavailable(Exception):
     """The file store could not take or give a file now; trying later may succeed."""
@@ -78,10 +74,17 @@ class S3FileStore:
     bot's own aiohttp event loop does the requests, no thread per upload."""
 
     def __init__(self, config: S3Config) -> None:
+        # Imported here: botocore takes ~0.2 s to load, which a local store never needs.
+        from aiobotocore.session import get_session
+        from botocore.exceptions import BotoCoreError, ClientError
+
         self.config = config
         self._session = get_session()
+        self._failures = (BotoCoreError, ClientError)
 
     def _client(self):
+        from botocore.config import Config
+
         c = self.config
         return self._session.create_client(
             "s3",
@@ -108,7 +111,7 @@ class S3FileStore:
                 await s3.put_object(
                     Bucket=self.config.bucket, Key=key, Body=data, Metadata={"sha256": digest}
                 )
-        except (BotoCoreError, ClientError) as exc:
+        except self._failures as exc:
             raise StoreUnavailable(str(exc)) from exc
 
     async def get(self, key: str) -> bytes:
@@ -117,5 +120,5 @@ class S3FileStore:
                 answer = await s3.get_object(Bucket=self.config.bucket, Key=key)
                 async with answer["Body"] as body:
                     return await body.read()
-        except (BotoCoreError, ClientError) as exc:
+        except self._failures as exc:
             raise StoreUnavailable(str(exc)) from exc
