@@ -1,6 +1,7 @@
 """FILE_STORE=s3 end to end: an owner's evidence reaches an S3-compatible server (moto's, on
 127.0.0.1) under its content hash; with the server down the submission is still saved, the
-owner is told the archive copy comes later, and the `files` job makes it once the server is back."""
+owner is told the archive copy comes later, and the `files` job makes it once the server is back;
+a regulator's enforcement document is recorded the same way."""
 
 import hashlib
 import uuid
@@ -15,9 +16,10 @@ from bot.config import Settings
 from bot.emulator.harness import LocalRun
 from bot.scheduler import JOBS
 from storage.filestore import content_key
-from storage.models import EvidenceSubmission, StoredFile
+from storage.models import EvidenceSubmission, Inspection, StoredFile
 from tests.conftest import grant, rows
 from tests.test_evidence_e2e import OWNER, submit
+from tests.test_inspect_e2e import REG, clean, inspect
 
 PDF = b"%PDF-1.4 hazard self-inspection ledger " + b"y" * 200
 KEYS = {"s3_access_key_id": "test-key", "s3_secret_access_key": "test-secret", "s3_region": "us-east-1"}
@@ -131,3 +133,21 @@ async def test_with_the_store_down_evidence_is_saved_and_copied_once_it_is_back(
 def test_an_s3_store_without_its_bucket_or_keys_is_refused_at_start():
     with pytest.raises(ValidationError, match="S3_BUCKET, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY"):
         Settings(_env_file=None, file_store="s3", s3_endpoint_url="http://127.0.0.1:9000")
+
+
+async def test_an_enforcement_document_is_recorded_while_the_store_is_down(seeded, county, s3, s3_settings):
+    ent = clean(county)
+    await grant(seeded, REG, "regulator", ent["division"])
+    async with LocalRun(s3_settings) as local:
+        s3.stop()
+        await inspect(local, ent["uscc"])
+        menu = await local.client.send(REG, "Ledgers checked, no findings.")
+        await local.client.press(REG, menu.last_with_buttons(), button=1)  # finish
+        saved = await local.client.send_document(REG, "文书.pdf", b"%PDF order to rectify")
+        s3.start()
+    assert "Inspection recorded" in saved.text and "enforcement document: kept" in saved.text
+    assert "The archive copy of the file(s) could not be made just now" in saved.text
+    async with seeded() as s:
+        inspection = await s.scalar(select(Inspection))
+        document = await s.get(StoredFile, inspection.document_id)
+    assert (document.name, document.copied) == ("文书.pdf", False)
