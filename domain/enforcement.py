@@ -7,9 +7,9 @@
   count, nor do other indicators: training or a drill is not a hazard investigation.
 - engaging an agency (委托…服务外包) is a service contract in force on some day of the window,
   or an agency's visit in it (the service was done, whatever the contract records hold).
-- a government inspection does not count: seed 000 lists enterprises by what they do
-  themselves, and being inspected is the enforcement, not the enterprise's own investigation
-  (seed 003 line 13 likewise plans enforcement for those that keep not fulfilling their duties)."""
+- a government inspection in the window takes it off the list too: the enterprise is already
+  under enforcement (the issue's rule: no contract, no accepted evidence, no inspection in the
+  last 12 months), and listing it again would send an officer to a workshop just inspected."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ class Conduct:
     self_checked_on: date | None = None  # the hazard-investigation indicator fulfilled
     contract_until: date | None = None  # the end of a service contract begun by today
     visited_on: date | None = None  # an agency's visit
+    inspected_on: date | None = None  # a government inspection
 
 
 def window_start(today: date, months: int) -> date:
@@ -33,7 +34,8 @@ def window_start(today: date, months: int) -> date:
 
 
 def listed(conduct: Conduct, today: date, months: int) -> bool:
-    """True when the enterprise neither inspected itself nor engaged an agency in the window."""
+    """True when the enterprise neither inspected itself nor engaged an agency in the window,
+    and no government inspection was made there in it."""
     since = window_start(today, months)
 
     def within(day: date | None) -> bool:
@@ -43,4 +45,4 @@ def listed(conduct: Conduct, today: date, months: int) -> bool:
     engaged = (conduct.contract_until is not None and conduct.contract_until >= since) or within(
         conduct.visited_on
     )
-    return not (self_checked or engaged)
+    return not (self_checked or engaged or within(conduct.inspected_on))

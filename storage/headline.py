@@ -114,8 +114,8 @@ async def enforcement_list(
     session: AsyncSession, prefixes: list[str], today: date, months: int, self_check: str
 ) -> list[tuple]:
     """(division, USCC, name, industry) of the jurisdiction's enterprises that neither
-    inspected themselves (indicator `self_check`) nor engaged an agency in the last `months`
-    months (domain.enforcement), by township."""
+    inspected themselves (indicator `self_check`) nor engaged an agency, and were not inspected
+    by a regulator, in the last `months` months (domain.enforcement), by township."""
 
     def latest(column, *where):
         return select(func.max(column)).where(*where).correlate(Enterprise).scalar_subquery()
@@ -134,6 +134,7 @@ async def enforcement_list(
             ),
             latest(Contract.end_date, Contract.enterprise_id == Enterprise.id, Contract.start_date <= today),
             latest(Visit.date, Visit.enterprise_id == Enterprise.id, Visit.date <= today),
+            latest(Inspection.date, Inspection.enterprise_id == Enterprise.id, Inspection.date <= today),
         )
         .where(in_jurisdiction(prefixes))
         .order_by(Enterprise.division, Enterprise.name)

@@ -30,6 +30,8 @@ TODAY = date(2026, 11, 25)  # the window is 2025-11-25 .. 2026-11-25
             False,
         ),
         ("the agency's last visit was two years ago", Conduct(visited_on=date(2024, 11, 1)), True),
+        ("a government inspection last month", Conduct(inspected_on=date(2026, 10, 20)), False),
+        ("the last government inspection two years ago", Conduct(inspected_on=date(2024, 10, 20)), True),
         (
             "everything stale",
             Conduct(date(2025, 1, 1), date(2025, 6, 30), date(2025, 3, 1)),

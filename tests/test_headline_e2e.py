@@ -108,7 +108,7 @@ async def test_the_enforcement_list_is_who_neither_inspected_themselves_nor_enga
     cases = {
         "none": True,
         "training only": True,  # a training record is no hazard investigation
-        "inspected by the government": True,  # being inspected is no investigation of one's own
+        "inspected by the government": False,  # already under enforcement: not listed again
         "investigation awaiting review": True,
         "inspected itself": False,
         "contract ended six months ago": False,
