@@ -18,13 +18,18 @@ class InviteError(Exception):
 
 
 async def load_user(session: AsyncSession, user_id: int) -> tuple[User | None, list[RoleGrant]]:
-    user = await session.get(User, user_id)
-    if user is None:
-        return None, []
-    grants = (
-        await session.scalars(select(RoleGrant).where(RoleGrant.user_id == user_id).order_by(RoleGrant.id))
+    """The user and their grants in one statement: it runs for every update."""
+    rows = (
+        await session.execute(
+            select(User, RoleGrant)
+            .outerjoin(RoleGrant, RoleGrant.user_id == User.id)
+            .where(User.id == user_id)
+            .order_by(RoleGrant.id)
+        )
     ).all()
-    return user, list(grants)
+    if not rows:
+        return None, []
+    return rows[0][0], [grant for _, grant in rows if grant is not None]
 
 
 async def ensure_user(session: AsyncSession, user_id: int) -> User:
