@@ -186,14 +186,16 @@ def _lists(eid, today, detailed: bool):
     return union_all(*parts)
 
 
+_BY_IDS = (
+    select(Enterprise).where(Enterprise.id.in_(bindparam("ids", expanding=True))).order_by(Enterprise.name)
+)
+
+
 async def enterprises_by_ids(session: AsyncSession, ids: list[int]) -> list[Enterprise]:
+    """An owner's enterprises, on every /status and /qr (the statement is built once)."""
     if not ids:
         return []
-    return list(
-        (
-            await session.scalars(select(Enterprise).where(Enterprise.id.in_(ids)).order_by(Enterprise.name))
-        ).all()
-    )
+    return list((await session.scalars(_BY_IDS, {"ids": ids})).all())
 
 
 async def by_public_code(session: AsyncSession, code: str) -> Enterprise | None:
