@@ -68,21 +68,20 @@ async def pending_codes(session: AsyncSession, enterprise_id: int) -> set[str]:
     return set(rows.all())
 
 
-async def latest_rejections(session: AsyncSession, enterprise_id: int) -> dict[str, str]:
-    """Indicator code → reason, where the indicator's latest decision was a rejection and
-    nothing newer was sent."""
+def latest_rejections_query(enterprise_id):
+    """(id, indicator, reason) where the indicator's latest decision was a rejection and
+    nothing newer was sent (the profile reads it with the rest, in one statement)."""
     latest = (
         select(EvidenceSubmission.indicator, func.max(EvidenceSubmission.id).label("last"))
         .where(EvidenceSubmission.enterprise_id == enterprise_id)
         .group_by(EvidenceSubmission.indicator)
         .subquery()
     )
-    rows = await session.execute(
-        select(EvidenceSubmission.indicator, EvidenceSubmission.reason)
+    return (
+        select(EvidenceSubmission.id, EvidenceSubmission.indicator, EvidenceSubmission.reason)
         .join(latest, latest.c.last == EvidenceSubmission.id)
         .where(EvidenceSubmission.status == EvidenceStatus.rejected)
     )
-    return dict(rows.all())
 
 
 async def submit(
