@@ -1,0 +1,285 @@
+"""Reminder items (domain.md "Reminders"), selected with set-based SQL over the whole database.
+
+Each query yields (recipient, item) pairs for one occasion; an item names its hazard, visit or
+indicator record, its stage and, for repeated reminders, its repeat window, so the reminder
+log (unique per recipient and item) makes a second run the same day find nothing."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import Date, Integer, String, and_, cast, exists, func, literal, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.compliance import add_months
+from domain.enums import EvidenceStatus, HazardLevel, HazardStatus, Role
+from domain.evidence import fulfilled_range, reminder_windows
+from domain.reminders import ReminderSettings
+from storage.compliance import awaiting_check, overdue_at
+from storage.models import (
+    Enterprise,
+    EvidenceSubmission,
+    Hazard,
+    IndicatorRecord,
+    ReminderLog,
+    RoleGrant,
+    ServiceReport,
+    Visit,
+)
+
+UNCLOSED = (HazardStatus.open, HazardStatus.submitted)
+
+
+@dataclass(frozen=True)
+class Item:
+    user_id: int
+    key: str
+    occasion: str
+    name: str
+    what: str
+    day: date
+
+
+def _days(session: AsyncSession, today: date, column):
+    """today − column in days, as an integer expression on either database."""
+    if session.bind.dialect.name == "sqlite":
+        return cast(func.julianday(literal(today.isoformat())) - func.julianday(column), Integer)
+    return literal(today, Date) - column
+
+
+def _key(*parts) -> object:
+    expr = literal(str(parts[0]))
+    for part in parts[1:]:
+        expr = expr + (literal(part) if isinstance(part, str) else cast(part, String))
+    return expr
+
+
+def not_logged(key) -> object:
+    return ~exists().where(ReminderLog.user_id == RoleGrant.user_id, ReminderLog.item == key)
+
+
+def _regulator_of_division():
+    return and_(RoleGrant.role == Role.regulator, Enterprise.division.like(RoleGrant.target + "%"))
+
+
+def occasion_queries(
+    session: AsyncSession, today: date, s: ReminderSettings, validity: dict[str, int] | None = None
+) -> list[tuple[str, object, object]]:
+    """(occasion, item key, query) for every occasion: each query selects (recipient, name,
+    what, day, item); `validity` maps an indicator code to the catalogue's months."""
+    over = _days(session, today, Hazard.deadline)
+    window = (over - 1) // s.repeat_days  # floor division on both databases, as repeat_window
+    hazard_cols = (RoleGrant.user_id, Enterprise.name, Hazard.description, Hazard.deadline)
+    unclosed = Hazard.status.in_(UNCLOSED)
+    queries: list[tuple[str, object, object]] = []
+
+    # A hazard's items name its deadline: an extended deadline starts its reminders afresh.
+    soon_key = _key("h", Hazard.id, ":", Hazard.deadline, ":soon")
+    queries.append(
+        (
+            "soon",
+            soon_key,
+            select(*hazard_cols, soon_key)
+            .join(Hazard, Hazard.enterprise_id == RoleGrant.enterprise_id)
+            .join(Enterprise, Enterprise.id == Hazard.enterprise_id)
+            .where(
+                RoleGrant.role == Role.owner,
+                Hazard.status == HazardStatus.open,  # a submitted rectification waits for the agency
+                Hazard.deadline >= today,
+                Hazard.deadline <= today + timedelta(days=s.before_days),
+            ),
+        )
+    )
+    over_key = _key("h", Hazard.id, ":", Hazard.deadline, ":over:", window)
+    for occasion, recipients in (
+        ("overdue", and_(RoleGrant.role == Role.owner, RoleGrant.enterprise_id == Hazard.enterprise_id)),
+        ("overdue_clients", and_(RoleGrant.role == Role.staff, RoleGrant.agency_id == Hazard.agency_id)),
+    ):
+        queries.append(
+            (
+                occasion,
+                over_key,
+                select(*hazard_cols, over_key)
+                .join(Hazard, recipients)
+                .join(Enterprise, Enterprise.id == Hazard.enterprise_id)
+                .where(unclosed, overdue_at(today)),
+            )
+        )
+    # Submitted by the deadline and still unchecked after it: the agency is reminded to verify.
+    verify_key = _key("h", Hazard.id, ":", Hazard.deadline, ":verify:", window)
+    queries.append(
+        (
+            "verify",
+            verify_key,
+            select(*hazard_cols, verify_key)
+            .join(Hazard, and_(RoleGrant.role == Role.staff, RoleGrant.agency_id == Hazard.agency_id))
+            .join(Enterprise, Enterprise.id == Hazard.enterprise_id)
+            .where(Hazard.status == HazardStatus.submitted, Hazard.deadline < today, awaiting_check(today)),
+        )
+    )
+    esc_key = _key("h", Hazard.id, ":", Hazard.deadline, ":esc")
+    queries.append(
+        (
+            "escalated",
+            esc_key,
+            select(*hazard_cols, esc_key)
+            .select_from(Hazard)
+            .join(Enterprise, Enterprise.id == Hazard.enterprise_id)
+            .join(RoleGrant, _regulator_of_division())
+            .where(
+                unclosed,
+                Hazard.deadline < today,
+                or_(Hazard.level == HazardLevel.major, over > s.escalate_after_days),
+            ),
+        )
+    )
+
+    report_cols = (RoleGrant.user_id, Enterprise.name, Visit.kind, Visit.date)
+    no_report = and_(~exists().where(ServiceReport.visit_id == Visit.id), Visit.kind.in_(s.report_kinds))
+    first_late = today - timedelta(days=s.report_due_days)  # visits on this day are due today
+    due_key = _key("v", Visit.id, ":due")
+    queries.append(
+        (
+            "report_due",
+            due_key,
+            select(*report_cols, due_key)
+            .join(Visit, and_(RoleGrant.role == Role.staff, RoleGrant.agency_id == Visit.agency_id))
+            .join(Enterprise, Enterprise.id == Visit.enterprise_id)
+            .where(
+                no_report,
+                Visit.date <= first_late + timedelta(days=s.report_warn_days),
+                Visit.date >= first_late,
+            ),
+        )
+    )
+    late_key = _key("v", Visit.id, ":late")
+    queries.append(
+        (
+            "report_late",
+            late_key,
+            select(*report_cols, late_key)
+            .join(Visit, and_(RoleGrant.role == Role.staff, RoleGrant.agency_id == Visit.agency_id))
+            .join(Enterprise, Enterprise.id == Visit.enterprise_id)
+            .where(no_report, Visit.date < first_late),
+        )
+    )
+    grace_key = _key("v", Visit.id, ":grace")
+    queries.append(
+        (
+            "report_grace",
+            grace_key,
+            select(*report_cols, grace_key)
+            .select_from(Visit)
+            .join(Enterprise, Enterprise.id == Visit.enterprise_id)
+            .join(RoleGrant, _regulator_of_division())
+            .where(no_report, Visit.date < first_late - timedelta(days=s.report_grace_days)),
+        )
+    )
+
+    queries += _indicator_queries(today, s, validity)
+    queries += _review_queries(today, s)
+
+    return queries
+
+
+async def plan(
+    session: AsyncSession, today: date, s: ReminderSettings, validity: dict[str, int] | None = None
+) -> list[Item]:
+    """Every reminder item due today that its recipient has not had yet; `validity` maps an
+    indicator code to the catalogue's months, for records that give no expiry of their own."""
+    items: dict[tuple[int, str], Item] = {}
+    for occasion, key, stmt in occasion_queries(session, today, s, validity):
+        for user_id, name, what, day, item in await session.execute(stmt.where(not_logged(key))):
+            if occasion == "indicators" and item.startswith("c"):  # day is the fulfilment
+                day = add_months(day, validity[what]) - timedelta(days=1)
+            if isinstance(day, datetime):
+                day = day.date()
+            items.setdefault((user_id, item), Item(user_id, item, occasion, name, what, day))
+    return list(items.values())
+
+
+def _indicator_queries(today: date, s: ReminderSettings, validity: dict[str, int] | None) -> list:
+    """Owners, once as an indicator enters each window before its expiry: the record's own
+    expiry, or its fulfilment plus the catalogue's validity."""
+    queries = []
+    owner_of_record = and_(
+        RoleGrant.role == Role.owner, RoleGrant.enterprise_id == IndicatorRecord.enterprise_id
+    )
+    windows = reminder_windows([s.indicator_days, s.indicator_final_days])
+    for after, upto in windows:
+        first, last = today + timedelta(days=after + 1), today + timedelta(days=upto)
+        # The widest window keeps the key it always had, so no one is told twice on upgrade.
+        suffix = "" if upto == windows[-1][1] else f":{upto}"
+        own_key = _key("i", IndicatorRecord.id, ":", IndicatorRecord.expires_on, suffix)
+        queries.append(
+            (
+                "indicators",
+                own_key,
+                select(
+                    RoleGrant.user_id,
+                    Enterprise.name,
+                    IndicatorRecord.indicator,
+                    IndicatorRecord.expires_on,
+                    own_key,
+                )
+                .join(IndicatorRecord, owner_of_record)
+                .join(Enterprise, Enterprise.id == IndicatorRecord.enterprise_id)
+                .where(IndicatorRecord.expires_on.between(first, last)),
+            )
+        )
+        by_months: dict[int, list[str]] = defaultdict(list)
+        for code, months in (validity or {}).items():
+            by_months[months].append(code)
+        for months, codes in by_months.items():
+            span = fulfilled_range(months, first, last)
+            if span is None:
+                continue
+            cat_key = _key("c", IndicatorRecord.id, ":", IndicatorRecord.fulfilled_on, f":{upto}")
+            queries.append(
+                (
+                    "indicators",
+                    cat_key,
+                    select(
+                        RoleGrant.user_id,
+                        Enterprise.name,
+                        IndicatorRecord.indicator,
+                        IndicatorRecord.fulfilled_on,
+                        cat_key,
+                    )
+                    .join(IndicatorRecord, owner_of_record)
+                    .join(Enterprise, Enterprise.id == IndicatorRecord.enterprise_id)
+                    .where(
+                        IndicatorRecord.expires_on.is_(None),
+                        IndicatorRecord.indicator.in_(codes),
+                        IndicatorRecord.fulfilled_on.between(*span),
+                    ),
+                )
+            )
+    return queries
+
+
+def _review_queries(today: date, s: ReminderSettings) -> list:
+    """Evidence waiting longer than the setting: the regulators of its township, once."""
+    since = datetime(today.year, today.month, today.day, tzinfo=UTC) - timedelta(days=s.review_days)
+    key = _key("e", EvidenceSubmission.id, ":wait")
+    return [
+        (
+            "reviews",
+            key,
+            select(
+                RoleGrant.user_id,
+                Enterprise.name,
+                EvidenceSubmission.indicator,
+                EvidenceSubmission.submitted_at,
+                key,
+            )
+            .select_from(EvidenceSubmission)
+            .join(Enterprise, Enterprise.id == EvidenceSubmission.enterprise_id)
+            .join(RoleGrant, _regulator_of_division())
+            .where(
+                EvidenceSubmission.status == EvidenceStatus.submitted, EvidenceSubmission.submitted_at < since
+            ),
+        )
+    ]
