@@ -7,15 +7,17 @@ log (unique per recipient and item) makes a second run the same day find nothing
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Date, Integer, String, and_, cast, exists, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.compliance import add_months
+from bot.i18n import locale_for
+from domain.compliance import expiry_of
 from domain.enums import EvidenceStatus, HazardLevel, HazardStatus, Role
 from domain.evidence import fulfilled_range, reminder_windows
+from domain.indicators import Indicator, applicable
 from domain.reminders import ReminderSettings
 from storage.compliance import awaiting_check, overdue_at
 from storage.models import (
@@ -26,20 +28,20 @@ from storage.models import (
     ReminderLog,
     RoleGrant,
     ServiceReport,
+    User,
     Visit,
 )
 
 UNCLOSED = (HazardStatus.open, HazardStatus.submitted)
 
 
-@dataclass(frozen=True)
-class Item:
-    user_id: int
-    key: str
-    occasion: str
-    name: str
-    what: str
-    day: date
+@dataclass
+class Recipient:
+    """One person's new items: their keys (for the log) and, per occasion, (day, name, what)."""
+
+    locale: str
+    keys: set[str] = field(default_factory=set)
+    items: dict[str, list[tuple[date, str, str]]] = field(default_factory=lambda: defaultdict(list))
 
 
 def _days(session: AsyncSession, today: date, column):
@@ -185,19 +187,44 @@ def occasion_queries(
 
 
 async def plan(
-    session: AsyncSession, today: date, s: ReminderSettings, validity: dict[str, int] | None = None
-) -> list[Item]:
-    """Every reminder item due today that its recipient has not had yet; `validity` maps an
-    indicator code to the catalogue's months, for records that give no expiry of their own."""
-    items: dict[tuple[int, str], Item] = {}
+    session: AsyncSession,
+    today: date,
+    s: ReminderSettings,
+    catalogue: tuple[Indicator, ...],
+    default_locale: str,
+) -> dict[int, Recipient]:
+    """Every reminder item due today that its recipient has not had yet, with the recipient's
+    language joined in. Indicators count only where they apply to the enterprise, and expire
+    as the compliance decision says (the record's own expiry, else the catalogue's validity)."""
+    by_code = {i.code: i for i in catalogue}
+    validity = {i.code: i.validity_months for i in catalogue if i.validity_months}
+    applying: dict[tuple[str, str], set[str]] = {}
+    recipients: dict[int, Recipient] = {}
     for occasion, key, stmt in occasion_queries(session, today, s, validity):
-        for user_id, name, what, day, item in await session.execute(stmt.where(not_logged(key))):
-            if occasion == "indicators" and item.startswith("c"):  # day is the fulfilment
-                day = add_months(day, validity[what]) - timedelta(days=1)
-            if isinstance(day, datetime):
+        stmt = (
+            stmt.where(not_logged(key))
+            .join(User, User.id == RoleGrant.user_id)
+            .add_columns(User.locale, User.telegram_language)
+        )
+        for row in await session.execute(stmt):
+            uid, name, what, day, item = row[:5]
+            if occasion == "indicators":
+                fulfilled, expires, tags, industry = row[5:9]
+                codes = applying.get((tags, industry))
+                if codes is None:
+                    codes = applying[tags, industry] = {i.code for i in applicable(catalogue, tags, industry)}
+                if what not in codes:
+                    continue
+                day = expiry_of(fulfilled, expires, by_code[what].validity_months)
+            elif isinstance(day, datetime):
                 day = day.date()
-            items.setdefault((user_id, item), Item(user_id, item, occasion, name, what, day))
-    return list(items.values())
+            mine = recipients.get(uid)
+            if mine is None:
+                mine = recipients[uid] = Recipient(locale_for(row[-2], row[-1], default_locale))
+            if item not in mine.keys:
+                mine.keys.add(item)
+                mine.items[occasion].append((day, name, what))
+    return recipients
 
 
 def _indicator_queries(today: date, s: ReminderSettings, validity: dict[str, int] | None) -> list:
@@ -207,6 +234,8 @@ def _indicator_queries(today: date, s: ReminderSettings, validity: dict[str, int
     owner_of_record = and_(
         RoleGrant.role == Role.owner, RoleGrant.enterprise_id == IndicatorRecord.enterprise_id
     )
+    # What the decision needs: the record's dates, and what the enterprise is (which indicators apply).
+    scope = (IndicatorRecord.fulfilled_on, IndicatorRecord.expires_on, Enterprise.tags, Enterprise.industry)
     windows = reminder_windows([s.indicator_days, s.indicator_final_days])
     for after, upto in windows:
         first, last = today + timedelta(days=after + 1), today + timedelta(days=upto)
@@ -223,40 +252,43 @@ def _indicator_queries(today: date, s: ReminderSettings, validity: dict[str, int
                     IndicatorRecord.indicator,
                     IndicatorRecord.expires_on,
                     own_key,
+                    *scope,
                 )
                 .join(IndicatorRecord, owner_of_record)
                 .join(Enterprise, Enterprise.id == IndicatorRecord.enterprise_id)
                 .where(IndicatorRecord.expires_on.between(first, last)),
             )
         )
+        # Catalogue expiries, every validity in one pass: the fulfilment dates that expire in the window.
         by_months: dict[int, list[str]] = defaultdict(list)
         for code, months in (validity or {}).items():
             by_months[months].append(code)
-        for months, codes in by_months.items():
-            span = fulfilled_range(months, first, last)
-            if span is None:
-                continue
-            cat_key = _key("c", IndicatorRecord.id, ":", IndicatorRecord.fulfilled_on, f":{upto}")
-            queries.append(
-                (
-                    "indicators",
+        spans = [(codes, fulfilled_range(months, first, last)) for months, codes in by_months.items()]
+        fulfilled_in = [
+            and_(IndicatorRecord.indicator.in_(codes), IndicatorRecord.fulfilled_on.between(*span))
+            for codes, span in spans
+            if span is not None
+        ]
+        if not fulfilled_in:
+            continue
+        cat_key = _key("c", IndicatorRecord.id, ":", IndicatorRecord.fulfilled_on, f":{upto}")
+        queries.append(
+            (
+                "indicators",
+                cat_key,
+                select(
+                    RoleGrant.user_id,
+                    Enterprise.name,
+                    IndicatorRecord.indicator,
+                    IndicatorRecord.fulfilled_on,
                     cat_key,
-                    select(
-                        RoleGrant.user_id,
-                        Enterprise.name,
-                        IndicatorRecord.indicator,
-                        IndicatorRecord.fulfilled_on,
-                        cat_key,
-                    )
-                    .join(IndicatorRecord, owner_of_record)
-                    .join(Enterprise, Enterprise.id == IndicatorRecord.enterprise_id)
-                    .where(
-                        IndicatorRecord.expires_on.is_(None),
-                        IndicatorRecord.indicator.in_(codes),
-                        IndicatorRecord.fulfilled_on.between(*span),
-                    ),
+                    *scope,
                 )
+                .join(IndicatorRecord, owner_of_record)
+                .join(Enterprise, Enterprise.id == IndicatorRecord.enterprise_id)
+                .where(IndicatorRecord.expires_on.is_(None), or_(*fulfilled_in)),
             )
+        )
     return queries
 
 

@@ -1,27 +1,30 @@
-"""Reminders (domain.md "Reminders"), planned with set-based SQL over the whole database.
+"""Reminders (domain.md "Reminders"): one message per recipient listing their new items.
 
-Each query yields (recipient, item) pairs for one occasion; an item names its hazard, visit or
-indicator record, its stage and, for repeated reminders, its repeat window, so the reminder
-log (unique per recipient and item) makes a second run the same day send nothing. Each
-recipient then gets one message listing all their items with counts."""
+Planning is set-based (see `notifications.reminder_items`): the items and their recipients'
+languages come from one query per occasion, the reminder log and the outbox are written in a
+few bulk statements, and a text is rendered once per distinct content and language (the
+staff of one agency share theirs). Exactly once per item and recipient: the log is unique
+per (recipient, item), and a planner first takes a row lock (the "reminders" job mark), so
+a second planner waits for the first to commit and then finds nothing new.
+Nothing here imports aiogram: `jobs run reminders` plans without it."""
 
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
 from datetime import date
 
-from aiogram.types import InlineKeyboardMarkup
-from aiogram.utils.keyboard import InlineKeyboardBuilder
-from sqlalchemy import insert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import BoundTranslator, Translator
+from bot.i18n import Translator
+from domain.indicators import Indicator, load_catalogue
 from domain.reminders import ReminderSettings
-from handlers.callbacks import ListCb
-from notifications.notices import notify
-from notifications.reminder_items import Item, plan
-from storage.models import ReminderLog
+from notifications.bulk import insert_new
+from notifications.notices import payload, write_outbox
+from notifications.reminder_items import Recipient, plan
+from storage.clock import utcnow
+from storage.models import JobMark, ReminderLog
 
 # Occasions in the order a message lists them; the role that receives each.
 OCCASIONS = (
@@ -46,70 +49,102 @@ async def run_reminders(
     translator: Translator,
     today: date,
     s: ReminderSettings,
-    catalogue_names: dict[str, dict[str, str]] | None = None,
-    validity: dict[str, int] | None = None,
+    catalogue: tuple[Indicator, ...] | None = None,
 ) -> tuple[int, int]:
-    """Plan, log and enqueue one message per recipient; returns (recipients, items)."""
-    items = await plan(session, today, s, validity)
-    if not items:
-        return 0, 0
-    by_user: dict[int, list[Item]] = defaultdict(list)
-    for item in items:
-        by_user[item.user_id].append(item)
-    rows = [{"user_id": i.user_id, "item": i.key} for i in items]
-    for start in range(0, len(rows), 2000):
-        await session.execute(insert(ReminderLog), rows[start : start + 2000])
-    for uid, mine in by_user.items():
-        occasions = {i.occasion for i in mine}
-        digest = hashlib.sha256("|".join(sorted(i.key for i in mine)).encode()).hexdigest()[:16]
-        await notify(
-            session,
-            translator,
-            [uid],
-            "reminder",
-            "reminders.message",
-            f"rem:{digest}",
-            markup=lambda t, o=occasions: _buttons(t, o),
-            localize=lambda t, m=mine: {"sections": _sections(t, m, today, catalogue_names or {})},
-        )
+    """Plan, log and enqueue one message per recipient, and commit; returns (recipients,
+    items). Call it on a session with no transaction open: its first statement takes the lock."""
+    catalogue = catalogue if catalogue is not None else load_catalogue()
+    now = utcnow()
+    await _hold_planning_lock(session, now)
+    recipients = await plan(session, today, s, catalogue, translator.default_locale)
+    logged = [(uid, key) for uid, r in recipients.items() for key in r.keys]
+    await insert_new(session, ReminderLog, ("user_id", "item"), logged, {"at": now}, ["user_id", "item"])
+    render = _Renderer(translator, today, {i.code: i for i in catalogue})
+    rows = []
+    for uid, r in recipients.items():
+        digest = hashlib.sha256("|".join(sorted(r.keys)).encode()).hexdigest()[:16]
+        rows.append((uid, f"rem:{digest}:{uid}", render(r)))
+    await write_outbox(session, "reminder", rows)
     await session.commit()
-    return len(by_user), len(items)
+    return len(recipients), len(logged)
 
 
-def _sections(
-    t: BoundTranslator, items: list[Item], today: date, names: dict[str, dict[str, str]]
-) -> list[dict]:
-    sections = []
-    for occasion in OCCASIONS:
-        mine = sorted((i for i in items if i.occasion == occasion), key=lambda i: (i.day, i.name))
-        if not mine:
-            continue
-        examples = []
-        for i in mine[:EXAMPLES]:
-            named = occasion in ("indicators", "reviews")
-            what = names.get(i.what, {}).get(t.locale, i.what) if named else i.what
+async def _hold_planning_lock(session: AsyncSession, now) -> None:
+    """Write the job's mark first: the row (and on SQLite the database) stays locked until
+    commit, so two planners take turns instead of both planning the same items."""
+    upsert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    stmt = upsert(JobMark).values(name="reminders", until=now)
+    await session.execute(stmt.on_conflict_do_update(index_elements=["name"], set_={"until": now}))
 
-            if occasion.startswith("report"):
-                what = t(f"visit.{i.what}")
-            examples.append(
-                {"name": i.name, "what": what, "day": i.day.isoformat(), "days": abs((today - i.day).days)}
+
+class _Renderer:
+    """Message payloads, each distinct one rendered once; titles and names cached by language."""
+
+    def __init__(self, translator: Translator, today: date, catalogue: dict[str, Indicator]) -> None:
+        self.translator = translator
+        self.today = today
+        self.catalogue = catalogue
+        self.words: dict[tuple, str] = {}
+        self.payloads: dict[tuple, str] = {}
+
+    def word(self, locale: str, key: str, **params: object) -> str:
+        cache_key = (locale, key, *params.values())
+        text = self.words.get(cache_key)
+        if text is None:
+            text = self.words[cache_key] = self.translator(key, locale, **params)
+        return text
+
+    def what(self, locale: str, occasion: str, what: str) -> str:
+        if occasion in ("indicators", "reviews"):
+            ind = self.catalogue.get(what)
+            return ind.name(locale) if ind else what
+        if occasion.startswith("report"):
+            return self.word(locale, f"visit.{what}")
+        return what
+
+    def __call__(self, r: Recipient) -> str:
+        loc = r.locale
+        sections = []
+        for occasion in OCCASIONS:
+            mine = r.items.get(occasion)
+            if not mine:
+                continue
+            shown = sorted(mine)[:EXAMPLES]
+            examples = tuple(
+                (name, self.what(loc, occasion, what), day.isoformat()) for day, name, what in shown
             )
-        sections.append(
-            {
-                "title": t(f"reminders.{occasion}", n=len(mine)),
-                "examples": examples,
-                "more": len(mine) - len(examples),
-            }
-        )
-    return sections
+            title = self.word(loc, f"reminders.{occasion}", n=len(mine))
+            sections.append((title, examples, len(mine) - len(examples)))
+        content = (loc, tuple(sections))
+        body = self.payloads.get(content)
+        if body is None:
+            text = self.translator(
+                "reminders.message",
+                loc,
+                sections=[
+                    {
+                        "title": title,
+                        "examples": [{"name": n, "what": w, "day": d} for n, w, d in ex],
+                        "more": more,
+                    }
+                    for title, ex, more in sections
+                ],
+            )
+            body = self.payloads[content] = payload(
+                text, self.buttons(loc, {o for o in r.items if r.items[o]})
+            )
+        return body
 
-
-def _buttons(t: BoundTranslator, occasions: set[str]) -> InlineKeyboardMarkup | None:
-    kb = InlineKeyboardBuilder()
-    if occasions & OWNER_OCCASIONS:
-        kb.button(text=t("notice.open_hazards"), callback_data=ListCb(what="hazards"))
-    if occasions & STAFF_OCCASIONS:
-        kb.button(text=t("notice.open_due"), callback_data=ListCb(what="due"))
-    if "reviews" in occasions:
-        kb.button(text=t("notice.open_review"), callback_data=ListCb(what="review"))
-    return kb.as_markup() if kb.buttons else None
+    def buttons(self, locale: str, occasions: set[str]) -> dict | None:
+        """The inline keyboard as Telegram takes it; the callback data is `ListCb(what=…).pack()`
+        spelled out, so planning needs no aiogram (pressing it is tested end to end)."""
+        row = [
+            {"text": self.word(locale, text), "callback_data": f"ls:{what}"}
+            for wanted, text, what in (
+                (occasions & OWNER_OCCASIONS, "notice.open_hazards", "hazards"),
+                (occasions & STAFF_OCCASIONS, "notice.open_due", "due"),
+                (occasions & {"reviews"}, "notice.open_review", "review"),
+            )
+            if wanted
+        ]
+        return {"inline_keyboard": [row]} if row else None
