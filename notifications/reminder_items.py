@@ -141,32 +141,22 @@ def occasion_queries(
     report_cols = (RoleGrant.user_id, Enterprise.name, Visit.kind, Visit.date)
     no_report = and_(~exists().where(ServiceReport.visit_id == Visit.id), Visit.kind.in_(s.report_kinds))
     first_late = today - timedelta(days=s.report_due_days)  # visits on this day are due today
-    due_key = _key("v", Visit.id, ":due")
-    queries.append(
-        (
-            "report_due",
-            due_key,
-            select(*report_cols, due_key)
+
+    def staff_visits(key, *where):
+        return (
+            select(*report_cols, key)
             .join(Visit, and_(RoleGrant.role == Role.staff, RoleGrant.agency_id == Visit.agency_id))
             .join(Enterprise, Enterprise.id == Visit.enterprise_id)
-            .where(
-                no_report,
-                Visit.date <= first_late + timedelta(days=s.report_warn_days),
-                Visit.date >= first_late,
-            ),
+            .where(no_report, *where)
         )
+
+    due_key = _key("v", Visit.id, ":due")
+    due_by = first_late + timedelta(days=s.report_warn_days)
+    queries.append(
+        ("report_due", due_key, staff_visits(due_key, Visit.date <= due_by, Visit.date >= first_late))
     )
     late_key = _key("v", Visit.id, ":late")
-    queries.append(
-        (
-            "report_late",
-            late_key,
-            select(*report_cols, late_key)
-            .join(Visit, and_(RoleGrant.role == Role.staff, RoleGrant.agency_id == Visit.agency_id))
-            .join(Enterprise, Enterprise.id == Visit.enterprise_id)
-            .where(no_report, Visit.date < first_late),
-        )
-    )
+    queries.append(("report_late", late_key, staff_visits(late_key, Visit.date < first_late)))
     grace_key = _key("v", Visit.id, ":grace")
     queries.append(
         (
