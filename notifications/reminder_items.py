@@ -62,6 +62,13 @@ def not_logged(key) -> object:
     return ~exists().where(ReminderLog.user_id == RoleGrant.user_id, ReminderLog.item == key)
 
 
+def candidates(columns, *where):
+    """The rows an occasion is about, selected once and kept (a materialised CTE, on SQLite and
+    PostgreSQL alike) before they meet their recipients: left to itself, SQLite starts from the
+    role grants and checks every row once per recipient."""
+    return columns.where(*where).cte().prefix_with("MATERIALIZED")
+
+
 def _regulator_of_division():
     return and_(RoleGrant.role == Role.regulator, Enterprise.division.like(RoleGrant.target + "%"))
 
@@ -142,21 +149,23 @@ def occasion_queries(
     no_report = and_(~exists().where(ServiceReport.visit_id == Visit.id), Visit.kind.in_(s.report_kinds))
     first_late = today - timedelta(days=s.report_due_days)  # visits on this day are due today
 
-    def staff_visits(key, *where):
-        return (
-            select(*report_cols, key)
-            .join(Visit, and_(RoleGrant.role == Role.staff, RoleGrant.agency_id == Visit.agency_id))
-            .join(Enterprise, Enterprise.id == Visit.enterprise_id)
-            .where(no_report, *where)
+    def staff_visits(suffix: str, *where) -> tuple[object, object]:
+        """The visits first, then their agency's staff: each visit is checked once, not once per
+        staff member (a planner left to itself starts from the staff grants)."""
+        v = candidates(
+            select(Visit.id, Visit.agency_id, Visit.enterprise_id, Visit.kind, Visit.date), no_report, *where
+        )
+        key = _key("v", v.c.id, suffix)
+        return key, (
+            select(RoleGrant.user_id, Enterprise.name, v.c.kind, v.c.date, key)
+            .select_from(v)
+            .join(RoleGrant, and_(RoleGrant.role == Role.staff, RoleGrant.agency_id == v.c.agency_id))
+            .join(Enterprise, Enterprise.id == v.c.enterprise_id)
         )
 
-    due_key = _key("v", Visit.id, ":due")
     due_by = first_late + timedelta(days=s.report_warn_days)
-    queries.append(
-        ("report_due", due_key, staff_visits(due_key, Visit.date <= due_by, Visit.date >= first_late))
-    )
-    late_key = _key("v", Visit.id, ":late")
-    queries.append(("report_late", late_key, staff_visits(late_key, Visit.date < first_late)))
+    queries.append(("report_due", *staff_visits(":due", Visit.date <= due_by, Visit.date >= first_late)))
+    queries.append(("report_late", *staff_visits(":late", Visit.date < first_late)))
     grace_key = _key("v", Visit.id, ":grace")
     queries.append(
         (
@@ -221,34 +230,13 @@ def _indicator_queries(today: date, s: ReminderSettings, validity: dict[str, int
     """Owners, once as an indicator enters each window before its expiry: the record's own
     expiry, or its fulfilment plus the catalogue's validity."""
     queries = []
-    owner_of_record = and_(
-        RoleGrant.role == Role.owner, RoleGrant.enterprise_id == IndicatorRecord.enterprise_id
-    )
-    # What the decision needs: the record's dates, and what the enterprise is (which indicators apply).
-    scope = (IndicatorRecord.fulfilled_on, IndicatorRecord.expires_on, Enterprise.tags, Enterprise.industry)
     windows = reminder_windows([s.indicator_days, s.indicator_final_days])
     for after, upto in windows:
         first, last = today + timedelta(days=after + 1), today + timedelta(days=upto)
         # The widest window keeps the key it always had, so no one is told twice on upgrade.
         suffix = "" if upto == windows[-1][1] else f":{upto}"
-        own_key = _key("i", IndicatorRecord.id, ":", IndicatorRecord.expires_on, suffix)
-        queries.append(
-            (
-                "indicators",
-                own_key,
-                select(
-                    RoleGrant.user_id,
-                    Enterprise.name,
-                    IndicatorRecord.indicator,
-                    IndicatorRecord.expires_on,
-                    own_key,
-                    *scope,
-                )
-                .join(IndicatorRecord, owner_of_record)
-                .join(Enterprise, Enterprise.id == IndicatorRecord.enterprise_id)
-                .where(IndicatorRecord.expires_on.between(first, last)),
-            )
-        )
+        own = _records(IndicatorRecord.expires_on.between(first, last))
+        queries.append(_owners_of(own, _key("i", own.c.id, ":", own.c.expires_on, suffix), own.c.expires_on))
         # Catalogue expiries, every validity in one pass: the fulfilment dates that expire in the window.
         by_months: dict[int, list[str]] = defaultdict(list)
         for code, months in (validity or {}).items():
@@ -259,27 +247,50 @@ def _indicator_queries(today: date, s: ReminderSettings, validity: dict[str, int
             for codes, span in spans
             if span is not None
         ]
-        if not fulfilled_in:
-            continue
-        cat_key = _key("c", IndicatorRecord.id, ":", IndicatorRecord.fulfilled_on, f":{upto}")
-        queries.append(
-            (
-                "indicators",
-                cat_key,
-                select(
-                    RoleGrant.user_id,
-                    Enterprise.name,
-                    IndicatorRecord.indicator,
-                    IndicatorRecord.fulfilled_on,
-                    cat_key,
-                    *scope,
-                )
-                .join(IndicatorRecord, owner_of_record)
-                .join(Enterprise, Enterprise.id == IndicatorRecord.enterprise_id)
-                .where(IndicatorRecord.expires_on.is_(None), or_(*fulfilled_in)),
+        if fulfilled_in:
+            cat = _records(IndicatorRecord.expires_on.is_(None), or_(*fulfilled_in))
+            queries.append(
+                _owners_of(cat, _key("c", cat.c.id, ":", cat.c.fulfilled_on, f":{upto}"), cat.c.fulfilled_on)
             )
-        )
     return queries
+
+
+def _records(*where):
+    return candidates(
+        select(
+            IndicatorRecord.id,
+            IndicatorRecord.enterprise_id,
+            IndicatorRecord.indicator,
+            IndicatorRecord.fulfilled_on,
+            IndicatorRecord.expires_on,
+        ),
+        *where,
+    )
+
+
+def _owners_of(records, key, day) -> tuple[str, object, object]:
+    """The owners of the enterprises of `records`, with what the decision needs: the record's
+    dates and what the enterprise is (which indicators apply to it)."""
+    return (
+        "indicators",
+        key,
+        select(
+            RoleGrant.user_id,
+            Enterprise.name,
+            records.c.indicator,
+            day,
+            key,
+            records.c.fulfilled_on,
+            records.c.expires_on,
+            Enterprise.tags,
+            Enterprise.industry,
+        )
+        .select_from(records)
+        .join(Enterprise, Enterprise.id == records.c.enterprise_id)
+        .join(
+            RoleGrant, and_(RoleGrant.role == Role.owner, RoleGrant.enterprise_id == records.c.enterprise_id)
+        ),
+    )
 
 
 def _review_queries(today: date, s: ReminderSettings) -> list:
