@@ -12,14 +12,12 @@ from apscheduler.triggers.cron import CronTrigger
 
 from bot.app import App
 from bot.files import copy_pending
-from channels import fanout
+from bot.planning import plan_reminders
 from domain.anonymity import to_hour
 from domain.enums import Role
 from domain.grading import Period
-from domain.indicators import load_catalogue
 from notifications.digest import enqueue_weekly
 from notifications.notices import notify
-from notifications.reminders import run_reminders
 from notifications.tip_notices import notify_new_tips
 from storage.clock import today, utcnow
 from storage.inspections import users_with_role
@@ -61,18 +59,10 @@ async def tips_job(app: App, bot: Bot) -> int:
 
 
 async def reminders_job(app: App, bot: Bot) -> str:
-    catalogue = load_catalogue(app.settings.indicator_catalogue)
-    names = {i.code: {"zh": i.name_zh, "en": i.name_en} for i in catalogue}
-    validity = {i.code: i.validity_months for i in catalogue if i.validity_months}
-    async with app.sessions() as session:
-        recipients, items = await run_reminders(
-            session, app.translator, today(app.settings.tz), app.settings.reminders(), names, validity
-        )
-        await fanout.overdue(session, app.translator, today(app.settings.tz))
-        await session.commit()
+    planned = await plan_reminders(app.settings, app.sessions, app.translator)
     sent = await app.sender.flush(bot, horizon=5)
     await app.channels.flush(horizon=5)
-    return f"{items} items for {recipients} recipients, {sent} messages sent"
+    return f"{planned}, {sent} messages sent"
 
 
 async def digest_job(app: App, bot: Bot) -> str:
