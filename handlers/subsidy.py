@@ -26,6 +26,7 @@ from handlers.regulator.common import send_book
 from storage import subsidy as q
 from storage.clock import today as local_today
 from storage.clock import utcnow
+from storage.division_names import names
 
 SHOWN = 30
 
@@ -100,7 +101,8 @@ async def subsidy_command(
     kb = InlineKeyboardBuilder()
     stage = q.stage(views)
     if county:
-        text = _county_text(t, year, views, stage)
+        places = await names(session, {v.division for v in views})
+        text = _county_text(t, year, views, stage, places)
         if stage in q.STEPS:
             kb.button(text=t(f"subsidy.do_{stage}"), callback_data=SubsidyCb(action=stage, year=year))
     else:
@@ -120,7 +122,9 @@ async def subsidy_command(
         await send_book(message, bot, f"subsidy-{'-'.join(prefixes)}-{year}.xlsx", _book(t, year, views))
 
 
-def _county_text(t: BoundTranslator, year: int, views: list[q.LineView], stage: str) -> str:
+def _county_text(
+    t: BoundTranslator, year: int, views: list[q.LineView], stage: str, places: dict[str, str]
+) -> str:
     agencies = [
         {
             "code": a.code,
@@ -141,7 +145,7 @@ def _county_text(t: BoundTranslator, year: int, views: list[q.LineView], stage: 
         towns.setdefault(v.division, Counter())[v.status] += 1
     progress = [
         {
-            "division": d,
+            "division": places.get(d, d),
             "lines": sum(c.values()),
             "checked": sum(c.values()) - c[q.Status.computed],
             "flagged": c[q.Status.flagged],

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.i18n import BoundTranslator
 from bot.status_view import days_text
+from bot.ui import ask
 from bot.viewer import Viewer
 from domain.lifecycle import report_due, report_state
 from handlers.staff.common import REPORT_SUFFIXES, REPORT_TYPES, ReportDialog, VisitCb, agency_of, refuse
@@ -59,7 +60,7 @@ async def report_command(
         )
     kb.adjust(1)
     await state.set_state(ReportDialog.visit)
-    await message.answer(t("report.choose_visit"), reply_markup=kb.as_markup())
+    await ask(message, state, t("report.choose_visit"), kb.as_markup())
 
 
 async def report_visit(
@@ -85,7 +86,7 @@ async def report_visit(
     await query.answer()
     await state.update_data(visit_id=visit.id)
     await state.set_state(ReportDialog.file)
-    await query.message.edit_text(t("report.ask_file", date=visit.date.isoformat()))
+    await ask(query.message, state, t("report.ask_file", date=visit.date.isoformat()), edit=True)
 
 
 async def report_file(

@@ -32,6 +32,7 @@ from handlers.tips.tip import (
     tip_target_text,
     tip_text,
 )
+from handlers.typed_press import TypedButton, typed_press
 
 
 def build_router() -> Router:
@@ -52,6 +53,7 @@ def build_router() -> Router:
     c(tip_target_chosen, TipDialog.target, TargetCb.filter())
     c(tip_category, TipDialog.category, CategoryCb.filter())
     m(tip_text, TipDialog.text, F.text, not_command)
+    m(typed_press, TipDialog.photos, F.text, TypedButton())  # 「完成」 typed
     m(tip_photo, TipDialog.photos, image)
     c(tip_photos_done, TipDialog.photos, StepCb.filter(F.action == "done"))
     m(tip_photo_expected, TipDialog.photos, not_command)

@@ -15,7 +15,7 @@ from bot.config import Settings
 from bot.i18n import BoundTranslator
 from bot.images import ImageRefused, clean_image
 from bot.tip_guard import TipGuard
-from bot.ui import StepCb, collect_photo, settle_press, step_button
+from bot.ui import StepCb, ask, collect_photo, settle_press, step_button
 from bot.viewer import Viewer
 from domain.anonymity import TipKeys
 from domain.enums import TipCategory, TipTarget
@@ -107,7 +107,7 @@ async def _ask_category(message: Message, t, state: FSMContext, name: str) -> No
     for category in TipCategory:
         kb.button(text=t(f"tip.category_{category}"), callback_data=CategoryCb(category=category))
     kb.adjust(1)
-    await message.answer(t("tip.ask_category", name=name), reply_markup=kb.as_markup())
+    await ask(message, state, t("tip.ask_category", name=name), kb.as_markup())
 
 
 async def tip_category(
@@ -122,7 +122,7 @@ async def tip_category(
     await query.message.edit_text(
         t("tip.category_chosen", category=t(f"tip.category_{callback_data.category}"))
     )
-    await query.message.answer(t("tip.ask_text", min=TEXT_MIN, max=TEXT_MAX))
+    await ask(query.message, state, t("tip.ask_text", min=TEXT_MIN, max=TEXT_MAX))
 
 
 async def tip_text(message: Message, t: BoundTranslator, state: FSMContext) -> None:
@@ -132,9 +132,7 @@ async def tip_text(message: Message, t: BoundTranslator, state: FSMContext) -> N
         return
     await state.update_data(text=text, photos=[])
     await state.set_state(TipDialog.photos)
-    await message.answer(
-        t("tip.ask_photos", limit=MAX_PHOTOS), reply_markup=step_button(t("dialog.done"), "done")
-    )
+    await ask(message, state, t("tip.ask_photos", limit=MAX_PHOTOS), step_button(t("dialog.done"), "done"))
 
 
 async def tip_photo(
@@ -181,16 +179,14 @@ async def _review(message: Message, t, state: FSMContext) -> None:
     kb = InlineKeyboardBuilder()
     kb.button(text=t("tip.confirm"), callback_data=StepCb(action="confirm"))
     kb.button(text=t("tip.discard"), callback_data=StepCb(action="discard"))
-    await message.answer(
-        t(
-            "tip.review",
-            name=data["target_name"],
-            category=t(f"tip.category_{data['category']}"),
-            text=data["text"],
-            photos=len(data["photos"]),
-        ),
-        reply_markup=kb.as_markup(),
+    review = t(
+        "tip.review",
+        name=data["target_name"],
+        category=t(f"tip.category_{data['category']}"),
+        text=data["text"],
+        photos=len(data["photos"]),
     )
+    await ask(message, state, review, kb.as_markup())
 
 
 async def tip_confirm(
