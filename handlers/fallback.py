@@ -54,7 +54,7 @@ async def _ask_again(message: Message, t: BoundTranslator, state: FSMContext) ->
 # callback prefix; a prefix not listed points to /help.
 RESTART = {
     "lang": "/language", "ov": "/overdue", "ovo": "/overdue", "rh": "/overdue", "ag": "/agencies", "fix": "/hazards",
-    "tt": "/tip", "tc": "/tip", "fu": "/follow", "prof": "/enterprise", "cli": "/clients",
+    "tt": "/tip", "ttw": "/tip", "tc": "/tip", "fu": "/follow", "prof": "/enterprise", "cli": "/clients",
     "vk": "/visit", "pv": "/hazard", "lv": "/hazard", "vf": "/verify", "vw": "/verify",
     "rate": "/rate", "own": "/status", "imp": "/import", "tip": "/tips", "ta": "/tips",
 }  # fmt: skip

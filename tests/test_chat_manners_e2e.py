@@ -8,8 +8,9 @@ from sqlalchemy import func, select
 from bot.emulator.harness import TgUser
 from storage.models import Agency, Division, Enterprise, Hazard, Tip
 from tests.conftest import grant, rows
+from tests.test_anonymity_audit import Disk
 from tests.test_lifecycle_e2e import STAFF, TODAY, press, record_visit, scene  # noqa: F401  (fixture)
-from tests.test_tips_e2e import RECEIPT, town  # noqa: F401  (fixture)
+from tests.test_tips_e2e import RECEIPT, REG_A, REG_B, TIPSTER, needles, town  # noqa: F401  (fixture)
 
 TIPSTER_ZH = TgUser(981000001, "Zhou", "", "", "zh")
 
@@ -145,3 +146,42 @@ async def test_township_names_not_codes_and_one_term_for_monthly_checks_zh(local
     assert "按月排查" in buttons(kinds.last_with_buttons())
     clients = await local.client.send(STAFF_ZH, "/clients")
     assert "月度排查" not in kinds.text + clients.text
+
+
+async def test_a_tip_about_an_unregistered_workshop_reaches_its_township_anonymously(
+    local,
+    town,  # noqa: F811
+    settings,
+):
+    disk = Disk(settings.database_url)
+    await disk.begin()
+    async with local.app.sessions() as s:
+        place = await s.scalar(select(Division.name).where(Division.code == town["ent"]["division"]))
+    await local.client.send(TIPSTER, "/tip")
+    nothing = await local.client.send(TIPSTER, "无证喷漆小作坊")
+    assert "Nothing matches" in nothing.text
+    asked = await press(local, TIPSTER, nothing, "Not in the list")
+    assert "Type the name of the business or workshop" in asked.text
+    towns = await local.client.send(TIPSTER, "桥头无证喷漆作坊-7731")
+    assert "In which township" in towns.text and place in buttons(towns.last_with_buttons())
+    category = await press(local, TIPSTER, towns, place)
+    assert "桥头无证喷漆作坊-7731 (unregistered, " in category.text
+    await press(local, TIPSTER, category, "Unsafe condition")
+    await local.client.send(TIPSTER, "晚上偷偷喷漆，没有任何通风和消防设施")
+    review = await press(local, TIPSTER, await local.client.send(TIPSTER, "done"), "Send it")
+    assert RECEIPT.search(review.text), review.text
+
+    async with local.app.sessions() as s:
+        tip = await s.scalar(select(Tip))
+    assert (tip.target_kind, tip.division, tip.enterprise_id, tip.agency_id) == (
+        "unlisted",
+        town["ent"]["division"],
+        None,
+        None,
+    )
+    assert f"#{tip.id}" not in (await local.client.send(REG_B, "/tips")).text  # another township's
+    listing = await local.client.send(REG_A, "/tips")
+    opened = await press(local, REG_A, listing, f"#{tip.id}")
+    assert "桥头无证喷漆作坊-7731" in opened.text and "没有任何通风" in opened.text
+    stored = await disk.read()
+    assert [what for what, needle in needles().items() if needle in stored] == []
