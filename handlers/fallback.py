@@ -18,7 +18,7 @@ async def unknown_link(message: Message, t: BoundTranslator) -> None:
     await message.answer(t("start.bad_link"))
 
 
-async def command_fallback(message: Message, t: BoundTranslator, viewer: Viewer) -> None:
+async def command_fallback(message: Message, t: BoundTranslator, viewer: Viewer, state: FSMContext) -> None:
     name = message.text[1:].split(maxsplit=1)[0].split("@")[0].lower() if len(message.text) > 1 else ""
     spec = BY_NAME.get(name)
     if spec is None:
@@ -27,6 +27,8 @@ async def command_fallback(message: Message, t: BoundTranslator, viewer: Viewer)
         await message.answer(t("fallback.not_allowed", roles=[t(f"role.{r}") for r in sorted(spec.roles)]))
     else:  # allowed, yet no handler took it (e.g. sent inside a caption)
         await message.answer(t("fallback.text"))
+    if await state.get_state():  # a dialog is still waiting for its answer
+        await _ask_again(message, t, state)
 
 
 async def text_fallback(message: Message, t: BoundTranslator, state: FSMContext) -> None:

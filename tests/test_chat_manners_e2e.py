@@ -32,6 +32,10 @@ async def test_a_stray_answer_repeats_the_question_and_typed_words_press_buttons
     assert "On which visit was the hazard found?" in stray.texts[-1]  # the question itself, again
     assert buttons(stray.last_with_buttons()) == visit_buttons
 
+    unknown = await local.client.send(STAFF, "/frobnicate")  # a command no one answers
+    assert "There is no such command" in unknown.text and "The question is still open" in unknown.text
+    assert buttons(unknown.last_with_buttons()) == visit_buttons
+
     described = await local.client.send(STAFF, visit_buttons[0])  # the visit's words, typed
     assert "Describe the hazard" in described.text
     await local.client.send(STAFF, "消防通道堆放杂物-手打按钮")
