@@ -157,8 +157,9 @@ async def test_a_township_regulator_sees_only_its_township(local, seeded, county
     n_now, n_before = len(now & set(industrial)), len(before & set(industrial))
     rate, new = n_now / len(industrial), (n_now - n_before) / len(industrial)
     key_now = len(now & set(key))
+    place = {d["code"]: d["name"] for d in rows(county, "divisions")}[town]  # named, not coded
     assert (
-        f"{town}: {n_now}/{len(industrial)} = {rate:.1%} {'✅' if rate >= 0.5 else '⚠️'}; "
+        f"{place}: {n_now}/{len(industrial)} = {rate:.1%} {'✅' if rate >= 0.5 else '⚠️'}; "
         f"a year ago {n_before / len(industrial):.1%}, new {new * 100:+.1f} points {'✅' if new >= 0.1 else '⚠️'}; "
         f"key high-risk {key_now}/{len(key)} = {key_now / len(key):.1%} {'✅' if key_now == len(key) else '⚠️'}"
     ) in coverage
