@@ -1,0 +1,107 @@
+"""Upserting one chunk of checked records by natural key. Only the rows the chunk names are
+read back (one indexed join on the key per chunk), so memory follows the chunk, not the table."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ARRAY, Select, Table, and_, bindparam, cast, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.importer.spec import KindSpec, Record
+
+
+class Writer:
+    def __init__(self, session: AsyncSession, spec: KindSpec) -> None:
+        self.session = session
+        self.spec = spec
+        self.dialect = session.get_bind().dialect.name
+        self.value_cols: list[str] = []
+        self.inserted = self.updated = self.unchanged = 0
+        self._probes: dict[tuple[str, ...], Select] = {}
+
+    async def write(self, records: list[Record]) -> None:
+        spec, table = self.spec, self.spec.table
+        if not records:
+            return
+        if not self.value_cols:
+            self.value_cols = [c for c in records[0] if c not in spec.key]
+        existing = await self._existing(records)
+        new, changed = [], []
+        for rec in records:
+            old = existing.get(tuple(rec[k] for k in spec.key))
+            if old is None:
+                if spec.fill_new is not None:
+                    spec.fill_new(rec)
+                new.append(rec)
+            elif tuple(rec[c] for c in self.value_cols) != old[1:]:
+                changed.append((old[0], dict(zip(self.value_cols, old[1:], strict=True)), rec))
+            else:
+                self.unchanged += 1
+        inserted: list[tuple[int, Record]] = []
+        if new:
+            if spec.history is None:
+                await self.session.execute(insert(table), new)
+            else:
+                stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+                ids = (await self.session.execute(stmt, new)).scalars().all()
+                inserted = list(zip(ids, new, strict=True))
+        if changed:
+            stmt = (
+                update(table)
+                .where(table.c.id == bindparam("_id"))
+                .values({c: bindparam(c) for c in self.value_cols})
+            )
+            await self.session.execute(
+                stmt, [{"_id": i, **{c: rec[c] for c in self.value_cols}} for i, _, rec in changed]
+            )
+        if spec.history is not None:
+            await spec.history(self.session, inserted, changed)
+        self.inserted += len(new)
+        self.updated += len(changed)
+
+    async def _existing(self, records: list[Record]) -> dict[tuple, tuple]:
+        """Key → (id, value columns) of the stored rows among the records' keys. A key column
+        without a value (a hazard has an agency or an inspection) is matched as NULL."""
+        by_shape: dict[tuple[str, ...], list[tuple]] = {}
+        for rec in records:
+            on = tuple(k for k in self.spec.key if rec[k] is not None)
+            by_shape.setdefault(on, []).append(tuple(rec[k] for k in on))
+        found: dict[tuple, tuple] = {}
+        n_key = len(self.spec.key)
+        for on, keys in by_shape.items():
+            if on not in self._probes:
+                self._probes[on] = self._probe(on)
+            query = self._probes[on]
+            for row in await self.session.execute(query, self._params(on, keys)):
+                found[tuple(row[:n_key])] = tuple(row[n_key:])
+        return found
+
+    def _probe(self, on: tuple[str, ...]) -> Select:
+        table: Table = self.spec.table
+        fetch = [table.c[k] for k in self.spec.key] + [table.c.id] + [table.c[c] for c in self.value_cols]
+        if self.dialect == "postgresql":
+            keys = func.unnest(*[cast(bindparam(f"k{i}"), ARRAY(table.c[c].type)) for i, c in enumerate(on)])
+            k = keys.table_valued(*[f"k{i}" for i in range(len(on))]).render_derived(name="k")
+            exprs = [k.c[f"k{i}"] for i in range(len(on))]
+        else:  # SQLite: the keys as one JSON array, joined row by row on the unique index
+            k = func.json_each(bindparam("keys")).table_valued("value").alias("k")
+            exprs = [func.json_extract(k.c.value, f"$[{i}]") for i in range(len(on))]
+        # "+ 0" (the nullable key columns are ids): SQLite would otherwise drive the join from
+        # the index on the NULL column, reading every row without it, instead of the key's index.
+        nulls = [(table.c[c] + 0).is_(None) for c in self.spec.key if c not in on]
+        match = and_(*[table.c[c] == e for c, e in zip(on, exprs, strict=True)], *nulls)
+        return select(*fetch).select_from(k).join(table, match)
+
+    def _params(self, on: tuple[str, ...], keys: list[tuple]) -> dict[str, Any]:
+        if self.dialect == "postgresql":
+            return {f"k{i}": [key[i] for key in keys] for i in range(len(on))}
+        return {"keys": json.dumps(keys, default=_iso)}
+
+
+def _iso(value: object) -> str:
+    if isinstance(value, date):
+        return value.isoformat()  # as SQLite stores a date
+    raise TypeError(type(value).__name__)
