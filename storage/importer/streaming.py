@@ -1,7 +1,7 @@
-"""One import file streamed chunk by chunk: rows are read and checked a chunk at a time and
-written in the session's transaction, which is committed only at the end. The first bad row
-rolls back what was written (unless bad rows are skipped) and the rest is only checked, so
-every problem is reported and a file with any bad row still writes nothing."""
+"""One import file streamed chunk by chunk: rows are read, checked and written a chunk at a
+time in the session's transaction, which is committed only at the end, or rolled back when
+a row was bad (unless bad rows are skipped): every problem is reported and a file with any
+bad row still writes nothing."""
 
 from __future__ import annotations
 
@@ -70,16 +70,17 @@ async def import_file(
         lookups = Lookups(session, catalogue)
         await lookups.load(kind)
         writer = Writer(session, spec)
-        first_line: dict[tuple, int] = {}  # natural key → line, to name duplicates
         rows = iter(table)
         while chunk := await asyncio.to_thread(_take, rows):
             await lookups.prefetch(chunk)
             bad_before = len(result.errors)
-            records = await asyncio.to_thread(_check, spec, chunk, lookups, first_line, result)
-            if skip_bad_rows or not result.errors:
-                await writer.write(records)
-            elif not bad_before:
-                await session.rollback()  # the first bad row: nothing of this file is kept
+            records = await asyncio.to_thread(_check, spec, chunk, lookups, result)
+            # Written even once a row is bad: the rows written find later duplicates, and
+            # the whole file is rolled back at the end.
+            duplicates = await writer.write(records)
+            if duplicates:
+                result.errors += [RowError(line, "duplicate", {"first": first}) for line, first in duplicates]
+                result.errors[bad_before:] = sorted(result.errors[bad_before:], key=lambda e: e.line)
             if progress is not None:
                 progress(kind, result.rows, _expected(result.rows, table.fraction()))
     except BaseException:
@@ -88,6 +89,7 @@ async def import_file(
     finally:
         table.close()
     if result.errors and not skip_bad_rows:
+        await session.rollback()  # nothing of a file with a bad row is kept
         return result
     await session.commit()
     result.inserted, result.updated, result.unchanged = writer.inserted, writer.updated, writer.unchanged
@@ -102,27 +104,16 @@ def _take(rows: Iterator[tuple[int, dict[str, str]]]) -> list[tuple[int, dict[st
 
 
 def _check(
-    spec: KindSpec,
-    chunk: list[tuple[int, dict[str, str]]],
-    lookups: Lookups,
-    first_line: dict[tuple, int],
-    result: ImportResult,
-) -> list[Record]:
-    """The chunk's good records; each bad row is added to the result's errors."""
+    spec: KindSpec, chunk: list[tuple[int, dict[str, str]]], lookups: Lookups, result: ImportResult
+) -> list[tuple[int, Record]]:
+    """The chunk's good records with their lines; each bad row is added to the result's errors."""
     records = []
     for line, row in chunk:
         result.rows += 1
         try:
-            rec = spec.parse(row, lookups)
+            records.append((line, spec.parse(row, lookups)))
         except RowProblem as p:
             result.errors.append(RowError(line, p.reason, p.params))
-            continue
-        key = tuple(rec[k] for k in spec.key)
-        first = first_line.setdefault(key, line)
-        if first != line:
-            result.errors.append(RowError(line, "duplicate", {"first": first}))
-            continue
-        records.append(rec)
     return records
 
 

@@ -4,6 +4,7 @@ read back (one indexed join on the key per chunk), so memory follows the chunk, 
 from __future__ import annotations
 
 import json
+from array import array
 from datetime import date
 from typing import Any
 
@@ -14,6 +15,10 @@ from storage.importer.spec import KindSpec, Record
 
 
 class Writer:
+    """Writes a file's chunks in turn, and knows which stored rows the file has already named
+    (a row's id → the file's line that named it): a key repeated in the file, even chunks
+    apart, is found when its stored row turns up again, without keeping every key in memory."""
+
     def __init__(self, session: AsyncSession, spec: KindSpec) -> None:
         self.session = session
         self.spec = spec
@@ -21,33 +26,46 @@ class Writer:
         self.value_cols: list[str] = []
         self.inserted = self.updated = self.unchanged = 0
         self._probes: dict[tuple[str, ...], Select] = {}
+        self._line_of = array("I")  # by row id; 0: not named by this file
 
-    async def write(self, records: list[Record]) -> None:
+    async def write(self, records: list[tuple[int, Record]]) -> list[tuple[int, int]]:
+        """Upsert a chunk of (line, record); returns the (line, first line) of duplicates."""
         spec, table = self.spec, self.spec.table
-        if not records:
-            return
+        duplicates, chunk = [], {}
+        for line, rec in records:
+            key = tuple(rec[k] for k in spec.key)
+            if key in chunk:
+                duplicates.append((line, chunk[key][0]))
+            else:
+                chunk[key] = (line, rec)
+        if not chunk:
+            return duplicates
         if not self.value_cols:
-            self.value_cols = [c for c in records[0] if c not in spec.key]
-        existing = await self._existing(records)
+            self.value_cols = [c for c in records[0][1] if c not in spec.key]
+        existing = await self._existing([rec for _, rec in chunk.values()])
         new, changed = [], []
-        for rec in records:
-            old = existing.get(tuple(rec[k] for k in spec.key))
+        for key, (line, rec) in chunk.items():
+            old = existing.get(key)
             if old is None:
                 if spec.fill_new is not None:
                     spec.fill_new(rec)
                 new.append(rec)
-            elif tuple(rec[c] for c in self.value_cols) != old[1:]:
-                changed.append((old[0], dict(zip(self.value_cols, old[1:], strict=True)), rec))
+            elif self._first_line(old[0]):
+                duplicates.append((line, self._first_line(old[0])))
             else:
-                self.unchanged += 1
+                self._name(old[0], line)
+                if tuple(rec[c] for c in self.value_cols) != old[1:]:
+                    changed.append((old[0], dict(zip(self.value_cols, old[1:], strict=True)), rec))
+                else:
+                    self.unchanged += 1
         inserted: list[tuple[int, Record]] = []
         if new:
-            if spec.history is None:
-                await self.session.execute(insert(table), new)
-            else:
-                stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-                ids = (await self.session.execute(stmt, new)).scalars().all()
-                inserted = list(zip(ids, new, strict=True))
+            # Matched back by key: asking for the rows' order makes SQLite insert one by one.
+            stmt = insert(table).returning(table.c.id, *[table.c[k] for k in spec.key])
+            for row in await self.session.execute(stmt, new):
+                line, rec = chunk[tuple(row[1:])]
+                self._name(row[0], line)
+                inserted.append((row[0], rec))
         if changed:
             stmt = (
                 update(table)
@@ -61,6 +79,15 @@ class Writer:
             await spec.history(self.session, inserted, changed)
         self.inserted += len(new)
         self.updated += len(changed)
+        return duplicates
+
+    def _first_line(self, row_id: int) -> int:
+        return self._line_of[row_id] if row_id < len(self._line_of) else 0
+
+    def _name(self, row_id: int, line: int) -> None:
+        if row_id >= len(self._line_of):  # ids are dense: grow by doubling, 4 bytes a row
+            self._line_of.extend(bytes(4 * max(row_id + 1 - len(self._line_of), len(self._line_of))))
+        self._line_of[row_id] = line
 
     async def _existing(self, records: list[Record]) -> dict[tuple, tuple]:
         """Key → (id, value columns) of the stored rows among the records' keys. A key column
