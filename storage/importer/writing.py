@@ -27,6 +27,7 @@ class Writer:
         self.inserted = self.updated = self.unchanged = 0
         self._probes: dict[tuple[str, ...], Select] = {}
         self._line_of = array("I")  # by row id; 0: not named by this file
+        self._unnest: tuple[list[str], Any] | None = None
 
     async def write(self, records: list[tuple[int, Record]]) -> list[tuple[int, int]]:
         """Upsert a chunk of (line, record); returns the (line, first line) of duplicates."""
@@ -61,8 +62,7 @@ class Writer:
         inserted: list[tuple[int, Record]] = []
         if new:
             # Matched back by key: asking for the rows' order makes SQLite insert one by one.
-            stmt = insert(table).returning(table.c.id, *[table.c[k] for k in spec.key])
-            for row in await self.session.execute(stmt, new):
+            for row in await self._insert(new):
                 line, rec = chunk[tuple(row[1:])]
                 self._name(row[0], line)
                 inserted.append((row[0], rec))
@@ -80,6 +80,23 @@ class Writer:
         self.inserted += len(new)
         self.updated += len(changed)
         return duplicates
+
+    async def _insert(self, new: list[Record]):
+        """Insert and return (id, key...) of each new row."""
+        table, keys = self.spec.table, [self.spec.table.c[k] for k in self.spec.key]
+        if self.dialect != "postgresql":
+            return await self.session.execute(insert(table).returning(table.c.id, *keys), new)
+        # PostgreSQL: one array a column, unnested server-side, instead of parameters a value.
+        cols = list(new[0])
+        if self._unnest is None or self._unnest[0] != cols:
+            arrays = [cast(bindparam(f"c{i}"), ARRAY(table.c[c].type)) for i, c in enumerate(cols)]
+            rows = select(
+                func.unnest(*arrays).table_valued(*[f"c{i}" for i in range(len(cols))]).render_derived()
+            )
+            stmt = insert(table).from_select(cols, rows).returning(table.c.id, *keys)
+            self._unnest = (cols, stmt)
+        params = {f"c{i}": [rec[c] for rec in new] for i, c in enumerate(cols)}
+        return await self.session.execute(self._unnest[1], params)
 
     def _first_line(self, row_id: int) -> int:
         return self._line_of[row_id] if row_id < len(self._line_of) else 0
