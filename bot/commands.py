@@ -167,9 +167,7 @@ async def import_(settings: Settings, args: argparse.Namespace) -> int:
             if args.kind == "all":
                 results = await import_directory(session, args.file, **kw)
             else:
-                results = [
-                    await import_file(session, args.kind, args.file.name, args.file.read_bytes(), **kw)
-                ]
+                results = [await import_file(session, args.kind, args.file.name, args.file, **kw)]
     except FileProblem as exc:
         print(t(f"import.file.{exc.reason}", **exc.params))
         return 1
