@@ -1,9 +1,11 @@
 """Every enterprise's colour and N/M as of a day, from three grouped queries and the one domain
 decision (`domain.compliance.decide`): one enterprise's status and a county's digest count
-the same way. Also the SQL form of "open" and "overdue for the owner" as of a day."""
+the same way. A whole jurisdiction is decided in chunks of enterprises, so memory stays bounded
+whatever the county's size. Also the SQL form of "open" and "overdue for the owner" as of a day."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date
 
@@ -14,6 +16,8 @@ from domain.compliance import Compliance, HazardCounts, Thresholds, decide
 from domain.enums import EvidenceStatus, HazardLevel, HazardSource, HazardStatus
 from domain.indicators import Indicator
 from storage.models import Enterprise, EvidenceSubmission, Hazard, IndicatorRecord
+
+CHUNK = 2000  # enterprises decided at a time: a few MB of records, whatever the county
 
 
 def open_at(day: date):
@@ -105,3 +109,33 @@ async def decisions(
         c = decide(catalogue, tags, industry, records.get(eid, {}), h, day, th, pending.get(eid, ()), veto_h)
         out[eid] = Decision(eid, c, h)
     return out
+
+
+async def stream_decisions(
+    session: AsyncSession,
+    where,
+    day: date,
+    catalogue: tuple[Indicator, ...],
+    th: Thresholds,
+    chunk: int = CHUNK,
+) -> AsyncIterator[Decision]:
+    """Every selected enterprise's decision, by ascending id, `chunk` enterprises at a time
+    (a range of ids, not a list, so the queries stay small)."""
+    after = 0
+    while True:
+        upto = await session.scalar(
+            select(Enterprise.id)
+            .where(where, Enterprise.id > after)
+            .order_by(Enterprise.id)
+            .offset(chunk - 1)
+            .limit(1)
+        )
+        part = and_(where, Enterprise.id > after)
+        if upto is not None:
+            part = and_(part, Enterprise.id <= upto)
+        found = await decisions(session, part, day, catalogue, th)
+        for eid in sorted(found):
+            yield found[eid]
+        if upto is None:
+            return
+        after = upto
