@@ -15,9 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.compliance import Compliance, HazardCounts, Thresholds, decide
 from domain.enums import EvidenceStatus, HazardLevel, HazardSource, HazardStatus
 from domain.indicators import Indicator
+from storage.chunks import CHUNK, enterprise_chunks
 from storage.models import Enterprise, EvidenceSubmission, Hazard, IndicatorRecord
-
-CHUNK = 2000  # enterprises decided at a time: a few MB of records, whatever the county
 
 
 def open_at(day: date):
@@ -119,23 +118,8 @@ async def stream_decisions(
     th: Thresholds,
     chunk: int = CHUNK,
 ) -> AsyncIterator[Decision]:
-    """Every selected enterprise's decision, by ascending id, `chunk` enterprises at a time
-    (a range of ids, not a list, so the queries stay small)."""
-    after = 0
-    while True:
-        upto = await session.scalar(
-            select(Enterprise.id)
-            .where(where, Enterprise.id > after)
-            .order_by(Enterprise.id)
-            .offset(chunk - 1)
-            .limit(1)
-        )
-        part = and_(where, Enterprise.id > after)
-        if upto is not None:
-            part = and_(part, Enterprise.id <= upto)
+    """Every selected enterprise's decision, by ascending id, `chunk` enterprises at a time."""
+    async for part in enterprise_chunks(session, where, chunk):
         found = await decisions(session, part, day, catalogue, th)
         for eid in sorted(found):
             yield found[eid]
-        if upto is None:
-            return
-        after = upto
