@@ -89,6 +89,9 @@ async def test_status_says_orange_with_only_the_applicable_and_valid_indicators(
     assert "Risk colour: 🟠 orange (elevated risk)" in text
     assert f"Responsibility indicators: {_expected_share()} fulfilled" in text
     assert "Veto by major or overdue hazards: ✅ not triggered" in text
+    # Indicators that do not apply are listed nowhere, not even as missing.
+    assert "Missing indicators" not in text and "Three-places" not in text and "chemical" not in text
+    assert f"Expired indicators ({len(EXPIRED)}): " in text
 
 
 async def test_public_link_and_web_page_agree_with_status(local, seeded, crafted):
