@@ -15,7 +15,7 @@ from bot.import_report import render_result
 from bot.progress import Progress
 from domain.anonymity import TipKeys
 from domain.roles import TargetError, normalise_target
-from storage.clock import utcnow
+from storage.clock import local, utcnow
 from storage.db import create_engine, session_factory
 from storage.importer import KINDS, FileProblem, import_directory, import_file
 from storage.migrate import upgrade
@@ -224,7 +224,7 @@ async def invite(settings: Settings, args: argparse.Namespace) -> int:
             target=target,
             link=link,
             code=code,
-            expires=inv.expires_at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M"),
+            expires=local(inv.expires_at, settings.tz).strftime("%Y-%m-%d %H:%M"),
         )
     )
     return 0

@@ -56,7 +56,9 @@ def paginate(render: Callable[[list], str], items: Sequence[Any], number: int) -
     """Render a list view one page at a time: `render(items)` is the view's template; pages
     hold as many whole items as fit a message, what each costs measured by rendering it."""
     empty = render([])
-    costs = [len(render([item])) - len(empty) for item in items]
+    # What one more entry adds: measured against a one-entry page, since an empty one may
+    # render an "{% else %}" text of its own.
+    costs = [len(render([item, item])) - len(render([item])) for item in items]
     pages: list[list[Any]] = [[]]
     used = 0
     for item, cost in zip(items, costs, strict=True):

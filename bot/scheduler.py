@@ -11,6 +11,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.app import App
+from bot.files import copy_pending
 from channels import fanout
 from domain.anonymity import to_hour
 from domain.enums import Role
@@ -109,12 +110,19 @@ async def grades_job(app: App, bot: Bot) -> str:
     return f"{len(figures)} grades published for {period.label}, {sent} messages sent"
 
 
+async def files_job(app: App, bot: Bot) -> str:
+    """Copy to the file store what it could not take when the files came."""
+    copied, waiting = await copy_pending(bot, app.sessions, app.settings)
+    return f"{copied} file copies made, {waiting} still waiting for the store"
+
+
 JOBS: dict[str, Job] = {
     "outbox": outbox_drain,
     "tips": tips_job,
     "reminders": reminders_job,
     "digest": digest_job,
     "grades": grades_job,
+    "files": files_job,
 }
 
 
@@ -151,4 +159,5 @@ def build_scheduler(app: App, bot: Bot) -> AsyncIOScheduler:
         id="grades",
         **options,
     )
+    scheduler.add_job(_guarded(files_job, app, bot), "interval", minutes=10, id="files", **options)
     return scheduler

@@ -27,9 +27,9 @@ _AFTER = re.compile(
     r"^(?:\+\s*(\d{1,3})\s*(?:天|d|days?)?|(\d{1,3})\s*天(?:后|以后|之后)|in\s+(\d{1,3})\s+days?)$"
 )
 _BEFORE = re.compile(r"^(?:(\d{1,3})\s*天(?:前|以前|之前)|(\d{1,3})\s+days?\s+ago)$")
-_WEEK_ZH = re.compile(r"^(下下|下|本|这)?(?:周|星期|礼拜)([一二三四五六日天])$")
-_WEEK_EN = re.compile(r"^(?:(this|next)\s+)?([a-z]{3,9})$")
-_WEEKS_AHEAD = {"下下": 2, "下": 1, "next": 1}
+_WEEK_ZH = re.compile(r"^(下下|下|本|这|上上|上)?(?:周|星期|礼拜)([一二三四五六日天])$")
+_WEEK_EN = re.compile(r"^(?:(this|next|last)\s+)?([a-z]{3,9})$")
+_WEEKS_AHEAD = {"下下": 2, "下": 1, "next": 1, "上": -1, "last": -1, "上上": -2}
 
 
 def read_day(text: str, today: date) -> date | None:
@@ -37,7 +37,7 @@ def read_day(text: str, today: date) -> date | None:
 
     Accepted: 2026-12-01, 2026/12/1, 2026年12月1日, 12月1日 and 12-1 (this year), 今天 明天
     后天 昨天 (today, tomorrow, yesterday), +7, 7天后, in 7 days, 3天前, 3 days ago, 周五 / 本周五
-    (this week's), 下周五 / next friday (next week's)."""
+    (this week's), 下周五 / next friday (next week's), 上周一 / last monday (last week's)."""
     s = text.strip().lower()
     if s in _NAMED:
         return today + timedelta(days=_NAMED[s])

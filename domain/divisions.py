@@ -15,16 +15,18 @@ def is_jurisdiction(prefix: str) -> bool:
     return len(prefix) in JURISDICTION_LENGTHS and prefix.isascii() and prefix.isdigit()
 
 
-def tip_route(own: str, served: list[str], default: str) -> str:
+def main_county(divisions: list[str]) -> str:
+    """The county most of these divisions lie in, the lowest code on a tie; "" for none."""
+    counties = [d[:6] for d in divisions if is_division(d)]
+    return min(set(counties), key=lambda c: (-counties.count(c), c)) if counties else ""
+
+
+def tip_route(own: str, served: list[str], default: str, home: str = "") -> str:
     """Where a tip about an agency goes: the agency's own division; else the county where it
-    works (that of most of the enterprises it has contracts with, the lowest code on a tie);
-    else the default jurisdiction."""
-    if own:
-        return own
-    counties = [d[:6] for d in served if is_division(d)]
-    if counties:
-        return min(set(counties), key=lambda c: (-counties.count(c), c))
-    return default
+    works (that of most of the enterprises it has contracts with); else the default
+    jurisdiction; else `home`, the county most registered enterprises are in (the one this
+    deployment serves), so that a tip never goes to nobody while anything is registered."""
+    return own or main_county(served) or default or home
 
 
 def covers(jurisdiction: str, division: str) -> bool:

@@ -3,10 +3,11 @@ without the update (it may identify a tipster) and with the traceback redacted, 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import traceback
 
-from aiogram.exceptions import TelegramAPIError
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.types import ErrorEvent
 
 from bot.i18n import BoundTranslator
@@ -15,7 +16,18 @@ from bot.logs import redact
 log = logging.getLogger(__name__)
 
 
+def unchanged(exc: BaseException) -> bool:
+    """Telegram refuses an edit that changes nothing: a page button pressed for the page on
+    screen, a button pressed twice. The user already sees what they asked for."""
+    return isinstance(exc, TelegramBadRequest) and "message is not modified" in exc.message
+
+
 async def on_error(event: ErrorEvent, t: BoundTranslator | None = None) -> bool:
+    if unchanged(event.exception):
+        if query := event.update.callback_query:
+            with contextlib.suppress(TelegramAPIError):
+                await query.answer()
+        return True
     log.error(
         "update %s failed: %s\n%s",
         event.update.update_id,

@@ -64,13 +64,19 @@ async def headline_text(
     )
 
 
+async def _enforcement(session: AsyncSession, settings: Settings, prefixes: list[str], today: date):
+    return await enforcement_list(
+        session, prefixes, today, settings.enforcement_months, settings.self_check_indicator
+    )
+
+
 async def send_headline(
     message: Message, t: BoundTranslator, viewer: Viewer, session: AsyncSession, settings: Settings
 ) -> None:
     today = local_today(settings.tz)
     prefixes = jurisdictions(viewer)
     text = await headline_text(t, session, settings, prefixes, today, today - timedelta(days=today.weekday()))
-    listed = await enforcement_list(session, prefixes, today, settings.enforcement_months)
+    listed = await _enforcement(session, settings, prefixes, today)
     kb = InlineKeyboardBuilder()
     if listed:
         kb.button(text=t("headline.export"), callback_data=EnforcementCb(action="export"))
@@ -91,7 +97,7 @@ async def export_pressed(
     await query.answer()
     today = local_today(settings.tz)
     prefixes = jurisdictions(viewer)  # the presser's own jurisdiction, whatever the button
-    listed = await enforcement_list(session, prefixes, today, settings.enforcement_months)
+    listed = await _enforcement(session, settings, prefixes, today)
     known = await names(session, [r[0] for r in listed])
     header = [t(f"headline.col_{c}") for c in ("division", "uscc", "name", "industry")]
     data = [(label(d, known), u, n, i) for d, u, n, i in listed]

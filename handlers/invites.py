@@ -16,8 +16,8 @@ from bot.viewer import Viewer
 from domain.anonymity import TipKeys
 from domain.enums import Role
 from domain.roles import TargetError, normalise_target, role_from_word
-from storage.clock import utcnow
-from storage.users import InviteError, accept_invite, create_invite
+from storage.clock import local, utcnow
+from storage.users import InviteError, accept_invite, create_invite, enterprises_under
 
 
 async def accept(
@@ -75,16 +75,17 @@ async def invite(
         await message.answer(t(f"invite.bad.{exc}", value=raw_target[:60]) + "\n" + t("invite.usage"))
         return
     link = await create_start_link(bot, f"inv_{code}")
-    await message.answer(
-        t(
-            "invite.created",
-            role=t(f"role.{role}"),
-            target=target,
-            link=link,
-            code=code,
-            expires=inv.expires_at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M"),
-        )
+    text = t(
+        "invite.created",
+        role=t(f"role.{role}"),
+        target=target,
+        link=link,
+        code=code,
+        expires=local(inv.expires_at, settings.tz).strftime("%Y-%m-%d %H:%M"),
     )
+    if role == Role.regulator and not await enterprises_under(session, target):
+        text += "\n" + t("invite.empty_jurisdiction", target=target)
+    await message.answer(text)
 
 
 def build_router() -> Router:

@@ -27,6 +27,7 @@ from handlers.callbacks import ListCb, RateCb, stars_keyboard
 from handlers.status import owned_ids
 from notifications.notices import notify
 from notifications.sender import Sender
+from notifications.splitting import split_text
 from storage import inspections as q
 from storage.clock import today as local_today
 from storage.models import Agency, Enterprise, Hazard, Visit
@@ -36,6 +37,12 @@ ENTRY_TEXT = 1500  # of a description or suggestion in a list; two fit one messa
 
 
 class FixCb(CallbackData, prefix="fix"):
+    hazard_id: int
+
+
+class FullTextCb(CallbackData, prefix="hzt"):
+    """Read in full a hazard whose description or suggestion the list clipped."""
+
     hazard_id: int
 
 
@@ -97,6 +104,7 @@ async def _send_hazards(
             "major": hazard.level == "major",
             "submitted": hazard.status == HazardStatus.submitted,
             "suggestion": clip(hazard.suggestion, ENTRY_TEXT),
+            "clipped": max(len(hazard.description), len(hazard.suggestion or "")) > ENTRY_TEXT,
         }
         for n, (hazard, name) in enumerate(rows, start=1)
     ]
@@ -105,6 +113,8 @@ async def _send_hazards(
     for item in shown.entries:
         if item["open"]:
             kb.button(text=t("hazards.fix_button", n=item["n"]), callback_data=FixCb(hazard_id=item["id"]))
+        if item["clipped"]:
+            kb.button(text=t("hazards.full_button", n=item["n"]), callback_data=FullTextCb(hazard_id=item["id"]))
     kb.adjust(2)
     kb.row(*pager_buttons("hz", shown))
     markup = kb.as_markup() if kb.buttons else None
@@ -112,6 +122,19 @@ async def _send_hazards(
         await message.edit_text(text, reply_markup=markup)
     else:
         await message.answer(text, reply_markup=markup)
+
+
+async def full_text(
+    query: CallbackQuery, callback_data: FullTextCb, t: BoundTranslator, viewer: Viewer, session: AsyncSession
+) -> None:
+    hazard = await session.get(Hazard, callback_data.hazard_id)
+    if hazard is None or hazard.enterprise_id not in owned_ids(viewer):
+        await query.answer(t("hazards.gone"), show_alert=True)
+        return
+    await query.answer()
+    text = t("hazards.full", description=hazard.description, suggestion=hazard.suggestion or "")
+    for part in split_text(text):
+        await query.message.answer(part)
 
 
 async def _own_open_hazard(session, viewer, hazard_id: int) -> Hazard | None:
@@ -263,6 +286,11 @@ async def rate_pressed(
     if callback_data.stars == 0:
         await query.message.edit_text(t("rate.pick_stars", **about), reply_markup=stars_keyboard(visit.id))
         return
+    # The stars are saved at the press: a comment is optional, and leaving it loses nothing.
+    if not await q.save_rating(session, visit.id, callback_data.stars, "", viewer.user_id):
+        await query.message.answer(t("rate.already"))
+        return
+    await session.commit()
     await state.set_state(RateDialog.comment)
     await state.update_data(visit_id=visit.id, stars=callback_data.stars)
     await query.message.edit_text(t("rate.chosen", stars="★" * callback_data.stars, **about))
@@ -283,28 +311,18 @@ async def rate_comment(
             t("dialog.text_limit", limit=limit), reply_markup=step_button(t("rate.skip"), "skip")
         )
         return
-    await _save_rating(message, message.text.strip(), t, viewer, session, state)
-
-
-async def rate_skip(
-    query: CallbackQuery, t: BoundTranslator, viewer: Viewer, session: AsyncSession, state: FSMContext
-) -> None:
-    await settle_press(query)
-    await _save_rating(query.message, "", t, viewer, session, state)
-
-
-async def _save_rating(message: Message, comment: str, t, viewer, session, state: FSMContext) -> None:
     data = await state.get_data()
     await state.clear()
-    visit = await session.get(Visit, data["visit_id"])
-    if visit is None or visit.enterprise_id not in owned_ids(viewer):
-        await message.answer(t("callback.invalid"))
-        return
-    if not await q.save_rating(session, visit.id, data["stars"], comment, viewer.user_id):
-        await message.answer(t("rate.already"))
-        return
+    await q.comment_rating(session, data["visit_id"], viewer.user_id, message.text.strip())
     await session.commit()
     await message.answer(t("rate.saved", stars="★" * data["stars"]))
+
+
+async def rate_skip(query: CallbackQuery, t: BoundTranslator, state: FSMContext) -> None:
+    await settle_press(query)
+    data = await state.get_data()
+    await state.clear()
+    await query.message.answer(t("rate.saved", stars="★" * data["stars"]))
 
 
 def build_router() -> Router:
@@ -318,6 +336,7 @@ def build_router() -> Router:
     c(hazards_from_notice, ListCb.filter(F.what == "hazards"))
     c(hazards_page, PageCb.filter(F.view == "hz"))
     c(fix_pressed, FixCb.filter())
+    c(full_text, FullTextCb.filter())
     m(fix_photo, FixDialog.photos, F.photo)
     c(fix_photos_done, FixDialog.photos, StepCb.filter(F.action == "done"))
     m(fix_photo_expected, FixDialog.photos, not_command)

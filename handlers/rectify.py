@@ -39,7 +39,7 @@ async def waiting_button(
     t: BoundTranslator, session: AsyncSession, viewer: Viewer
 ) -> tuple[int, InlineKeyboardMarkup]:
     """How many government findings wait for verification, and the button that lists them."""
-    n = len(await gov.waiting_rectifications(session, jurisdictions(viewer)))
+    n = await gov.count_waiting(session, jurisdictions(viewer))
     kb = InlineKeyboardBuilder()
     kb.button(text=t("rectify.open"), callback_data=ListCb(what="gov_verify"))
     return n, kb.as_markup()
@@ -53,7 +53,8 @@ async def list_pressed(
     if not waiting:
         await query.message.answer(t("verify.none"))
         return
-    await query.message.answer(t("verify.header", n=len(waiting)))
+    total = await gov.count_waiting(session, jurisdictions(viewer))
+    await query.message.answer(t("rectify.header", n=total, shown=len(waiting), more=total - len(waiting)))
     for hazard, enterprise in waiting:
         event, photos = await q.latest_event(session, hazard.id, "submitted")
         for file_id in photos:

@@ -21,12 +21,14 @@ from bot.viewer import Viewer
 from domain.compliance import expiry_of
 from domain.enums import Role
 from domain.indicators import load_catalogue
+from handlers import files_step
 from handlers.callbacks import ListCb
 from handlers.lookup import jurisdictions
 from handlers.rectify import waiting_button
 from notifications.notices import notify
 from notifications.sender import Sender
 from storage import evidence as ev
+from storage.clock import local
 from storage.inspections import users_with_role
 from storage.models import Enterprise, EvidenceSubmission
 
@@ -76,11 +78,7 @@ async def _show(message: Message, t, viewer, session, settings, offset: int) -> 
     ind = _names(settings).get(sub.indicator)
     expiry = expiry_of(sub.fulfilled_on, sub.expires_on, ind.validity_months if ind else None)
     files = await ev.files_of(session, sub.id)
-    for f in files:
-        if f.mime.startswith("image/") and f.name.startswith("photo-"):
-            await message.answer_photo(f.file_id)
-        else:
-            await message.answer_document(f.file_id)
+    await files_step.show(message, files)
     kb = InlineKeyboardBuilder()
     kb.button(text=t("review.accept"), callback_data=ReviewCb(action="accept", submission_id=sub.id))
     kb.button(text=t("review.reject"), callback_data=ReviewCb(action="reject", submission_id=sub.id))
@@ -101,7 +99,7 @@ async def _show(message: Message, t, viewer, session, settings, offset: int) -> 
             indicator=ind.name(t.locale) if ind else sub.indicator,
             fulfilled=sub.fulfilled_on.isoformat(),
             expiry=expiry.isoformat() if expiry else "",
-            submitted=sub.submitted_at.date().isoformat(),
+            submitted=local(sub.submitted_at, settings.tz).date().isoformat(),
             files=len(files),
         ),
         reply_markup=kb.as_markup(),

@@ -13,26 +13,27 @@ from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.filters import HasRole
 from bot.i18n import BoundTranslator
+from bot.paging import Page, PageCb, pager_buttons, paginate
 from domain.enums import Role
 from handlers.lookup import jurisdictions
-from handlers.regulator import _send_book
+from handlers.regulator.common import send_book
 from storage import subsidy as q
 from storage.clock import today as local_today
 from storage.clock import utcnow
-
-SHOWN = 30
+from storage.division_names import label, names
 
 
 class SubsidyCb(CallbackData, prefix="sub"):
-    action: str  # confirm | flag | review | approve | publish
+    action: str  # confirm | flag | review | approve | publish | cancel
     year: int
+    sure: bool = False  # a step is taken only from its confirmation: none can be undone
 
 
 class FlagDialog(StatesGroup):
@@ -92,20 +93,45 @@ async def subsidy_command(
 ) -> None:
     year = _year(command.args or "", settings)
     if year is None:
-        await message.answer(t("subsidy.usage"))
+        this_year = local_today(settings.tz).year
+        await message.answer(t("subsidy.usage", first=2000, last=this_year, example=this_year - 1))
         return
     county = county_prefixes(viewer)
     prefixes = county or townships(viewer)
     views = await _load(session, settings, prefixes, year)
+    if not county:
+        await state.update_data(subsidy_lines=[v.id for v in views], subsidy_year=year)
+    text, markup = await _screen(t, session, year, views, bool(county), 0)
+    await message.answer(text, reply_markup=markup)
+    if views:
+        await send_book(message, bot, f"subsidy-{'-'.join(prefixes)}-{year}.xlsx", _book(t, year, views))
+
+
+async def subsidy_page(
+    query: CallbackQuery, callback_data: PageCb, t: BoundTranslator, viewer, session: AsyncSession
+) -> None:
+    """Another page of the lines (township) or of the agencies (county), buttons kept."""
+    county = county_prefixes(viewer)
+    year = int(callback_data.arg) if callback_data.arg.isdigit() else 0
+    views = await q.lines(session, county or townships(viewer), year)
+    text, markup = await _screen(t, session, year, views, bool(county), callback_data.page)
+    await query.answer()
+    await query.message.edit_text(text, reply_markup=markup)
+
+
+async def _screen(
+    t: BoundTranslator, session: AsyncSession, year: int, views: list[q.LineView], county: bool, page: int
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """One page of the year's view with the step buttons the viewer may press and a pager."""
+    places = await names(session, [v.division for v in views])
     kb = InlineKeyboardBuilder()
     stage = q.stage(views)
     if county:
-        text = _county_text(t, year, views, stage)
+        text, shown = _county_text(t, year, views, stage, places, page)
         if stage in q.STEPS:
             kb.button(text=t(f"subsidy.do_{stage}"), callback_data=SubsidyCb(action=stage, year=year))
     else:
-        text = _township_text(t, year, views, stage)
-        await state.update_data(subsidy_lines=[v.id for v in views], subsidy_year=year)
+        text, shown = _township_text(t, year, views, stage, places, page)
         unchecked = sum(v.status == q.Status.computed for v in views)
         if unchecked:
             kb.button(
@@ -115,12 +141,13 @@ async def subsidy_command(
         if any(v.status in (q.Status.computed, q.Status.confirmed) for v in views):
             kb.button(text=t("subsidy.do_flag"), callback_data=SubsidyCb(action="flag", year=year))
     kb.adjust(1)
-    await message.answer(text, reply_markup=kb.as_markup() if list(kb.buttons) else None)
-    if views:
-        await _send_book(message, bot, f"subsidy-{'-'.join(prefixes)}-{year}.xlsx", _book(t, year, views))
+    kb.row(*pager_buttons("sub", shown, str(year)))
+    return text, kb.as_markup() if list(kb.buttons) else None
 
 
-def _county_text(t: BoundTranslator, year: int, views: list[q.LineView], stage: str) -> str:
+def _county_text(
+    t: BoundTranslator, year: int, views: list[q.LineView], stage: str, places: dict[str, str], page: int
+) -> tuple[str, Page]:
     agencies = [
         {
             "code": a.code,
@@ -141,24 +168,30 @@ def _county_text(t: BoundTranslator, year: int, views: list[q.LineView], stage: 
         towns.setdefault(v.division, Counter())[v.status] += 1
     progress = [
         {
-            "division": d,
+            "division": label(d, places),
             "lines": sum(c.values()),
             "checked": sum(c.values()) - c[q.Status.computed],
             "flagged": c[q.Status.flagged],
         }
         for d, c in sorted(towns.items())
     ]
-    return t(
-        "subsidy.county",
-        year=year,
-        agencies=agencies,
-        townships=progress,
-        stage=t(f"subsidy.stage.{stage}"),
-        total=_money(_paid(views)),
+    return paginate(
+        lambda part: t(
+            "subsidy.county",
+            year=year,
+            agencies=part,
+            townships=progress,
+            stage=t(f"subsidy.stage.{stage}"),
+            total=_money(_paid(views)),
+        ),
+        agencies,
+        page,
     )
 
 
-def _township_text(t: BoundTranslator, year: int, views: list[q.LineView], stage: str) -> str:
+def _township_text(
+    t: BoundTranslator, year: int, views: list[q.LineView], stage: str, places: dict[str, str], page: int
+) -> tuple[str, Page]:
     items = [
         {
             "n": i + 1,
@@ -169,15 +202,20 @@ def _township_text(t: BoundTranslator, year: int, views: list[q.LineView], stage
             "why": _why(t, v),
             "status": t(f"subsidy.status.{v.status}"),
         }
-        for i, v in enumerate(views[:SHOWN])
+        for i, v in enumerate(views)
     ]
-    return t(
-        "subsidy.township",
-        year=year,
-        items=items,
-        more=max(0, len(views) - SHOWN),
-        stage=t(f"subsidy.stage.{stage}"),
-        total=_money(_paid(views)),
+    towns = sorted({label(v.division, places) for v in views})
+    return paginate(
+        lambda part: t(
+            "subsidy.township",
+            year=year,
+            items=part,
+            towns="、".join(towns) if t.locale == "zh" else ", ".join(towns),
+            stage=t(f"subsidy.stage.{stage}"),
+            total=_money(_paid(views)),
+        ),
+        items,
+        page,
     )
 
 
@@ -244,6 +282,10 @@ async def subsidy_pressed(
     state: FSMContext,
 ) -> None:
     action, year, now = callback_data.action, callback_data.year, utcnow()
+    if action == "cancel":
+        await query.answer()
+        await query.message.edit_text(t("subsidy.cancelled"))
+        return
     if action in ("confirm", "flag"):
         towns = townships(viewer)
         if not towns:
@@ -254,13 +296,20 @@ async def subsidy_pressed(
             await state.set_state(FlagDialog.line)
             await query.message.answer(t("subsidy.ask_flag"))
             return
+        if not callback_data.sure:
+            await _ask_sure(query.message, t, action, year)
+            return
         n = sum([await q.confirm(session, p, year, viewer.user_id, now) for p in towns])
         await session.commit()
-        await query.message.answer(t("subsidy.confirmed", n=n, year=year))
+        await query.message.edit_text(t("subsidy.confirmed", n=n, year=year))
         return
     counties = county_prefixes(viewer)
     if action not in q.STEPS or not counties:
         await query.answer(t("subsidy.county_only"), show_alert=True)
+        return
+    if not callback_data.sure:
+        await query.answer()
+        await _ask_sure(query.message, t, action, year)
         return
     counted = 0
     for county in await q.counties(session, counties):
@@ -270,7 +319,14 @@ async def subsidy_pressed(
         await query.answer(t("subsidy.step_refused"), show_alert=True)
         return
     await query.answer()
-    await query.message.answer(t(f"subsidy.done_{action}", n=counted, year=year))
+    await query.message.edit_text(t(f"subsidy.done_{action}", n=counted, year=year))
+
+
+async def _ask_sure(message: Message, t: BoundTranslator, action: str, year: int) -> None:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=t("subsidy.sure_yes"), callback_data=SubsidyCb(action=action, year=year, sure=True))
+    kb.button(text=t("subsidy.sure_no"), callback_data=SubsidyCb(action="cancel", year=year))
+    await message.answer(t(f"subsidy.sure_{action}", year=year), reply_markup=kb.as_markup())
 
 
 async def flag_line(
@@ -280,7 +336,10 @@ async def flag_line(
     data = await state.get_data()
     ids = data.get("subsidy_lines", [])
     note = note.strip()
-    if not number.isdigit() or not 1 <= int(number) <= len(ids) or len(note) < 2 or len(note) > 500:
+    if number.isdigit() and not 1 <= int(number) <= len(ids):
+        await message.answer(t("subsidy.no_such_line", n=number, lines=len(ids)))
+        return
+    if not number.isdigit() or len(note) < 2 or len(note) > 500:
         await message.answer(t("subsidy.ask_flag"))
         return
     await state.clear()
@@ -298,5 +357,6 @@ def build_router() -> Router:
     router.callback_query.filter(HasRole(Role.regulator))
     router.message.register(subsidy_command, Command("subsidy"))
     router.callback_query.register(subsidy_pressed, SubsidyCb.filter())
+    router.callback_query.register(subsidy_page, PageCb.filter(F.view == "sub"))
     router.message.register(flag_line, FlagDialog.line, ~F.text.startswith("/"))
     return router

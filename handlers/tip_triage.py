@@ -3,7 +3,10 @@ Every action re-checks the jurisdiction; staff and owners never reach this route
 
 from __future__ import annotations
 
-from aiogram import F, Router
+import contextlib
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -22,6 +25,7 @@ from domain.anonymity import TipKeys
 from domain.enums import Role, TipStatus
 from handlers.lookup import jurisdictions
 from storage import tips as store
+from storage.clock import local
 from storage.models import Tip
 
 ACTIONS = ("review", "reply", "note", *store.CLOSED)
@@ -41,8 +45,12 @@ class AnswerDialog(StatesGroup):
     text = State()
 
 
+class CloseDialog(StatesGroup):
+    reply = State()  # the outcome the tipster will read, asked before a tip is closed for good
+
+
 def _when(tip_hour, settings: Settings) -> str:
-    return tip_hour.astimezone(settings.tz).strftime("%Y-%m-%d %H:00")
+    return local(tip_hour, settings.tz).strftime("%Y-%m-%d %H:00")
 
 
 async def tips_command(
@@ -195,15 +203,61 @@ async def tip_action(
         await state.update_data(tip_id=tip.id, kind=callback_data.action)
         await query.message.answer(t(f"tips.ask_{callback_data.action}"))
         return
-    status = TipStatus.in_review if callback_data.action == "review" else callback_data.action
-    # Only an open tip moves: a stale or forged button must not turn substantiated into unfounded.
-    if not await store.set_status(session, tip, status):
+    if tip.status in store.CLOSED:
+        await query.answer(t("tips.closed_final", status=t(f"tipstatus.{tip.status}")), show_alert=True)
+        return
+    if callback_data.action in store.CLOSED:
+        # A closing is final: it waits for the outcome the tipster will read, /cancel keeps it open.
+        await query.answer()
+        await state.set_state(CloseDialog.reply)
+        await state.update_data(tip_id=tip.id, status=callback_data.action, card=query.message.message_id)
+        await query.message.answer(
+            t("tips.ask_closing", id=tip.id, status=t(f"tipstatus.{callback_data.action}"))
+        )
+        return
+    if not await store.set_status(session, tip, TipStatus.in_review):
         await query.answer(t("tips.closed_final", status=t(f"tipstatus.{tip.status}")), show_alert=True)
         return
     await session.commit()
     await query.answer()
     await query.message.edit_reply_markup(reply_markup=None)
-    await query.message.answer(t("tips.status_set", id=tip.id, status=t(f"tipstatus.{status}")))
+    await query.message.answer(t("tips.status_set", id=tip.id, status=t(f"tipstatus.{TipStatus.in_review}")))
+
+
+async def closing_reply(
+    message: Message,
+    t: BoundTranslator,
+    viewer,
+    session: AsyncSession,
+    settings: Settings,
+    state: FSMContext,
+    tip_keys: TipKeys,
+    bot: Bot,
+) -> None:
+    data = await state.get_data()
+    if not fits(message.text, 2000, least=4):
+        await message.answer(
+            t("tips.ask_closing", id=data["tip_id"], status=t(f"tipstatus.{data['status']}"))
+        )
+        return
+    await state.clear()
+    tip = await _visible_tip(session, viewer, data["tip_id"])
+    if tip is None:
+        await message.answer(t("tips.not_yours"))
+        return
+    # Only an open tip moves: a stale dialog must not turn substantiated into unfounded.
+    if not await store.set_status(session, tip, data["status"]):
+        await message.answer(t("tips.closed_final", status=t(f"tipstatus.{tip.status}")))
+        return
+    await store.add_message(session, tip_keys, tip, "regulator", message.text.strip())
+    await session.commit()
+    await message.answer(t("tips.closed_with_reply", id=tip.id, status=t(f"tipstatus.{tip.status}")))
+    photos = len(await store.attachments(session, tip_keys, tip.id))
+    text, markup = await _detail(tip, t, session, settings, tip_keys, photos, 0)
+    with contextlib.suppress(TelegramBadRequest):  # the card may be gone; the tip is closed anyway
+        await bot.edit_message_text(
+            text, chat_id=message.chat.id, message_id=data["card"], reply_markup=markup
+        )
 
 
 async def answer_text(
@@ -236,4 +290,5 @@ def build_router() -> Router:
     router.callback_query.register(tips_page, PageCb.filter(F.view == "tips"))
     router.callback_query.register(thread_page, PageCb.filter(F.view == "tv"))
     router.message.register(answer_text, AnswerDialog.text, ~F.text.startswith("/"))
+    router.message.register(closing_reply, CloseDialog.reply, ~F.text.startswith("/"))
     return router

@@ -34,3 +34,25 @@ async def notify(
         text = t(key, **params, **(localize(t) if localize else {}))
         await enqueue(session, uid, kind, text, dedupe_key=f"{occasion}:{uid}", reply_markup=reply_markup)
     return len(user_ids)
+
+
+async def hazards_to_owners(
+    session: AsyncSession, translator: Translator, owners: list[int], name: str, hazards: list
+) -> None:
+    """Tell the owners of each hazard found on a government inspection (no photos are sent)."""
+    for hazard in hazards:
+        await notify(
+            session,
+            translator,
+            owners,
+            "hazard_new",
+            "hazard.notice_owner",
+            f"hazard:{hazard.id}:created",
+            localize=lambda lt, h=hazard: {"level": lt(f"level.{h.level}")},
+            name=name,
+            description=hazard.description,
+            location=hazard.location or "—",
+            deadline=hazard.deadline.isoformat(),
+            suggestion=hazard.suggestion or "—",
+            photos=0,
+        )

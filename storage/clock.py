@@ -12,3 +12,10 @@ def utcnow() -> datetime:
 
 def today(tz: ZoneInfo) -> date:
     return datetime.now(tz).date()
+
+
+def local(moment: datetime, tz: ZoneInfo) -> datetime:
+    """A stored moment in the configured zone. Databases hand timestamps back without their
+    zone; they were written in UTC (read as the machine's zone, a date near midnight would be
+    a day off)."""
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(tz)

@@ -4,6 +4,7 @@ indicator, the files, and the regulator's decision. A decision is a guarded upda
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -12,9 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.enums import EvidenceStatus
 from storage.clock import utcnow
-from storage.filestore import FileStore, content_key
+from storage.filestore import FileStore, StoreUnavailable, content_key
 from storage.models import Enterprise, EvidenceFile, EvidenceSubmission, IndicatorRecord, StoredFile
 from storage.regulator import in_jurisdiction
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -27,9 +30,20 @@ class Received:
     kind: str  # photo | document
 
 
-async def keep_file(session: AsyncSession, store: FileStore, received: Received, data: bytes) -> StoredFile:
+async def keep_file(
+    session: AsyncSession, store: FileStore | None, received: Received, data: bytes
+) -> StoredFile:
+    """The file's record. When the store is unavailable (or `store` is None: known to be), the
+    record says the copy is still to be made; the file_id keeps the file reachable meanwhile,
+    so nothing the person sent is lost."""
     digest, key = content_key(data)
-    await store.put(key, data)
+    copied = False
+    if store is not None:
+        try:
+            await store.put(key, data)
+            copied = True
+        except StoreUnavailable as exc:
+            log.warning("file store unavailable, %s left for the files job: %s", key, exc)
     row = StoredFile(
         file_id=received.file_id,
         sha256=digest,
@@ -37,6 +51,7 @@ async def keep_file(session: AsyncSession, store: FileStore, received: Received,
         mime=received.mime[:100],
         size=len(data),
         store_key=key,
+        copied=copied,
     )
     session.add(row)
     await session.flush()

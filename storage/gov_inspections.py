@@ -6,7 +6,7 @@ from __future__ import annotations
 import secrets
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.enums import HazardEventKind, HazardSource, HazardStatus, TipStatus
@@ -87,9 +87,14 @@ def _waiting(prefixes: list[str]):
 
 
 async def waiting_rectifications(session: AsyncSession, prefixes: list[str], limit: int = 8) -> list[tuple]:
-    """(hazard, enterprise) found by regulators, rectified and waiting for their check."""
+    """(hazard, enterprise) found by regulators, rectified and waiting for their check: the
+    `limit` with the earliest deadlines."""
     rows = await session.execute(_waiting(prefixes).order_by(Hazard.deadline, Hazard.id).limit(limit))
     return [tuple(r) for r in rows]
+
+
+async def count_waiting(session: AsyncSession, prefixes: list[str]) -> int:
+    return await session.scalar(select(func.count()).select_from(_waiting(prefixes).subquery())) or 0
 
 
 async def verifiable(session: AsyncSession, prefixes: list[str], hazard_id: int) -> tuple | None:

@@ -1,21 +1,22 @@
 """Seed 003's headline figures for a jurisdiction (企业主体落实率, 培训率, 应急演练完成率,
-检查次数, reviews waiting) and the yearly enforcement list (seed 000: enterprises that neither
-inspect themselves nor engage an agency are 「列入年度执法范围」). Counted per area; the
-responsibility and indicator figures through each enterprise's one decision."""
+检查次数, reviews waiting) per area, the responsibility and indicator figures through each
+enterprise's one decision, and the yearly enforcement list (seed 000: enterprises that neither
+inspect themselves nor engage an agency are 「列入年度执法范围」), whose rule is domain.enforcement's."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 
-from sqlalchemy import case, exists, func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.compliance import IndicatorState, Thresholds, add_months
+from domain.compliance import IndicatorState, Thresholds
+from domain.enforcement import Conduct, listed
 from domain.enums import EvidenceStatus
 from domain.indicators import Indicator
 from storage.compliance import stream_decisions
-from storage.models import Contract, Enterprise, EvidenceSubmission, IndicatorRecord, Inspection
+from storage.models import Contract, Enterprise, EvidenceSubmission, IndicatorRecord, Inspection, Visit
 from storage.regulator import in_jurisdiction
 
 
@@ -76,32 +77,32 @@ async def headline(
 
 
 async def enforcement_list(
-    session: AsyncSession, prefixes: list[str], today: date, months: int
+    session: AsyncSession, prefixes: list[str], today: date, months: int, self_check: str
 ) -> list[tuple]:
-    """(division, USCC, name, industry) of enterprises with no service contract, no accepted
-    evidence (nor imported indicator record) and no government inspection in the last
-    `months` months, by township."""
-    since = add_months(today, -months)
-    since_at = datetime(since.year, since.month, since.day, tzinfo=UTC)
+    """(division, USCC, name, industry) of the jurisdiction's enterprises that neither
+    inspected themselves (indicator `self_check`) nor engaged an agency, and were not inspected
+    by a regulator, in the last `months` months (domain.enforcement), by township."""
+
+    def latest(column, *where):
+        return select(func.max(column)).where(*where).correlate(Enterprise).scalar_subquery()
+
     rows = await session.execute(
-        select(Enterprise.division, Enterprise.uscc, Enterprise.name, Enterprise.industry)
-        .where(
-            in_jurisdiction(prefixes),
-            ~exists().where(
-                Contract.enterprise_id == Enterprise.id,
-                Contract.end_date >= since,
-                Contract.start_date <= today,
+        select(
+            Enterprise.division,
+            Enterprise.uscc,
+            Enterprise.name,
+            Enterprise.industry,
+            latest(
+                IndicatorRecord.fulfilled_on,
+                IndicatorRecord.enterprise_id == Enterprise.id,
+                IndicatorRecord.indicator == self_check,
+                IndicatorRecord.fulfilled_on <= today,
             ),
-            ~exists().where(
-                EvidenceSubmission.enterprise_id == Enterprise.id,
-                EvidenceSubmission.status == EvidenceStatus.accepted,
-                EvidenceSubmission.reviewed_at >= since_at,
-            ),
-            ~exists().where(
-                IndicatorRecord.enterprise_id == Enterprise.id, IndicatorRecord.fulfilled_on >= since
-            ),
-            ~exists().where(Inspection.enterprise_id == Enterprise.id, Inspection.date >= since),
+            latest(Contract.end_date, Contract.enterprise_id == Enterprise.id, Contract.start_date <= today),
+            latest(Visit.date, Visit.enterprise_id == Enterprise.id, Visit.date <= today),
+            latest(Inspection.date, Inspection.enterprise_id == Enterprise.id, Inspection.date <= today),
         )
+        .where(in_jurisdiction(prefixes))
         .order_by(Enterprise.division, Enterprise.name)
     )
-    return [tuple(r) for r in rows]
+    return [tuple(r[:4]) for r in rows if listed(Conduct(*r[4:]), today, months)]

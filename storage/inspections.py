@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.i18n import locale_for
 from domain.enums import HazardEventKind, HazardStatus, Role
 from domain.lifecycle import Action, LifecycleSettings, contract_allows, transition
+from storage.compliance import overdue_at
 from storage.models import (
     Agency,
     Contract,
@@ -190,13 +191,20 @@ async def record_visit(
     return visit
 
 
-async def recent_visits(session: AsyncSession, staff_id: int, since: date, limit: int = PAGE) -> list[tuple]:
-    """(visit, enterprise name) of one staff member, newest first."""
+async def recent_visits(
+    session: AsyncSession, agency_id: int, staff_id: int, since: date, limit: int = PAGE
+) -> list[tuple]:
+    """(visit, enterprise name) of one staff member, then the agency's unassigned visits (any
+    member may take one), each newest first."""
     rows = await session.execute(
         select(Visit, Enterprise.name)
         .join(Enterprise, Enterprise.id == Visit.enterprise_id)
-        .where(Visit.staff_id == staff_id, Visit.date >= since)
-        .order_by(Visit.date.desc(), Visit.id.desc())
+        .where(
+            Visit.agency_id == agency_id,
+            or_(Visit.staff_id == staff_id, Visit.staff_id.is_(None)),
+            Visit.date >= since,
+        )
+        .order_by(Visit.staff_id.is_(None), Visit.date.desc(), Visit.id.desc())
         .limit(limit)
     )
     return list(rows.all())
@@ -334,14 +342,14 @@ async def move_hazard(
     return True
 
 
-async def owner_hazards(session: AsyncSession, enterprise_ids: list[int], limit: int = 20) -> list[tuple]:
-    """(hazard, enterprise name) not yet closed, soonest deadline first."""
+async def owner_hazards(session: AsyncSession, enterprise_ids: list[int]) -> list[tuple]:
+    """(hazard, enterprise name) not yet closed, soonest deadline first: all of them, the
+    view pages them."""
     rows = await session.execute(
         select(Hazard, Enterprise.name)
         .join(Enterprise, Enterprise.id == Hazard.enterprise_id)
         .where(Hazard.enterprise_id.in_(enterprise_ids), Hazard.status.in_(UNCLOSED))
         .order_by(Hazard.deadline, Hazard.id)
-        .limit(limit)
     )
     return list(rows.all())
 
@@ -417,18 +425,17 @@ async def history(session: AsyncSession, hazard_id: int) -> list[HazardEvent]:
     )
 
 
-async def overdue_by_client(
-    session: AsyncSession, agency_id: int, today: date, limit: int = 10
-) -> list[tuple]:
-    """(enterprise name, overdue count, oldest deadline) for the agency's clients."""
+async def overdue_by_client(session: AsyncSession, agency_id: int, today: date) -> list[tuple]:
+    """(enterprise name, overdue count, oldest deadline) for each of the agency's clients
+    with an overdue hazard, the oldest first. Overdue as /overdue counts it: a rectification
+    submitted in time and waiting for the agency's check is not (it is in /verify)."""
     rows = await session.execute(
         select(Enterprise.name, func.count(), func.min(Hazard.deadline))
         .select_from(Hazard)
         .join(Enterprise, Enterprise.id == Hazard.enterprise_id)
-        .where(Hazard.agency_id == agency_id, Hazard.status.in_(UNCLOSED), Hazard.deadline < today)
+        .where(Hazard.agency_id == agency_id, Hazard.status.in_(UNCLOSED), overdue_at(today))
         .group_by(Enterprise.id, Enterprise.name)
         .order_by(func.min(Hazard.deadline))
-        .limit(limit)
     )
     return list(rows.all())
 
@@ -458,6 +465,15 @@ async def save_rating(session: AsyncSession, visit_id: int, stars: int, comment:
         await session.rollback()
         return False
     return True
+
+
+async def comment_rating(session: AsyncSession, visit_id: int, user_id: int, comment: str) -> None:
+    """The comment added after the stars, by the person who gave them."""
+    await session.execute(
+        update(Rating)
+        .where(Rating.visit_id == visit_id, Rating.rated_by == user_id, Rating.comment == "")
+        .values(comment=comment)
+    )
 
 
 async def is_rated(session: AsyncSession, visit_id: int) -> bool:

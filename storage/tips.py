@@ -62,14 +62,28 @@ async def target_by(session: AsyncSession, kind: str, target_id: int) -> Target 
 
 async def route(session: AsyncSession, target: Target, default: str) -> str:
     """The division a tip is filed under, so that some regulator always sees it."""
-    if target.kind != TipTarget.agency or target.division:
-        return target.division or default
-    served = await session.scalars(
-        select(Enterprise.division)
-        .join(Contract, Contract.enterprise_id == Enterprise.id)
-        .where(Contract.agency_id == target.id)
+    served: list[str] = []
+    if target.kind == TipTarget.agency and not target.division:
+        rows = await session.scalars(
+            select(Enterprise.division)
+            .join(Contract, Contract.enterprise_id == Enterprise.id)
+            .where(Contract.agency_id == target.id)
+        )
+        served = list(rows.all())
+    routed = tip_route(target.division, served, default)
+    return routed or await home_county(session)
+
+
+async def home_county(session: AsyncSession) -> str:
+    """The county most registered enterprises are in: where a tip goes when nothing else
+    says where (no division, no contracts, no DEFAULT_JURISDICTION)."""
+    county = func.substr(Enterprise.division, 1, 6)
+    return (
+        await session.scalar(
+            select(county).where(county != "").group_by(county).order_by(func.count().desc(), county).limit(1)
+        )
+        or ""
     )
-    return tip_route("", list(served.all()), default)
 
 
 async def file_tip(

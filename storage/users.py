@@ -5,10 +5,11 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.anonymity import TipKeys
+from domain.divisions import prefix_range
 from domain.enums import Role
 from storage.models import Agency, Enterprise, Invite, RoleGrant, Staff, User
 
@@ -141,8 +142,18 @@ async def _link_staff(session: AsyncSession, agency_id: int, user_id: int, full_
     )
     if named is not None:
         named.user_id = user_id
-    else:
-        session.add(Staff(agency_id=agency_id, name=full_name[:100] or str(user_id), user_id=user_id))
+        return
+    name = full_name[:90] or str(user_id)
+    taken = set(
+        await session.scalars(
+            select(Staff.name).where(
+                Staff.agency_id == agency_id, Staff.name.startswith(name, autoescape=True)
+            )
+        )
+    )
+    # Namesakes are common (张伟): the second of a name is kept apart as 张伟（2）.
+    unique = next(n for n in (name, *(f"{name}（{i}）" for i in range(2, len(taken) + 2))) if n not in taken)
+    session.add(Staff(agency_id=agency_id, name=unique, user_id=user_id))
 
 
 async def grant_labels(session: AsyncSession, grants: list) -> list[str]:
@@ -159,3 +170,16 @@ async def grant_labels(session: AsyncSession, grants: list) -> list[str]:
         for i, n in await session.execute(select(Agency.id, Agency.name).where(Agency.id.in_(aids))):
             names[("a", i)] = n
     return [names.get(("e", g.enterprise_id)) or names.get(("a", g.agency_id)) or "" for g in grants]
+
+
+async def enterprises_under(session: AsyncSession, prefix: str) -> int:
+    """How many registered enterprises a jurisdiction holds (0 suggests a mistyped code)."""
+    lo, hi = prefix_range(prefix)
+    return (
+        await session.scalar(
+            select(func.count())
+            .select_from(Enterprise)
+            .where(Enterprise.division >= lo, Enterprise.division < hi)
+        )
+        or 0
+    )

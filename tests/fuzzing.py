@@ -10,12 +10,14 @@ import io
 import logging
 import secrets
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 
 from aiogram.filters.callback_data import CallbackData
 from hypothesis import strategies as st
 from PIL import Image
 from pydantic import SecretStr
+from sqlalchemy import select
 
 from bot.config import Settings
 from bot.emulator.harness import DEMO_TOKEN, LocalRun, Reply, TgUser
@@ -26,6 +28,7 @@ from storage.clock import today, utcnow
 from storage.db import create_engine, session_factory
 from storage.importer import import_directory
 from storage.migrate import upgrade
+from storage.models import Agency, Enterprise, Hazard
 from storage.users import accept_invite, create_invite
 
 MAX_TEXT, MAX_CAPTION = 4096, 1024
@@ -181,6 +184,28 @@ def _mutate(data: str, how: str, salt: int) -> str:
     return data
 
 
+async def _long_hazards(session, uscc: str, day: date) -> None:
+    """Findings long enough that the owner's and regulators' lists run to several pages, so
+    that page buttons are there to be pressed, mutated and pressed again."""
+    enterprise = await session.scalar(select(Enterprise).where(Enterprise.uscc == uscc))
+    agency_id = await session.scalar(select(Agency.id).limit(1))
+    for i in range(4):
+        session.add(
+            Hazard(
+                agency_id=agency_id,
+                ref=f"FUZZ-LONG-{i}",
+                enterprise_id=enterprise.id,
+                found_on=day - timedelta(days=40),
+                description=f"隐患{i}：" + "配电箱箱门缺失，接线端子裸露，电缆绝缘老化。" * 120,
+                suggestion="断电整改，更换电缆，持证电工巡检。" * 60,
+                level="major" if i == 0 else "general",
+                deadline=day - timedelta(days=5 + i),
+                status="open",
+            )
+        )
+    await session.commit()
+
+
 class ErrorLog(logging.Handler):
     """Every error or traceback logged while fuzzing."""
 
@@ -232,6 +257,7 @@ class Fuzzer:
             TgUser(990000001 + i, f"U{i}", language_code=("zh", "en")[i % 2]) for i in range(len(roles) + 1)
         ]
         async with sessions() as s:
+            await _long_hazards(s, ent[0], today(settings.tz))
             for user, (role, target) in zip(self.cast[1 : len(roles)], roles[1:], strict=True):
                 _, code = await create_invite(s, keys, role, target, None, 1, utcnow())
                 await accept_invite(s, keys, code, user.id, user.first_name, utcnow(), user.language_code)

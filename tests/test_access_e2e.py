@@ -11,7 +11,7 @@ from storage import tips as tip_store
 from storage.models import Agency, Invite, Tip
 from tests.conftest import ADMIN, TIP_KEYS, grant, rows
 from tests.test_regulator_e2e import expected_agency
-from tests.test_tips_e2e import REG_A, TIPSTER, file_tip, press, town  # noqa: F401  (fixture)
+from tests.test_tips_e2e import REG_A, TIPSTER, close_tip, file_tip, press, town  # noqa: F401  (fixture)
 
 NEWCOMER = TgUser(930000001, "New", "Comer", "", "en")
 GROUP = -1009300000001
@@ -39,7 +39,8 @@ async def test_a_closed_tip_cannot_be_closed_again_by_a_forged_button(local, tow
     reg = REG_A
     listing = await local.client.send(reg, "/tips")
     opened = await local.client.press(reg, listing.last_with_buttons(), button=0)
-    assert "is now: substantiated" in (await press(local, reg, opened, "Substantiated")).text
+    closed = await close_tip(local, reg, opened, "Substantiated", "情况属实，已责令整改")
+    assert "closed: substantiated" in closed.text
     async with local.app.sessions() as s:
         tip_id = await s.scalar(select(Tip.id))
     for action in ("unfounded", "referred", "review"):

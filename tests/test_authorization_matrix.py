@@ -70,6 +70,8 @@ BUTTONS = {
     "lang": [],  # the viewer's own setting
     "ls": [],  # lists the viewer's own hazards or deadlines
     "fix": ["fix:{hazard}"],
+    "hzt": ["hzt:{hazard}"],
+    "rpp": [],  # a page of the viewer's own agency's visits
     "rate": ["rate:{visit}:5", "rate:{visit}:0"],
     "pg": [],  # a page of the viewer's own clients
     "cli": ["cli:{enterprise}"],
@@ -85,7 +87,7 @@ BUTTONS = {
     "imp": [],  # an admin's own import dialog; others are refused by the role filter
     "vwp": [],  # a page of the viewer's own waiting rectifications
     "ch": ["ch:delete:999999:", "ch:topic:999999:tips"],  # no such channel: nobody's
-    "sub": ["sub:approve:{year}", "sub:publish:{year}"],  # county steps; no role here is county
+    "sub": ["sub:approve:{year}:1", "sub:publish:{year}:1"],  # county steps; no role here is county
     "ev": ["ev:ent:{enterprise}:0:", "ev:pick:{enterprise}:0:TRAIN", "ev:send:{enterprise}:0:TRAIN"],
     "rv": ["rv:accept:999999:0", "rv:reject:999999:0"],  # no such submission: nobody's
     "insp": ["insp:ent:{enterprise}"],

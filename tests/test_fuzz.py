@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.fuzzing import Fuzzer, actions
+from tests.fuzzing import Action, Fuzzer, actions
 
 # 10,000 updates, plus a /cancel and /help per person after each example.
 EXAMPLES, PER_EXAMPLE = int(os.environ.get("FUZZ_EXAMPLES", 200)), 50
@@ -50,3 +50,30 @@ def test_generated_updates_never_break_the_bot(fuzzer):
 
     play()
     assert fz.updates >= EXAMPLES * PER_EXAMPLE
+
+
+def test_the_checks_catch_a_planted_fault(fuzzer):
+    """The fuzz checks can fail: a bot that raises, leaves a press unanswered or ignores a
+    message is reported for each."""
+    loop, fz = fuzzer
+
+    async def faulty(handler, update, data):
+        if update.message and update.message.text == "💥":
+            raise RuntimeError("planted")
+        if update.message and update.message.text == "🙈":
+            return None  # ignored: nothing answered
+        if update.callback_query:
+            return None  # a press left spinning
+        return await handler(update, data)
+
+    middleware = fz.run.app.dispatcher.update.outer_middleware
+    middleware.register(faulty)
+    fz.problems.clear()
+    try:
+        for action in (Action(1, "text", "💥"), Action(1, "text", "🙈"), Action(1, "forge", "pg:hz::0")):
+            loop.run_until_complete(fz.act(action))
+    finally:
+        middleware.unregister(faulty)
+    found = "\n".join(fz.problems)
+    fz.problems.clear()
+    assert "logged ERROR" in found and "no answer" in found and "callback not answered" in found

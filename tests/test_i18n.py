@@ -1,6 +1,8 @@
 """Every text exists in both languages and the locale is chosen as promised."""
 
 import re
+import tomllib
+from pathlib import Path
 
 import pytest
 
@@ -59,3 +61,27 @@ def test_english_counts_are_singular_or_plural():
     assert t("reason.overdue", value=3) == "3 hazards overdue"
     assert t("status.days_left", n=1) == "1 day left"
     assert t("status.days_left", n=5) == "5 days left"
+
+
+@pytest.mark.parametrize("locale", ["zh", "en"])
+def test_no_line_of_a_template_runs_into_the_next(locale):
+    """Templates render with trim_blocks: a block tag closing a line of text would swallow its
+    line break and glue the next line on (「…86.5% ⚠️合计：…」); such a tag is written `+%}`."""
+    glued = []
+    for key, text in _templates(locale):
+        for line in text.split("\n")[:-1]:
+            if re.search(r"[^+-]%\}\s*$", line) and re.sub(r"\{%.*?%\}", "", line).strip():
+                glued.append(f"{key}: …{line[-60:]}")
+    assert not glued, "\n".join(glued)
+
+
+def _templates(locale: str):
+    def walk(node, path):
+        for key, value in node.items():
+            if isinstance(value, dict):
+                yield from walk(value, f"{path}{key}.")
+            elif isinstance(value, str):
+                yield f"{path}{key}", value
+
+    with open(Path(__file__).parent.parent / "bot" / "locales" / f"{locale}.toml", "rb") as fh:
+        yield from walk(tomllib.load(fh), "")

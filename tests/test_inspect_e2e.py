@@ -153,3 +153,32 @@ async def test_an_inspection_links_the_tip_it_followed_up(local, seeded, county)
         inspection = await s.scalar(select(Inspection))
     assert inspection.tip_id == tip.id and inspection.kind == "tip_followup"
     assert inspection.date == date.fromordinal(TODAY.toordinal() - 10)
+
+
+async def test_more_rectifications_than_one_list_are_counted_and_announced(local, seeded, county):
+    """Ten wait: /review counts ten, the list shows the earliest deadlines and says how many
+    more there are, instead of a silent eight."""
+    ent = clean(county)
+    await grant(seeded, REG, "regulator", ent["division"])
+    async with seeded() as s:
+        enterprise = await s.scalar(select(Enterprise).where(Enterprise.uscc == ent["uscc"]))
+        for i in range(10):
+            s.add(
+                Hazard(
+                    enterprise_id=enterprise.id,
+                    ref=f"GOV-{i}",
+                    found_on=TODAY - timedelta(days=20),
+                    description=f"Finding {i}",
+                    level="general",
+                    deadline=TODAY + timedelta(days=i),
+                    status="submitted",
+                    source="regulator",
+                )
+            )
+        await s.commit()
+    review = await local.client.send(REG, "/review")
+    assert "10 rectification(s) of hazards found by inspections" in review.text
+    listing = await local.client.press(REG, review.messages[0], button=0)
+    assert "10 rectifications waiting for verification" in listing.text
+    assert "Finding 7" in listing.text and "Finding 8" not in listing.text
+    assert "the other 2" in listing.text

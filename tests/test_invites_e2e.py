@@ -4,10 +4,10 @@ import csv
 import re
 from datetime import timedelta
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from bot.emulator.harness import TgUser
-from storage.models import Invite
+from storage.models import Invite, Staff
 from tests.conftest import ADMIN
 
 OWNER = TgUser(920000002, "Olga", "Owner", "olga_owner", "en")
@@ -106,3 +106,26 @@ async def test_default_menus_exist_per_language(local):
     assert zh.keys() == en.keys() >= {"start", "help", "cancel", "language", "whoami"}
     assert zh["help"] == "我能做什么" and en["help"] == "What I can do"
     assert "invite" not in zh
+
+
+async def test_two_staff_of_one_agency_with_the_same_name_both_join(local, sessions):
+    """Namesakes are common (张伟): the second is kept apart, not refused."""
+    first, second = TgUser(920000011, "张伟", "", "", "zh"), TgUser(920000012, "张伟", "", "", "zh")
+    for user in (first, second):
+        payload = await _invite(local, "/invite staff AG001")
+        accepted = await local.client.send(user, f"/start {payload}")
+        assert "出现问题" not in accepted.text and "went wrong" not in accepted.text
+        assert "AG001" in (await local.client.send(user, "/whoami")).text
+    async with sessions() as s:
+        names = sorted(
+            (await s.scalars(select(Staff.name).where(Staff.user_id.in_([first.id, second.id])))).all()
+        )
+    assert names == ["张伟", "张伟（2）"]
+
+
+async def test_a_regulator_invite_for_an_empty_jurisdiction_warns(local):
+    """A mistyped division code is pointed out; a real one is not."""
+    empty = await local.client.send(ADMIN, "/invite regulator 99")
+    assert "no registered enterprise lies in jurisdiction 99" in empty.text and "start=inv_" in empty.text
+    real = await local.client.send(ADMIN, "/invite regulator 330226100")
+    assert "no registered enterprise" not in real.text

@@ -159,7 +159,7 @@ async def test_full_lifecycle_with_rejection_and_history(scene):
     album = [m for m in review.messages if m.get("media_group_id")]  # before and after, side by side
     assert len(album) == 2 and album[0]["caption"].startswith("Before (1) and after (1)")
     asked = await press(local, STAFF, item, "Reject")
-    assert "Why is it rejected" in asked.text
+    assert "Why is the rectification rejected" in asked.text
     rejected = await local.client.send(STAFF, "门锁型号不符合要求")
     assert "Sent back" in rejected.text
     await local.flush()
@@ -201,6 +201,24 @@ async def test_full_lifecycle_with_rejection_and_history(scene):
     assert events[2][2] == "门锁型号不符合要求"
     # A closed hazard is no longer on the owner's list.
     assert description not in (await hazards_page_with(local, description)).text
+
+
+async def test_the_stars_are_kept_when_the_owner_leaves_the_comment_step(scene):
+    """The rating counts at the press: another command instead of a comment loses nothing,
+    and the visit is not offered for rating again."""
+    local, ent = scene["local"], scene["ent"]
+    await record_visit(local, ent)
+    await local.flush()
+    request = next(
+        m for m in await local.client.chat(OWNER.id) if "Please rate this service" in (m.get("text") or "")
+    )
+    two = await local.client.press(OWNER, request, button=1)
+    assert "★★ — rating saved." in two.text and "Any comment?" in two.text
+    await local.client.send(OWNER, "/status")
+    assert "No recent visit is waiting" in (await local.client.send(OWNER, "/rate")).text
+    async with scene["sessions"]() as s:
+        ratings = (await s.execute(select(Rating.stars, Rating.comment))).all()
+    assert [tuple(r) for r in ratings] == [(2, "")]
 
 
 async def test_a_major_hazard_alerts_only_the_township_regulator(scene):

@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.emulator.harness import LocalRun, TgUser
 from storage.clock import today
@@ -101,6 +101,150 @@ async def test_owner_hazards_and_status_with_three_long_hazards(local, seeded, c
     everything = await _all_pages(local, OWNER, hazards)
     for d in descriptions:  # each hazard can be read, at least its first 1,000 characters
         assert d[:1000] in everything
+    _views_fit(caplog)
+
+
+async def test_an_owner_with_many_hazards_reaches_every_one(local, seeded, county):
+    """Past twenty hazards the list goes on to further pages: the last can be read and fixed."""
+    uscc = rows(county, "enterprises")[0]["uscc"]
+    await grant(seeded, OWNER, "owner", uscc)
+    async with seeded() as s:
+        ent = await s.scalar(select(Enterprise).where(Enterprise.uscc == uscc))
+        agency_id = await s.scalar(select(Agency.id).limit(1))
+        for i in range(30):
+            s.add(
+                Hazard(
+                    agency_id=agency_id,
+                    ref=f"MANY-{i}",
+                    enterprise_id=ent.id,
+                    found_on=TODAY,
+                    description=f"灭火器过期第{i}处",
+                    level="general",
+                    deadline=TODAY + timedelta(days=400 + i),  # after the county's own hazards
+                    status="open",
+                )
+            )
+        await s.commit()
+    hazards = await local.client.send(OWNER, "/hazards")
+    everything = await _all_pages(local, OWNER, hazards)
+    assert "灭火器过期第29处" in everything
+
+
+async def test_due_says_how_many_more_clients_have_overdue_hazards(local, seeded, county):
+    """An agency with twenty clients behind: /due lists the oldest and says how many more
+    there are and where to see them, instead of stopping silently."""
+    staff = TgUser(970000005, "Staff", "", "", "en")
+    agency = rows(county, "agencies")[0]["code"]
+    await grant(seeded, staff, "staff", agency)
+    async with seeded() as s:
+        agency_id = await s.scalar(select(Agency.id).where(Agency.code == agency))
+        await s.execute(update(Hazard).where(Hazard.agency_id == agency_id).values(status="verified"))
+        for i, ent in enumerate(await s.scalars(select(Enterprise).limit(20))):
+            s.add(
+                Hazard(
+                    agency_id=agency_id,
+                    ref=f"DUE-{i}",
+                    enterprise_id=ent.id,
+                    found_on=TODAY - timedelta(days=90),
+                    description="消防通道堵塞",
+                    level="general",
+                    deadline=TODAY - timedelta(days=30 + i),
+                    status="open",
+                )
+            )
+        await s.commit()
+    due = await local.client.send(staff, "/due")
+    _within_limits(due)
+    assert "… and 10 more clients: /clients lists them all" in due.text
+
+
+async def test_due_counts_overdue_as_overdue_does(local, seeded, county):
+    """A rectification submitted by its deadline and waiting for the agency's check is not
+    overdue (it is in /verify): /due and the regulator's /overdue agree."""
+    staff = TgUser(970000006, "Staff", "", "", "en")
+    agency = rows(county, "agencies")[0]["code"]
+    await grant(seeded, staff, "staff", agency)
+    async with seeded() as s:
+        agency_id = await s.scalar(select(Agency.id).where(Agency.code == agency))
+        await s.execute(update(Hazard).where(Hazard.agency_id == agency_id).values(status="verified"))
+        late, waiting = await s.scalars(select(Enterprise).order_by(Enterprise.id).limit(2))
+        for ent, status, submitted in ((late, "open", None), (waiting, "submitted", TODAY - timedelta(days=9))):
+            s.add(
+                Hazard(
+                    agency_id=agency_id,
+                    ref=f"AGREE-{ent.id}",
+                    enterprise_id=ent.id,
+                    found_on=TODAY - timedelta(days=30),
+                    description="安全出口堵塞",
+                    level="general",
+                    deadline=TODAY - timedelta(days=5),
+                    status=status,
+                    submitted_on=submitted,
+                )
+            )
+        await s.commit()
+    due = (await local.client.send(staff, "/due")).text
+    assert late.name in due and waiting.name not in due
+
+
+async def test_pressing_the_page_on_screen_or_a_page_button_twice_is_quietly_answered(
+    local, seeded, county, caplog
+):
+    """Telegram refuses an edit that changes nothing: the press is answered, nothing is
+    reported as failed and the page stays as it is."""
+    uscc = rows(county, "enterprises")[0]["uscc"]
+    await grant(seeded, OWNER, "owner", uscc)
+    await _three_long_hazards(seeded, uscc)
+    hazards = await local.client.send(OWNER, "/hazards")
+    here = next(b for b in (_page_button(hazards, f"1/{n}") for n in range(2, 5)) if b)
+    again = await local.client.press(OWNER, here[0], data=here[1])
+    forward = _page_button(hazards, "▶")
+    turned = await local.client.press(OWNER, forward[0], data=forward[1])
+    twice = await local.client.press(OWNER, forward[0], data=forward[1])
+    for reply in (again, twice):
+        assert reply.alerts == [""] and not reply.messages
+    assert turned.messages and turned.text != hazards.text
+    assert not [r for r in caplog.records if r.levelname == "ERROR"], caplog.text
+
+
+async def test_a_clipped_hazard_can_be_read_in_full_by_its_owner_only(local, seeded, county, caplog):
+    """An imported finding longer than a list entry: the list clips it, the "in full" button
+    sends all of it, in as many messages as it needs; another owner's forged press gets nothing."""
+    ents = rows(county, "enterprises")
+    await grant(seeded, OWNER, "owner", ents[0]["uscc"])
+    stranger = TgUser(970000009, "Other", "", "", "en")
+    await grant(seeded, stranger, "owner", ents[1]["uscc"])
+    description, suggestion = long_text(FINDING, 6000) + "【完】", long_text(STEPS, 3000) + "【止】"
+    async with seeded() as s:
+        ent = await s.scalar(select(Enterprise).where(Enterprise.uscc == ents[0]["uscc"]))
+        s.add(
+            Hazard(
+                agency_id=await s.scalar(select(Agency.id).limit(1)),
+                ref="FULL-1",
+                enterprise_id=ent.id,
+                found_on=TODAY,
+                description=description,
+                suggestion=suggestion,
+                level="general",
+                deadline=TODAY - timedelta(days=30),  # the soonest: first in the list
+                status="open",
+            )
+        )
+        await s.commit()
+    hazards = await local.client.send(OWNER, "/hazards")
+    _within_limits(hazards)
+    assert "【完】" not in hazards.text and "…" in hazards.text
+    button = _page_button(hazards, "📄 #1 in full")
+    assert button is not None
+    own_view = await local.client.send(stranger, "/hazards")
+    refused = await local.client.press(stranger, own_view.messages[-1], data=button[1], forge=True)
+    assert "/hazards" in " ".join(refused.alerts) and not refused.messages
+    full = await local.client.press(OWNER, button[0], data=button[1])
+    assert len(full.messages) >= 3
+    for m in full.messages:
+        assert len(m["text"]) <= MAX_TEXT
+    text = "".join(m["text"] for m in full.messages).replace("\n", "")
+    assert description in text and suggestion in text
     _views_fit(caplog)
 
 

@@ -110,7 +110,7 @@ async def test_subsidy_from_township_check_to_publication(small_county, sessions
     assert "1. Works 1 · A1 · inspection subsidy · 200.00 yuan · awaiting township check" in text
     assert "2. Works 1 · A1 · monthly subsidy · 160.00 yuan" in text
     assert "4. Works 2 · A2 · inspection subsidy · 0.00 yuan (the enterprise had this subsidy" in text
-    assert "Works 3" not in text and "Total: 560.00 yuan" in text
+    assert "Works 3" not in text and "Total (all lines): 560.00 yuan" in text
     sheets = await _book(local, town)
     assert [r[6] for r in sheets["Subsidy lines"]] == [200, 160, 200, 0]
     assert {r[8] for r in sheets["Subsidy lines"]} == {"awaiting township check"}
@@ -125,9 +125,9 @@ async def test_subsidy_from_township_check_to_publication(small_county, sessions
     assert "A3 Agency Three: 0 · 0 · 0% · none · 0.00 yuan (some lines unpaid: not in the pool)" in text
     assert f"{T1}: 0/4 lines checked" in text and "Total: 760.00 yuan" in text
     assert county.last_with_buttons() is None or "review" not in str(county.last_with_buttons())
-    refused = await local.client.press(COUNTY, county.messages[0], data=f"sub:review:{Y}", forge=True)
+    refused = await local.client.press(COUNTY, county.messages[0], data=f"sub:review:{Y}:1", forge=True)
     assert refused.alerts == ["A township has not finished its check, or no line waits for this step."]
-    forged = await local.client.press(TOWN1, town.messages[0], data=f"sub:publish:{Y}", forge=True)
+    forged = await local.client.press(TOWN1, town.messages[0], data=f"sub:publish:{Y}:1", forge=True)
     assert forged.alerts == ["This step is taken by county-level (and higher) regulators."]
 
     # Township 1 flags line 3 (Works 2's 200 yuan), then confirms the rest; township 2 confirms.
@@ -135,13 +135,25 @@ async def test_subsidy_from_township_check_to_publication(small_county, sessions
     assert [b[0]["text"] for b in buttons] == ["✅ Confirm the 4 unchecked lines", "⚠️ Flag a line"]
     await local.client.press(TOWN1, town.messages[0], button=1)
     assert "line number" in (await local.client.send(TOWN1, "3")).text  # no reason: asked again
+    assert (
+        "There is no line 99: your township has 4." in (await local.client.send(TOWN1, "99 duplicated")).text
+    )
     flagged = await local.client.send(TOWN1, "3 records duplicated")
     assert flagged.text == "Line 3 flagged: records duplicated. It will not be paid."
-    confirmed = await local.client.press(TOWN1, town.messages[0], button=0)
+    # Nothing is signed off before it is confirmed: cancelling changes nothing.
+    sure = await local.client.press(TOWN1, town.messages[0], button=0)
+    assert "can no longer be flagged or taken back" in sure.text
+    cancelled = await local.client.press(TOWN1, sure.messages[0], button=1)
+    assert cancelled.text == "Cancelled: nothing was changed."
+    async with sessions() as s:
+        assert {line.status for line in await s.scalars(select(SubsidyLine))} == {"computed", "flagged"}
+    sure = await local.client.press(TOWN1, town.messages[0], button=0)
+    confirmed = await local.client.press(TOWN1, sure.messages[0], button=0)
     assert confirmed.text == f"3 subsidy lines of {Y} confirmed (township check)."
     town2 = await local.client.send(TOWN2, f"/subsidy {Y}")
-    assert "Total: 200.00 yuan" in town2.messages[0]["text"] and "Works 1" not in town2.text
-    await local.client.press(TOWN2, town2.messages[0], button=0)
+    assert "Total (all lines): 200.00 yuan" in town2.messages[0]["text"] and "Works 1" not in town2.text
+    sure2 = await local.client.press(TOWN2, town2.messages[0], button=0)
+    await local.client.press(TOWN2, sure2.messages[0], button=0)
 
     # The county: review, finance, publication, each recorded with who and when.
     for step, label, done in (
@@ -152,8 +164,10 @@ async def test_subsidy_from_township_check_to_publication(small_county, sessions
         reply = await local.client.send(COUNTY, f"/subsidy {Y}")
         assert "Total: 560.00 yuan" in reply.messages[0]["text"]
         button = reply.messages[0]["reply_markup"]["inline_keyboard"][0][0]
-        assert label in button["text"] and button["callback_data"] == f"sub:{step}:{Y}"
-        pressed = await local.client.press(COUNTY, reply.messages[0], button=0)
+        assert label in button["text"] and button["callback_data"] == f"sub:{step}:{Y}:0"
+        sure = await local.client.press(COUNTY, reply.messages[0], button=0)
+        assert "cannot be taken back" in sure.text
+        pressed = await local.client.press(COUNTY, sure.messages[0], button=0)
         assert pressed.text.startswith(f"{done}: 7 lines of {Y}")
     final = await local.client.send(COUNTY, f"/subsidy {Y}")
     assert "current step: published" in final.messages[0]["text"]
@@ -182,3 +196,58 @@ async def test_subsidy_from_township_check_to_publication(small_county, sessions
         assert all(r.written for r in await import_directory(s, later))
     assert "Total: 560.00 yuan" in (await local.client.send(COUNTY, f"/subsidy {Y}")).text
     assert "Usage: /subsidy YEAR" in (await local.client.send(TOWN1, "/subsidy next")).text
+
+
+@pytest.fixture
+async def big_township(settings, sessions, tmp_path):
+    """150 small enterprises of one township, each inspected once by A1 last year (none signed
+    monthly: the inspection subsidy is cut to 140 yuan)."""
+    folder = tmp_path / "big"
+    folder.mkdir()
+    ents = [_uscc(T1, 100 + i) for i in range(150)]
+    tables = {
+        "enterprises": (
+            ["uscc", "name", "division", "industry", "size", "tags"],
+            [[u, f"五金加工厂第{i + 1}号车间", T1, "机械制造", "small", ""] for i, u in enumerate(ents)],
+        ),
+        "agencies": (["code", "name", "in_pool_until"], [["A1", "Agency One", f"{Y + 1}-12-31"]]),
+        "visits": (
+            ["ref", "agency_code", "uscc", "date", "kind"],
+            [[f"c{i}", "A1", u, f"{Y}-03-01", "comprehensive"] for i, u in enumerate(ents)],
+        ),
+    }
+    for kind, (header, data) in tables.items():
+        with (folder / f"{kind}.csv").open("w", encoding="utf-8", newline="") as fh:
+            csv.writer(fh).writerows([header, *data])
+    async with sessions() as session:
+        assert all(r.written and not r.errors for r in await import_directory(session, folder))
+    async with LocalRun(settings) as run:
+        yield run
+
+
+async def test_a_township_with_many_lines_pages_them_all(big_township, sessions):
+    """Every line can be read and flagged: the view pages (each page within Telegram's limit,
+    the step buttons on each) instead of stopping at a fixed number of lines."""
+    local = big_township
+    await grant(sessions, TOWN1, "regulator", T1)
+    reply = await local.client.send(TOWN1, f"/subsidy {Y}")
+    pages = [reply.messages[0]]
+    while True:
+        page = pages[-1]
+        assert len(page["text"]) <= 4096
+        rows = page["reply_markup"]["inline_keyboard"]
+        assert rows[0][0]["text"] == "✅ Confirm the 150 unchecked lines"
+        forward = [b for b in rows[-1] if b["text"] == "▶"]
+        if not forward:
+            break
+        turned = await local.client.press(TOWN1, page, data=forward[0]["callback_data"])
+        pages.append(turned.messages[0])
+        assert len(pages) < 20
+    assert len(pages) > 1
+    everything = "\n".join(p["text"] for p in pages)
+    for n in range(1, 151):
+        assert f"\n{n}. " in everything
+    assert "Total (all lines): 21,000.00 yuan" in pages[-1]["text"]
+    await local.client.press(TOWN1, pages[0], button=1)
+    flagged = await local.client.send(TOWN1, "150 closed before the visit")
+    assert flagged.text == "Line 150 flagged: closed before the visit. It will not be paid."

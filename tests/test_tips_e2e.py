@@ -174,13 +174,31 @@ async def test_regulators_see_only_their_jurisdiction(local, town):
     assert f"#{tip_id} [received, not yet handled]" in a_list.text
 
 
-async def test_closing_a_tip_shows_in_follow(local, town):
+async def close_tip(local, regulator, opened, button: str, outcome: str):
+    """Close a tip the way a regulator does: the button, then the outcome the tipster reads."""
+    asked = await press(local, regulator, opened, button)
+    assert "write the outcome the tipster will read" in asked.text
+    return await local.client.send(regulator, outcome)
+
+
+async def test_closing_a_tip_asks_for_the_outcome_the_tipster_reads(local, town):
     receipt = await file_tip(local, TIPSTER, link=f"tip_{town['code']}")
     listing = await local.client.send(REG_A, "/tips")
     opened = await local.client.press(REG_A, listing.last_with_buttons(), button=0)
-    closed = await press(local, REG_A, opened, "Substantiated")
-    assert "is now: substantiated" in closed.text
-    assert "Status: substantiated" in (await local.client.send(TIPSTER, f"/follow {receipt}")).text
+    asked = await press(local, REG_A, opened, "Substantiated")
+    # Nothing is closed yet: an emoji is not an outcome, /cancel would keep the tip open.
+    assert "Status: received" in (await local.client.send(TIPSTER, f"/follow {receipt}")).text
+    again = await local.client.send(REG_A, "👍")
+    assert "write the outcome" in again.text
+    closed = await local.client.send(REG_A, "已责令企业清理消防通道并处罚款")
+    assert "Tip #" in closed.text and "closed: substantiated" in closed.text
+    card = next(
+        m for m in await local.client.chat(REG_A.id) if m["message_id"] == opened.messages[-1]["message_id"]
+    )
+    assert "Status: substantiated" in card["text"] and "Unfounded" not in str(card.get("reply_markup"))
+    follow = (await local.client.send(TIPSTER, f"/follow {receipt}")).text
+    assert "Status: substantiated" in follow and "已责令企业清理消防通道并处罚款" in follow
+    del asked
 
 
 async def test_the_sixth_tip_of_a_day_is_refused_and_not_stored(local, town):

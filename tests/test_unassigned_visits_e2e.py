@@ -9,7 +9,7 @@ from sqlalchemy import select
 from bot.emulator.harness import TgUser
 from storage.clock import today
 from storage.importer import import_directory
-from storage.models import Staff, Visit
+from storage.models import Agency, Enterprise, Staff, Visit
 from tests.conftest import TZ_SETTINGS, grant, rows
 
 STAFF_A = TgUser(996000001, "Anna", "A", "", "en")
@@ -63,7 +63,8 @@ async def test_staff_see_and_take_the_agencys_unassigned_visits(local, seeded, c
 
     choose = await local.client.send(STAFF_A, "/report")
     buttons = [b for row in choose.last_with_buttons()["reply_markup"]["inline_keyboard"] for b in row]
-    assert buttons and all(b["text"].endswith("· unassigned") for b in buttons)
+    visits = [b for b in buttons if b["text"] not in ("◀", "▶")]
+    assert visits and all(b["text"].endswith("· unassigned") for b in visits)
     await local.client.press(STAFF_A, choose.last_with_buttons(), button=0)
     saved = await local.client.send_document(STAFF_A, "report.pdf", b"%PDF-1.4 report")
     assert "late" in saved.text or "on time" in saved.text
@@ -73,3 +74,59 @@ async def test_staff_see_and_take_the_agencys_unassigned_visits(local, seeded, c
     assert len(taken) == 1
     due_b = (await local.client.send(STAFF_B, "/due")).text
     assert len(report_lines(due_b)) == min(30, n - 1)
+
+
+def _buttons(reply) -> list[dict]:
+    return [b for row in reply.messages[-1]["reply_markup"]["inline_keyboard"] for b in row]
+
+
+async def test_every_visit_waiting_for_a_report_can_be_reached_by_page_or_name(local, seeded, county):
+    """More visits than one screen: ▶ pages through all of them, and a typed part of a name
+    narrows the list to that enterprise; the upload prompt names the enterprise."""
+    await grant(seeded, STAFF_A, "staff", AGENCY)
+    served = {c["uscc"] for c in rows(county, "contracts") if c["agency_code"] == AGENCY}
+    waiting = [v for v in expected_unreported(county) if v["uscc"] in served]
+    assert len(waiting) > 8
+    names = {e["uscc"]: e["name"] for e in rows(county, "enterprises")}
+    reply = await local.client.send(STAFF_A, "/report")
+    assert f"{len(waiting)} visits waiting for a report" in reply.text
+    seen = []
+    while True:
+        seen += [b["text"] for b in _buttons(reply) if b["text"] not in ("◀", "▶")]
+        forward = [b for b in _buttons(reply) if b["text"] == "▶"]
+        if not forward:
+            break
+        reply = await local.client.press(STAFF_A, reply.messages[-1], data=forward[0]["callback_data"])
+    assert len(seen) == len(waiting)
+    target = waiting[-1]
+    name = names[target["uscc"]]
+    found = await local.client.send(STAFF_A, name[:4])
+    assert f"named like “{name[:4]}”" in found.text
+    pick = next(b for b in _buttons(found) if target["date"] in b["text"] and name[:10] in b["text"])
+    asked = await local.client.press(STAFF_A, found.messages[-1], data=pick["callback_data"])
+    assert f"Send the report of the visit to {name}" in asked.text
+
+
+async def test_a_new_staff_member_records_a_hazard_on_an_unassigned_visit(local, seeded, county):
+    """A newcomer with no visit of their own is offered the agency's unassigned visits (not
+    sent to log a duplicate) and takes the one they record on."""
+    served = {c["uscc"] for c in rows(county, "contracts") if c["agency_code"] == AGENCY}
+    async with seeded() as s:
+        visit = await s.scalar(
+            select(Visit)
+            .join(Agency, Agency.id == Visit.agency_id)
+            .join(Enterprise, Enterprise.id == Visit.enterprise_id)
+            .where(Agency.code == AGENCY, Enterprise.uscc.in_(served), Visit.staff_id.is_(None))
+            .order_by(Visit.id)
+        )
+        visit.date = TODAY - timedelta(days=3)
+        await s.commit()
+    await grant(seeded, STAFF_B, "staff", AGENCY)
+    choose = await local.client.send(STAFF_B, "/hazard")
+    pick = next(b for b in _buttons(choose) if b["callback_data"] == f"pv:hazard:{visit.id}")
+    assert pick["text"].endswith("· unassigned")
+    asked = await local.client.press(STAFF_B, choose.messages[-1], data=pick["callback_data"])
+    assert "describe" in asked.text.lower()
+    async with seeded() as s:
+        taken = await s.get(Visit, visit.id)
+        assert taken.staff_id == await s.scalar(select(Staff.id).where(Staff.user_id == STAFF_B.id))

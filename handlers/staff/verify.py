@@ -1,0 +1,304 @@
+"""/verify: close a submitted rectification or send it back with a reason."""
+
+from __future__ import annotations
+
+from aiogram import Bot
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InputMediaPhoto, Message
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from bot.i18n import BoundTranslator, Translator
+from bot.ui import fits, settle_press
+from bot.viewer import Viewer
+from domain.enums import Role
+from domain.lifecycle import Action
+from handlers.staff.common import (
+    PICK_PAGE,
+    RejectDialog,
+    VerifyCb,
+    VerifyPick,
+    WaitingCb,
+    WaitingPageCb,
+    agency_of,
+    refuse,
+)
+from handlers.staff.hazard import to_hazards
+from notifications.notices import notify
+from notifications.sender import Sender
+from storage import inspections as q
+from storage.clock import today as local_today
+from storage.models import Enterprise, Hazard
+
+
+async def verify_command(
+    message: Message,
+    t: BoundTranslator,
+    viewer: Viewer,
+    session: AsyncSession,
+    settings: Settings,
+    state: FSMContext,
+) -> None:
+    groups, _ = await q.waiting_by_enterprise(session, agency_of(viewer), limit=q.PAGE + 1)
+    if not groups:
+        await message.answer(t("verify.none"))
+        return
+    if sum(n for _, _, n in groups) <= q.PAGE:
+        await _send_waiting(message, t, viewer, session, settings, None)
+        return
+    await state.set_state(VerifyPick.enterprise)
+    await state.update_data(search="")
+    text, markup = await _waiting_picker(t, viewer, session, 0, "")
+    await message.answer(text, reply_markup=markup)
+
+
+async def _waiting_picker(t, viewer, session, page: int, search: str):
+    """One page of the enterprises with rectifications waiting, with page buttons; every
+    enterprise can be reached by paging or by typing part of its name."""
+    groups, total = await q.waiting_by_enterprise(
+        session, agency_of(viewer), limit=PICK_PAGE, offset=page * PICK_PAGE, name=search
+    )
+    pages = max(1, -(-total // PICK_PAGE))
+    kb = InlineKeyboardBuilder()
+    for eid, name, n in groups:
+        kb.button(text=f"{name[:40]} ({n})", callback_data=WaitingCb(enterprise_id=eid))
+    nav = []
+    if page > 0:
+        nav.append(InlineKeyboardButton(text="◀️", callback_data=WaitingPageCb(page=page - 1).pack()))
+    if page + 1 < pages:
+        nav.append(InlineKeyboardButton(text="▶️", callback_data=WaitingPageCb(page=page + 1).pack()))
+    kb.adjust(1)
+    if nav:
+        kb.row(*nav)
+    text = t("verify.choose_enterprise", n=total, page=page + 1, pages=pages, search=search)
+    return text, kb.as_markup()
+
+
+async def verify_page(
+    query: CallbackQuery,
+    callback_data: WaitingPageCb,
+    t: BoundTranslator,
+    viewer: Viewer,
+    session: AsyncSession,
+    state: FSMContext,
+) -> None:
+    await query.answer()
+    search = (
+        (await state.get_data()).get("search", "") if await state.get_state() == VerifyPick.enterprise else ""
+    )
+    text, markup = await _waiting_picker(t, viewer, session, max(0, callback_data.page), search)
+    await query.message.edit_text(text, reply_markup=markup)
+
+
+async def verify_search(
+    message: Message, t: BoundTranslator, viewer: Viewer, session: AsyncSession, state: FSMContext
+) -> None:
+    search = (message.text or "").strip()[:40]
+    _, found = await q.waiting_by_enterprise(session, agency_of(viewer), limit=1, name=search)
+    if not found:
+        await message.answer(t("verify.no_match", search=search))
+        search = ""
+    await state.update_data(search=search)
+    text, markup = await _waiting_picker(t, viewer, session, 0, search)
+    await message.answer(text, reply_markup=markup)
+
+
+async def verify_enterprise(
+    query: CallbackQuery,
+    callback_data: WaitingCb,
+    t: BoundTranslator,
+    viewer: Viewer,
+    session: AsyncSession,
+    settings: Settings,
+    state: FSMContext,
+) -> None:
+    grace = settings.lifecycle().contract_grace_days
+    if (
+        await q.serving_contract(
+            session, agency_of(viewer), callback_data.enterprise_id, local_today(settings.tz), grace
+        )
+        is None
+    ):
+        await query.answer(refuse(t), show_alert=True)
+        return
+    await query.answer()
+    if await state.get_state() == VerifyPick.enterprise:
+        await state.clear()
+    await _send_waiting(query.message, t, viewer, session, settings, callback_data.enterprise_id)
+
+
+async def _send_waiting(message: Message, t, viewer, session, settings, enterprise_id: int | None) -> None:
+    agency_id = agency_of(viewer)
+    today, grace = local_today(settings.tz), settings.lifecycle().contract_grace_days
+    waiting = [
+        (h, name)
+        for h, name in await q.waiting_verification(session, agency_id, enterprise_id)
+        if await q.serving_contract(session, agency_id, h.enterprise_id, today, grace) is not None
+    ]
+    if not waiting:
+        await message.answer(t("verify.none"))
+        return
+    await message.answer(t("verify.header", n=len(waiting)))
+    for hazard, name in waiting:
+        event, photos = await q.latest_event(session, hazard.id, "submitted")
+        _, before = await q.latest_event(session, hazard.id, "created")
+        await _before_and_after(message, t, hazard.description, before, photos)
+        await message.answer(
+            t(
+                "verify.item",
+                name=name,
+                description=hazard.description,
+                deadline=hazard.deadline.isoformat(),
+                note=event.note if event else "",
+                photos=len(photos),
+                level=t(f"level.{hazard.level}"),
+            ),
+            reply_markup=_verify_buttons(t, hazard.id),
+        )
+
+
+async def _before_and_after(
+    message: Message, t, description: str, before: list[str], after: list[str]
+) -> None:
+    """The hazard's photos and the rectification's, side by side in one album captioned with
+    the hazard (an album holds at most 10: the newest of each side are kept)."""
+    keep = min(len(before), 5 if after else 10)
+    files = before[len(before) - keep :] + after[-(10 - keep) :] if after else before[-keep:]
+    if not files:
+        return
+    caption = t("verify.album", description=description[:300], before=len(before), after=len(after))
+    if len(files) == 1:
+        await message.answer_photo(files[0], caption=caption)
+        return
+    media = [InputMediaPhoto(media=f, caption=caption if i == 0 else None) for i, f in enumerate(files)]
+    await message.answer_media_group(media)
+
+
+def _verify_buttons(t, hazard_id: int):
+    kb = InlineKeyboardBuilder()
+    kb.button(text=t("verify.approve"), callback_data=VerifyCb(action="verify", hazard_id=hazard_id))
+    kb.button(text=t("verify.reject"), callback_data=VerifyCb(action="reject", hazard_id=hazard_id))
+    return kb.as_markup()
+
+
+def _confirm_close(t, hazard_id: int):
+    kb = InlineKeyboardBuilder()
+    kb.button(text=t("verify.confirm_close"), callback_data=VerifyCb(action="confirm", hazard_id=hazard_id))
+    kb.button(text=t("verify.keep_open"), callback_data=VerifyCb(action="keep", hazard_id=hazard_id))
+    return kb.as_markup()
+
+
+async def _verifiable(session, viewer, settings, hazard_id: int) -> Hazard | None:
+    agency_id = agency_of(viewer)
+    hazard = await session.get(Hazard, hazard_id)
+    if hazard is None or hazard.agency_id != agency_id or hazard.status != "submitted":
+        return None
+    grace = settings.lifecycle().contract_grace_days
+    if (
+        await q.serving_contract(session, agency_id, hazard.enterprise_id, local_today(settings.tz), grace)
+        is None
+    ):
+        return None
+    return hazard
+
+
+async def verify_pressed(
+    query: CallbackQuery,
+    callback_data: VerifyCb,
+    t: BoundTranslator,
+    viewer: Viewer,
+    session: AsyncSession,
+    settings: Settings,
+    state: FSMContext,
+    bot: Bot,
+    sender: Sender,
+    translator: Translator,
+) -> None:
+    hazard = await _verifiable(session, viewer, settings, callback_data.hazard_id)
+    if hazard is None or callback_data.action not in ("verify", "confirm", "keep", "reject"):
+        await query.answer(t("verify.gone"), show_alert=True)
+        return
+    if callback_data.action in ("verify", "keep"):
+        # Closing cannot be undone: "approve" first asks once more on the same card.
+        await query.answer()
+        markup = (
+            _confirm_close(t, hazard.id)
+            if callback_data.action == "verify"
+            else _verify_buttons(t, hazard.id)
+        )
+        await query.message.edit_reply_markup(reply_markup=markup)
+        return
+    await settle_press(query)
+    if callback_data.action == "reject":
+        await state.set_state(RejectDialog.reason)
+        await state.update_data(hazard_id=hazard.id)
+        await query.message.answer(t("verify.ask_reason", description=hazard.description))
+        return
+    await decide_rectification(
+        query.message, hazard, Action.verify, "", t, viewer, session, settings, bot, sender, translator
+    )
+
+
+async def reject_reason(
+    message: Message,
+    t: BoundTranslator,
+    viewer: Viewer,
+    session: AsyncSession,
+    settings: Settings,
+    state: FSMContext,
+    bot: Bot,
+    sender: Sender,
+    translator: Translator,
+) -> None:
+    if not fits(message.text, 1000):
+        await message.answer(t("dialog.text_limit", limit=1000))
+        return
+    hazard = await _verifiable(session, viewer, settings, (await state.get_data())["hazard_id"])
+    await state.clear()
+    if hazard is None:
+        await message.answer(t("verify.gone"))
+        return
+    await decide_rectification(
+        message,
+        hazard,
+        Action.reject,
+        message.text.strip(),
+        t,
+        viewer,
+        session,
+        settings,
+        bot,
+        sender,
+        translator,
+    )
+
+
+async def decide_rectification(
+    message, hazard, action, reason, t, viewer, session, settings, bot, sender, translator
+) -> None:
+    """Close a rectification or send it back, and tell the owners: the same for the agency's
+    verification and a regulator's (of a government finding)."""
+    today = local_today(settings.tz)
+    if not await q.move_hazard(session, hazard, action, viewer.user_id, reason, today=today):
+        await session.rollback()
+        await message.answer(t("verify.gone"))
+        return
+    enterprise = await session.get(Enterprise, hazard.enterprise_id)
+    owners = await q.users_with_role(session, Role.owner, enterprise_id=hazard.enterprise_id)
+    events = len(await q.history(session, hazard.id))
+    await notify(
+        session,
+        translator,
+        owners,
+        f"hazard_{action}",
+        f"verify.notice_{action}",
+        f"hazard:{hazard.id}:{action}:{events}",
+        markup=to_hazards,
+        name=enterprise.name,
+        description=hazard.description,
+        reason=reason,
+    )
+    await session.commit()
+    sender.kick(bot)
+    await message.answer(t(f"verify.done_{action}", description=hazard.description, name=enterprise.name))

@@ -1,0 +1,205 @@
+"""/visit: record a visit to a client; the owners are asked to rate it."""
+
+from __future__ import annotations
+
+from aiogram import Bot
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from bot.i18n import BoundTranslator, Translator
+from bot.ui import date_hint, fits, parse_day, settle_press, step_button, typed_choice
+from bot.viewer import Viewer
+from domain.enums import Role, VisitKind
+from domain.lifecycle import check_visit_date
+from handlers.callbacks import stars_keyboard
+from handlers.staff.common import ClientCb, KindCb, VisitDialog, agency_of, refuse
+from notifications.notices import notify
+from notifications.sender import Sender
+from storage import inspections as q
+from storage.clock import today as local_today
+from storage.models import Agency, Enterprise
+
+
+async def _client_keyboard(
+    t, viewer, session, settings, query: str = ""
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    rows, total = await q.clients(
+        session, agency_of(viewer), local_today(settings.tz), settings.lifecycle(), 0, query
+    )
+    if not rows:
+        return t("visit.no_match" if query else "visit.no_clients"), None
+    kb = InlineKeyboardBuilder()
+    for r in rows:
+        kb.button(text=r.enterprise.name[:60], callback_data=ClientCb(enterprise_id=r.enterprise.id))
+    kb.adjust(1)
+    return t("visit.choose_client", more=total > len(rows)), kb.as_markup()
+
+
+async def visit_command(
+    message: Message,
+    t: BoundTranslator,
+    viewer: Viewer,
+    session: AsyncSession,
+    settings: Settings,
+    state: FSMContext,
+) -> None:
+    text, markup = await _client_keyboard(t, viewer, session, settings)
+    if markup is None:
+        await message.answer(text)
+        return
+    await state.set_state(VisitDialog.client)
+    await message.answer(text, reply_markup=markup)
+
+
+async def visit_search(
+    message: Message, t: BoundTranslator, viewer: Viewer, session: AsyncSession, settings: Settings
+) -> None:
+    query = (message.text or "").strip()
+    if not fits(query, 100, least=1):
+        await message.answer(t("visit.search_hint"))
+        return
+    text, markup = await _client_keyboard(t, viewer, session, settings, query)
+    await message.answer(text, reply_markup=markup)
+
+
+async def visit_client(
+    query: CallbackQuery,
+    callback_data: ClientCb,
+    t: BoundTranslator,
+    viewer: Viewer,
+    session: AsyncSession,
+    settings: Settings,
+    state: FSMContext,
+) -> None:
+    contract = await q.serving_contract(
+        session, agency_of(viewer), callback_data.enterprise_id, local_today(settings.tz)
+    )
+    if contract is None:
+        await query.answer(refuse(t), show_alert=True)
+        return
+    await query.answer()
+    await state.update_data(enterprise_id=callback_data.enterprise_id, start=contract.start_date.isoformat())
+    await state.set_state(VisitDialog.kind)
+    await query.message.edit_text(t("visit.choose_kind"), reply_markup=_kind_buttons(t))
+
+
+def _kind_buttons(t):
+    kb = InlineKeyboardBuilder()
+    for kind in VisitKind:
+        kb.button(text=t(f"visit.{kind}"), callback_data=KindCb(kind=kind))
+    kb.adjust(2)
+    return kb.as_markup()
+
+
+async def visit_kind(
+    query: CallbackQuery, callback_data: KindCb, t: BoundTranslator, state: FSMContext
+) -> None:
+    if callback_data.kind not in VisitKind.__members__:
+        await query.answer(t("callback.invalid"), show_alert=True)
+        return
+    await query.answer()
+    await state.update_data(kind=callback_data.kind)
+    await state.set_state(VisitDialog.day)
+    await query.message.edit_text(t("visit.ask_date"), reply_markup=step_button(t("visit.today"), "today"))
+
+
+async def visit_kind_typed(message: Message, t: BoundTranslator, state: FSMContext) -> None:
+    """「全面排查」 typed instead of pressed counts as the press; anything else re-asks with the buttons."""
+    kind = typed_choice(message.text, t, {k: f"visit.{k}" for k in VisitKind})
+    if kind is None:
+        await message.answer(t("visit.choose_kind"), reply_markup=_kind_buttons(t))
+        return
+    await state.update_data(kind=kind)
+    await state.set_state(VisitDialog.day)
+    await message.answer(t("visit.ask_date"), reply_markup=step_button(t("visit.today"), "today"))
+
+
+async def visit_day_text(
+    message: Message,
+    t: BoundTranslator,
+    viewer: Viewer,
+    session: AsyncSession,
+    settings: Settings,
+    state: FSMContext,
+    bot: Bot,
+    sender: Sender,
+    translator: Translator,
+) -> None:
+    day = parse_day(message.text or "", local_today(settings.tz))
+    if day is None:
+        hint = date_hint(t, local_today(settings.tz))
+        await message.answer(hint, reply_markup=step_button(t("visit.today"), "today"))
+        return
+    await _save_visit(message, day, t, viewer, session, settings, state, bot, sender, translator)
+
+
+async def visit_today(
+    query: CallbackQuery,
+    t: BoundTranslator,
+    viewer: Viewer,
+    session: AsyncSession,
+    settings: Settings,
+    state: FSMContext,
+    bot: Bot,
+    sender: Sender,
+    translator: Translator,
+) -> None:
+    await settle_press(query)
+    await _save_visit(
+        query.message, local_today(settings.tz), t, viewer, session, settings, state, bot, sender, translator
+    )
+
+
+async def _save_visit(
+    message: Message, day, t, viewer, session, settings, state, bot, sender, translator
+) -> None:
+    data = await state.get_data()
+    today = local_today(settings.tz)
+    agency_id = agency_of(viewer)
+    contract = await q.serving_contract(session, agency_id, data["enterprise_id"], today)
+    if contract is None:
+        await state.clear()
+        await message.answer(refuse(t))
+        return
+    problem = check_visit_date(day, today, contract.start_date)
+    if problem is not None:
+        await message.answer(
+            t(f"visit.date_{problem}", start=contract.start_date.isoformat()),
+            reply_markup=step_button(t("visit.today"), "today"),
+        )
+        return
+    staff = await q.staff_row(session, agency_id, viewer.user_id)
+    visit = await q.record_visit(
+        session, agency_id, staff.id if staff else None, data["enterprise_id"], day, data["kind"]
+    )
+    enterprise = await session.get(Enterprise, visit.enterprise_id)
+    agency = await session.get(Agency, agency_id)
+    owners = await q.users_with_role(session, Role.owner, enterprise_id=visit.enterprise_id)
+    await notify(
+        session,
+        translator,
+        owners,
+        "rating_request",
+        "rate.request",
+        f"rate:{visit.id}",
+        markup=lambda _t: stars_keyboard(visit.id),
+        localize=lambda tt: {"kind": tt(f"visit.{visit.kind}")},
+        agency=agency.name,
+        name=enterprise.name,
+        date=day.isoformat(),
+    )
+    await session.commit()
+    await state.clear()
+    sender.kick(bot)
+    await message.answer(
+        t(
+            "visit.saved",
+            name=enterprise.name,
+            date=day.isoformat(),
+            kind=t(f"visit.{visit.kind}"),
+            owners=len(owners),
+        )
+    )

@@ -1,0 +1,52 @@
+"""Shared by the tip dialogs: callback data, dialog states, the sealed tip reference."""
+
+from __future__ import annotations
+
+import base64
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.state import State, StatesGroup
+from cryptography.exceptions import InvalidTag
+
+from domain.anonymity import TipKeys
+
+
+class TargetCb(CallbackData, prefix="tt"):
+    kind: str
+    target_id: int
+
+
+class CategoryCb(CallbackData, prefix="tc"):
+    category: str
+
+
+class FollowCb(CallbackData, prefix="fu"):
+    action: str  # add
+    ref: str  # the tip's id sealed with the tip keys (fits Telegram's 64 bytes)
+
+
+class TipDialog(StatesGroup):
+    target = State()
+    category = State()
+    text = State()
+    photos = State()
+    review = State()
+
+
+class FollowDialog(StatesGroup):
+    receipt = State()
+    message = State()
+
+
+_REF = b"follow-ref"
+
+
+def seal_ref(keys: TipKeys, tip_id: int) -> str:
+    return base64.urlsafe_b64encode(keys.seal(str(tip_id).encode(), _REF)).decode().rstrip("=")
+
+
+def open_ref(keys: TipKeys, ref: str) -> int | None:
+    try:
+        return int(keys.open(base64.urlsafe_b64decode(ref + "=" * (-len(ref) % 4)), _REF))
+    except (ValueError, InvalidTag):
+        return None
