@@ -149,6 +149,7 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_port(cls, value: object) -> object:
         return 0 if value == "" else value
+
     @field_validator(
         "subsidy_sizes", "report_visit_kinds", "coverage_key_tags", "coverage_non_industrial", mode="before"
     )
@@ -215,7 +216,12 @@ class Settings(BaseSettings):
 
     def grades(self) -> GradeSettings:
         return GradeSettings(
-            self.grade_a, self.grade_b, self.grade_c, self.grade_min_ratings, self.grade_tip_penalty
+            self.grade_a,
+            self.grade_b,
+            self.grade_c,
+            self.grade_min_ratings,
+            self.grade_tip_penalty,
+            self.report_visit_kinds,
         )
 
     def subsidy(self) -> SubsidySettings:

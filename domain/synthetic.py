@@ -21,6 +21,8 @@ from domain.uscc import ALPHABET, complete
 COUNTY = "330226"
 INDUSTRIES = ("机械制造", "纺织服装", "化工", "食品加工", "家具制造", "金属制品", "塑料制品", "仓储物流")
 TAGS = ("危化品", "粉尘涉爆", "有限空间", "涂装", "金属冶炼", "涉氨")
+# The tag of the catalogue's 三场所两企业管理 indicator (it applies to those enterprises only).
+THREE_TWO, THREE_TWO_SHARE = "三场所两企业", 0.12
 NAME_PARTS = ("宁", "海", "东", "兴", "华", "盛", "达", "鑫", "恒", "泰", "安", "丰", "利", "建", "明", "诚")
 SUFFIXES = (
     "机械有限公司",
@@ -143,6 +145,8 @@ def generate(
     folder.mkdir(parents=True, exist_ok=True)
     files = _Files(folder, progress)
 
+    # Its own stream, so the rest of the county is the same as before the tag existed.
+    three_two_rng = random.Random(f"{seed}:three-two")
     seen: set[str] = set()
     codes = []
     enterprise = files.start("enterprises", ["uscc", "name", "division", "industry", "size", "tags"])
@@ -155,6 +159,8 @@ def generate(
         codes.append(code)
         name = "".join(rng.choices(NAME_PARTS, k=3)) + rng.choice(SUFFIXES) + f"{i:05d}"
         tags = ";".join(rng.sample(TAGS, k=rng.choice((0, 0, 1, 2))))
+        if three_two_rng.random() < THREE_TWO_SHARE:
+            tags = ";".join(filter(None, (tags, THREE_TWO)))
         enterprise(
             [code, name, division, rng.choice(INDUSTRIES), "large" if rng.random() < 0.08 else "small", tags]
         )

@@ -28,14 +28,6 @@ class EnforcementCb(CallbackData, prefix="enf"):
     action: str  # export
 
 
-def headline_indicators(settings: Settings) -> dict[str, tuple[str, int | None]]:
-    validity = {i.code: i.validity_months for i in load_catalogue(settings.indicator_catalogue)}
-    return {
-        "training": (settings.training_indicator, validity.get(settings.training_indicator)),
-        "drill": (settings.drill_indicator, validity.get(settings.drill_indicator)),
-    }
-
-
 async def headline_text(
     t: BoundTranslator,
     session: AsyncSession,
@@ -45,7 +37,14 @@ async def headline_text(
     week_start: date,
 ) -> str:
     h = await headline(
-        session, prefixes, today, week_start, settings.thresholds(), headline_indicators(settings)
+        session,
+        prefixes,
+        today,
+        week_start,
+        settings.thresholds(),
+        load_catalogue(settings.indicator_catalogue),
+        settings.training_indicator,
+        settings.drill_indicator,
     )
     known = await names(session, [d for d, _, _ in h.inspections])
     return t(

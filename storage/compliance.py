@@ -1,9 +1,11 @@
 """Every enterprise's colour and N/M as of a day, from three grouped queries and the one domain
 decision (`domain.compliance.decide`): one enterprise's status and a county's digest count
-the same way. Also the SQL form of "open" and "overdue for the owner" as of a day."""
+the same way. A whole jurisdiction is decided in chunks of enterprises, so memory stays bounded
+whatever the county's size. Also the SQL form of "open" and "overdue for the owner" as of a day."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date
 
@@ -13,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.compliance import Compliance, HazardCounts, Thresholds, decide
 from domain.enums import EvidenceStatus, HazardLevel, HazardSource, HazardStatus
 from domain.indicators import Indicator
+from storage.chunks import CHUNK, enterprise_chunks
 from storage.models import Enterprise, EvidenceSubmission, Hazard, IndicatorRecord
 
 
@@ -134,3 +137,18 @@ def decision(
     veto_h = HazardCounts(overdue=counts[4], open_major=counts[5]) if th.veto_government_only else None
     c = decide(catalogue, tags, industry, records, h, day, th, pending, veto_h)
     return Decision(eid, c, h)
+
+
+async def stream_decisions(
+    session: AsyncSession,
+    where,
+    day: date,
+    catalogue: tuple[Indicator, ...],
+    th: Thresholds,
+    chunk: int = CHUNK,
+) -> AsyncIterator[Decision]:
+    """Every selected enterprise's decision, by ascending id, `chunk` enterprises at a time."""
+    async for part in enterprise_chunks(session, where, chunk):
+        found = await decisions(session, part, day, catalogue, th)
+        for eid in sorted(found):
+            yield found[eid]

@@ -29,10 +29,13 @@ TODAY = today(TZ_SETTINGS.tz)
 
 def expected(county) -> dict:
     ents = {e["uscc"] for e in rows(county, "enterprises")}
+    # The veto as /status decides it: an open major hazard, or one overdue for the owner (a
+    # hazard imported as submitted awaits the agency's check: not overdue).
     vetoed = {
         h["uscc"]
         for h in rows(county, "hazards")
-        if h["status"] != "verified" and (h["level"] == "major" or date.fromisoformat(h["deadline"]) < TODAY)
+        if h["status"] != "verified"
+        and (h["level"] == "major" or (h["status"] == "open" and date.fromisoformat(h["deadline"]) < TODAY))
     }
 
     def valid(code: str) -> set[str]:
