@@ -21,6 +21,7 @@ from bot.menus import set_default_menus, set_user_menu
 from bot.middlewares import ContextMiddleware
 from bot.once import OnceMiddleware
 from bot.paging import LengthGuard
+from bot.response_types import KeepResponseTypes
 from bot.sealed_fsm import SealedEventIsolation, SealedStorage
 from bot.tip_guard import TipGuard
 from channels.sender import ChannelSender
@@ -39,6 +40,7 @@ def build_bot(settings: Settings) -> Bot:
         raise SystemExit("BOT_TOKEN is not set")
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url.rstrip("/")))
     session.middleware(LengthGuard())
+    session.middleware(KeepResponseTypes())
     return Bot(
         token=settings.bot_token.get_secret_value(),
         session=session,

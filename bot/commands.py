@@ -1,6 +1,6 @@
 """What each sub-command does. Each returns an exit code; bad input exits non-zero.
-Commands that never talk to Telegram (import, generate, db upgrade) do not import aiogram:
-it is most of the start-up time."""
+Commands that never talk to Telegram (import, generate, db upgrade, and the planning of
+`jobs run reminders`) do not import aiogram: it is most of the start-up time."""
 
 from __future__ import annotations
 
@@ -167,9 +167,7 @@ async def import_(settings: Settings, args: argparse.Namespace) -> int:
             if args.kind == "all":
                 results = await import_directory(session, args.file, **kw)
             else:
-                results = [
-                    await import_file(session, args.kind, args.file.name, args.file.read_bytes(), **kw)
-                ]
+                results = [await import_file(session, args.kind, args.file.name, args.file, **kw)]
     except FileProblem as exc:
         print(t(f"import.file.{exc.reason}", **exc.params))
         return 1
@@ -231,6 +229,10 @@ async def invite(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def jobs(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.planning import PLANNERS
+
+    if args.name in PLANNERS:
+        return await _plan_then_send(settings, args.name, PLANNERS[args.name])
     from bot.app import build_app, build_bot
     from bot.scheduler import JOBS
 
@@ -248,6 +250,42 @@ async def jobs(settings: Settings, args: argparse.Namespace) -> int:
         await app.close()
     print(f"{args.name}: {result}")
     return 0
+
+
+async def _plan_then_send(settings: Settings, name: str, planner) -> int:
+    """Plan without aiogram; load the sender only when the outbox holds something to send."""
+    from bot.planning import waiting
+
+    await upgrade(settings.database_url)
+    engine = create_engine(settings.database_url)
+    try:
+        sessions = session_factory(engine)
+        planned = await planner(settings, sessions, Translator(settings.default_locale))
+        unsent = await waiting(sessions)
+        if unsent and settings.bot_token is None:
+            print(
+                f"{name}: {planned}; {unsent} messages wait in the outbox for the bot (BOT_TOKEN is not set)"
+            )
+            return 0
+        sent = await _send(settings, engine) if unsent else 0
+    finally:
+        await engine.dispose()
+    print(f"{name}: {planned}, {sent} messages sent")
+    return 0
+
+
+async def _send(settings: Settings, engine) -> int:
+    from bot.app import build_app, build_bot
+
+    app = build_app(settings, engine)
+    bot = build_bot(settings)
+    try:
+        sent = await app.sender.flush(bot, horizon=5)
+        await app.channels.flush(horizon=5)
+    finally:
+        await bot.session.close()
+        await app.close()
+    return sent
 
 
 async def generate(settings: Settings, args: argparse.Namespace) -> int:

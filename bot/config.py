@@ -6,7 +6,7 @@ from functools import cached_property
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from domain.anonymity import secret_bytes
@@ -17,6 +17,7 @@ from domain.grading import GradeSettings
 from domain.lifecycle import LifecycleSettings
 from domain.reminders import ReminderSettings
 from domain.subsidy import SubsidySettings
+from storage.filestore import S3Config
 
 
 class Settings(BaseSettings):
@@ -111,13 +112,20 @@ class Settings(BaseSettings):
     rating_comment_chars: int = Field(default=500, ge=10)
     extension_reason_chars: int = Field(default=500, ge=10)
     image_max_megapixels: float = Field(default=40, gt=0)
+    file_store: str = Field(default="local", pattern="^(local|s3)$")
     file_store_dir: str = "data/files"
+    s3_endpoint_url: str = ""
+    s3_bucket: str = ""
+    s3_access_key_id: str = ""
+    s3_secret_access_key: SecretStr | None = None
+    s3_region: str = "us-east-1"
     evidence_max_files: int = Field(default=5, ge=1, le=10)
     evidence_max_file_mb: float = Field(default=20, gt=0, le=20)  # Bot API downloads stop at 20 MB
     review_remind_days: int = Field(default=3, ge=1)
     indicator_final_days: int = Field(default=7, ge=0)
     veto_government_only: bool = False
     enforcement_months: int = Field(default=12, ge=1)
+    self_check_indicator: str = "HAZARD"  # seed 000's 自身开展隐患排查, for the enforcement list
     training_indicator: str = "TRAIN"
     drill_indicator: str = "DRILL"
 
@@ -141,6 +149,7 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_port(cls, value: object) -> object:
         return 0 if value == "" else value
+
     @field_validator(
         "subsidy_sizes", "report_visit_kinds", "coverage_key_tags", "coverage_non_industrial", mode="before"
     )
@@ -207,7 +216,12 @@ class Settings(BaseSettings):
 
     def grades(self) -> GradeSettings:
         return GradeSettings(
-            self.grade_a, self.grade_b, self.grade_c, self.grade_min_ratings, self.grade_tip_penalty
+            self.grade_a,
+            self.grade_b,
+            self.grade_c,
+            self.grade_min_ratings,
+            self.grade_tip_penalty,
+            self.report_visit_kinds,
         )
 
     def subsidy(self) -> SubsidySettings:
@@ -229,6 +243,28 @@ class Settings(BaseSettings):
             self.coverage_key_target,
             self.coverage_key_tags,
             self.coverage_non_industrial,
+        )
+
+    @model_validator(mode="after")
+    def _s3_complete(self) -> Settings:
+        if self.file_store == "s3":
+            missing = [
+                name.upper()
+                for name in ("s3_endpoint_url", "s3_bucket", "s3_access_key_id", "s3_secret_access_key")
+                if not getattr(self, name)
+            ]
+            if missing:
+                raise ValueError(f"FILE_STORE=s3 needs {', '.join(missing)}")
+        return self
+
+    def s3(self) -> S3Config:
+        secret = self.s3_secret_access_key
+        return S3Config(
+            self.s3_endpoint_url,
+            self.s3_bucket,
+            self.s3_access_key_id,
+            secret.get_secret_value() if secret else "",
+            self.s3_region,
         )
 
     @cached_property

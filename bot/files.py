@@ -1,19 +1,28 @@
 """Files received in the chat, kept: downloaded once when the record is saved, hashed, copied
-to the file store and recorded with their Telegram file_id."""
+to the file store and recorded with their Telegram file_id. Copies the store could not take
+are made later by the `files` job, from the file_id."""
 
 from __future__ import annotations
 
+import logging
+
 from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError
 from aiogram.types import Message
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from storage.evidence import Received, keep_file
-from storage.filestore import FileStore, LocalFileStore
+from storage.filestore import FileStore, LocalFileStore, S3FileStore, StoreUnavailable, content_key
 from storage.models import StoredFile
+
+log = logging.getLogger(__name__)
 
 
 def file_store(settings: Settings) -> FileStore:
+    if settings.file_store == "s3":
+        return S3FileStore(settings.s3())
     return LocalFileStore(settings.file_store_dir)
 
 
@@ -34,9 +43,44 @@ def received(message: Message) -> tuple[Received, int | None] | None:
 async def keep_all(
     bot: Bot, session: AsyncSession, settings: Settings, items: list[dict]
 ) -> list[StoredFile]:
-    store = file_store(settings)
+    """The files' records; `copied` is False on those the store could not take now (after
+    one refusal the rest are not tried: the person is not kept waiting on a store that is down)."""
+    store: FileStore | None = file_store(settings)
     kept = []
     for item in items:
         data = (await bot.download(item["file_id"])).read()
-        kept.append(await keep_file(session, store, Received(**item), data))
+        row = await keep_file(session, store, Received(**item), data)
+        if not row.copied:
+            store = None
+        kept.append(row)
     return kept
+
+
+async def copy_pending(bot: Bot, sessions: async_sessionmaker, settings: Settings) -> tuple[int, int]:
+    """Copy to the store the files it could not take when they came: (copied, still waiting).
+    Stops at the first refusal; the next run goes on."""
+    store = file_store(settings)
+    done = 0
+    async with sessions() as session:
+        rows = (
+            await session.scalars(
+                select(StoredFile).where(StoredFile.copied.is_(False)).order_by(StoredFile.id)
+            )
+        ).all()
+        for row in rows:
+            try:
+                data = (await bot.download(row.file_id)).read()
+            except TelegramAPIError as exc:
+                log.warning("file %s cannot be downloaded for its copy: %s", row.id, exc)
+                continue
+            if content_key(data)[0] != row.sha256:  # never file other content under this hash
+                log.warning("file %s downloaded with another hash; not copied", row.id)
+                continue
+            try:
+                await store.put(row.store_key, data)
+            except StoreUnavailable:
+                break
+            row.copied = True
+            await session.commit()
+            done += 1
+    return done, len(rows) - done

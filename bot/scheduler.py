@@ -11,14 +11,13 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.app import App
-from channels import fanout
+from bot.files import copy_pending
+from bot.planning import plan_reminders
 from domain.anonymity import to_hour
 from domain.enums import Role
 from domain.grading import Period
-from domain.indicators import load_catalogue
 from notifications.digest import enqueue_weekly
 from notifications.notices import notify
-from notifications.reminders import run_reminders
 from notifications.tip_notices import notify_new_tips
 from storage.clock import today, utcnow
 from storage.inspections import users_with_role
@@ -60,18 +59,10 @@ async def tips_job(app: App, bot: Bot) -> int:
 
 
 async def reminders_job(app: App, bot: Bot) -> str:
-    catalogue = load_catalogue(app.settings.indicator_catalogue)
-    names = {i.code: {"zh": i.name_zh, "en": i.name_en} for i in catalogue}
-    validity = {i.code: i.validity_months for i in catalogue if i.validity_months}
-    async with app.sessions() as session:
-        recipients, items = await run_reminders(
-            session, app.translator, today(app.settings.tz), app.settings.reminders(), names, validity
-        )
-        await fanout.overdue(session, app.translator, today(app.settings.tz))
-        await session.commit()
+    planned = await plan_reminders(app.settings, app.sessions, app.translator)
     sent = await app.sender.flush(bot, horizon=5)
     await app.channels.flush(horizon=5)
-    return f"{items} items for {recipients} recipients, {sent} messages sent"
+    return f"{planned}, {sent} messages sent"
 
 
 async def digest_job(app: App, bot: Bot) -> str:
@@ -109,12 +100,19 @@ async def grades_job(app: App, bot: Bot) -> str:
     return f"{len(figures)} grades published for {period.label}, {sent} messages sent"
 
 
+async def files_job(app: App, bot: Bot) -> str:
+    """Copy to the file store what it could not take when the files came."""
+    copied, waiting = await copy_pending(bot, app.sessions, app.settings)
+    return f"{copied} file copies made, {waiting} still waiting for the store"
+
+
 JOBS: dict[str, Job] = {
     "outbox": outbox_drain,
     "tips": tips_job,
     "reminders": reminders_job,
     "digest": digest_job,
     "grades": grades_job,
+    "files": files_job,
 }
 
 
@@ -151,4 +149,5 @@ def build_scheduler(app: App, bot: Bot) -> AsyncIOScheduler:
         id="grades",
         **options,
     )
+    scheduler.add_job(_guarded(files_job, app, bot), "interval", minutes=10, id="files", **options)
     return scheduler

@@ -14,6 +14,7 @@ from bot.i18n import LOCALES
 from domain.dates import read_day
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_BRACKETED = re.compile(r"[（(][^）)]*[）)]")
 
 
 class StepCb(CallbackData, prefix="step"):
@@ -80,6 +81,63 @@ async def collect_photo(message: Message, t, state: FSMContext, item: str, limit
         reply_markup=step_button(t("dialog.done"), "done"),
     )
     return False
+
+
+async def ask(
+    message: Message,
+    state: FSMContext,
+    text: str,
+    reply_markup: InlineKeyboardMarkup | None = None,
+    *,
+    edit: bool = False,
+) -> None:
+    """Put a dialog's question (sent, or edited into the pressed message) and remember it with
+    its buttons, so whatever does not answer it can be met with the question again."""
+    if edit:
+        await message.edit_text(text, reply_markup=reply_markup)
+        message_id = message.message_id
+    else:
+        sent = await message.answer(text, reply_markup=reply_markup)
+        message_id = sent.message_id
+    markup = reply_markup.model_dump(mode="json", exclude_none=True) if reply_markup else None
+    step = await state.get_state()
+    await state.update_data(asked={"step": step, "text": text, "markup": markup, "message_id": message_id})
+
+
+async def asked_button(state: FSMContext, typed: str | None) -> tuple[int, str] | None:
+    """The question's message id and the data of its button whose words were typed (ignoring
+    spaces, case, emoji and a bracketed detail such as a date), or else of the one button
+    whose words contain what was typed (「确认」 for 「确认保存」); None if none or several."""
+    asked = await asked_again(state)
+    said = _bare(typed or "")
+    if not said or asked is None or not asked["markup"]:
+        return None
+    buttons = [
+        (_bare(b["text"]), _bare(_BRACKETED.sub("", b["text"])), b["callback_data"])
+        for row in asked["markup"]["inline_keyboard"]
+        for b in row
+        if b.get("callback_data")
+    ]
+    exact = [data for label, short, data in buttons if said in (label, short)]
+    within = [data for label, _, data in buttons if said in label] if len(said) >= 2 else []
+    found = exact or within
+    return (asked["message_id"], found[0]) if len(found) == 1 else None
+
+
+async def asked_again(state: FSMContext) -> dict | None:
+    """The question of the dialog's current step, if it was put with ask()."""
+    asked = (await state.get_data()).get("asked")
+    return asked if asked and asked["step"] == await state.get_state() else None
+
+
+async def ask_again(message: Message, state: FSMContext) -> bool:
+    """The dialog's last question and its buttons once more; False if none was remembered."""
+    asked = await asked_again(state)
+    if asked is None:
+        return False
+    markup = InlineKeyboardMarkup.model_validate(asked["markup"]) if asked["markup"] else None
+    await message.answer(asked["text"], reply_markup=markup)
+    return True
 
 
 async def settle_press(query: CallbackQuery) -> None:

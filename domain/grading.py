@@ -16,6 +16,8 @@ class GradeSettings:
     c: float = 60
     min_ratings: int = 5
     tip_penalty: float = 10
+    # The visits whose report counts in the on-time share (training and drills need none).
+    report_kinds: frozenset[str] = frozenset({"comprehensive", "monthly"})
 
 
 @dataclass(frozen=True)

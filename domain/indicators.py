@@ -1,6 +1,7 @@
 """The indicator catalogue (主体责任指标): a data file a county may replace. `applies_to` lists
 the tags or industries (separated by `;`) of the enterprises an indicator applies to (危化使用管理
-where hazardous chemicals are used, …); empty: every enterprise."""
+where hazardous chemicals are used, …); empty: every enterprise. `source` (ignored here) cites
+the seed line that restricts an indicator."""
 
 from __future__ import annotations
 

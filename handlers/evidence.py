@@ -17,14 +17,14 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.files import keep_all, received
 from bot.filters import HasRole
 from bot.i18n import BoundTranslator
 from bot.ui import StepCb, date_hint, parse_day, settle_press, step_button
 from bot.viewer import Viewer
 from domain.enums import Role
-from domain.evidence import date_problem, file_problem, needs_expiry, picker_order
+from domain.evidence import date_problem, needs_expiry, picker_order
 from domain.indicators import Indicator, load_catalogue
+from handlers import files_step
 from handlers.status import owned_ids
 from storage import evidence as ev
 from storage.clock import today as local_today
@@ -217,27 +217,19 @@ async def send_pressed(
 
 
 async def file_received(message: Message, t: BoundTranslator, settings: Settings, state: FSMContext) -> None:
-    got = received(message)
-    s = settings.evidence()
-    if got is None:
-        files = (await state.get_data()).get("files", [])
-        await message.answer(
-            t("evidence.file_expected"), reply_markup=step_button(t("dialog.done"), "done") if files else None
-        )
-        return
-    item, size = got
-    problem = file_problem(item.name, size, s)
-    if problem:
-        await message.answer(t(f"evidence.file_{problem}", mb=s.max_file_bytes // 2**20))
-        return
     files = (await state.get_data()).get("files", [])
+    done = step_button(t("dialog.done"), "done") if files else None
+    item = await files_step.taken_file(message, t, settings, "evidence.file_expected", done)
+    if item is None:
+        return
     files.append(asdict(item))
     await state.update_data(files=files)
-    if len(files) >= s.max_files:
+    limit = settings.evidence().max_files
+    if len(files) >= limit:
         await _ask_fulfilled(message, t, state)
         return
     await message.answer(
-        t("evidence.file_received", n=len(files), limit=s.max_files),
+        t("evidence.file_received", n=len(files), limit=limit),
         reply_markup=step_button(t("dialog.done"), "done"),
     )
 
@@ -350,7 +342,7 @@ async def _save(message, expires: date | None, t, viewer, session, settings, sta
     if ind.code in await ev.pending_codes(session, enterprise.id):
         await message.answer(t("evidence.already_waiting"))
         return
-    kept = await keep_all(bot, session, settings, data["files"])
+    kept, note = await files_step.keep(bot, session, settings, t, data["files"])
     await ev.submit(
         session,
         enterprise.id,
@@ -362,7 +354,7 @@ async def _save(message, expires: date | None, t, viewer, session, settings, sta
     )
     await session.commit()
     await message.answer(
-        t("evidence.saved", indicator=ind.name(t.locale), name=enterprise.name, files=len(kept))
+        t("evidence.saved", indicator=ind.name(t.locale), name=enterprise.name, files=len(kept)) + note
     )
 
 

@@ -28,14 +28,6 @@ class EnforcementCb(CallbackData, prefix="enf"):
     action: str  # export
 
 
-def headline_indicators(settings: Settings) -> dict[str, tuple[str, int | None]]:
-    validity = {i.code: i.validity_months for i in load_catalogue(settings.indicator_catalogue)}
-    return {
-        "training": (settings.training_indicator, validity.get(settings.training_indicator)),
-        "drill": (settings.drill_indicator, validity.get(settings.drill_indicator)),
-    }
-
-
 async def headline_text(
     t: BoundTranslator,
     session: AsyncSession,
@@ -45,7 +37,14 @@ async def headline_text(
     week_start: date,
 ) -> str:
     h = await headline(
-        session, prefixes, today, week_start, settings.thresholds(), headline_indicators(settings)
+        session,
+        prefixes,
+        today,
+        week_start,
+        settings.thresholds(),
+        load_catalogue(settings.indicator_catalogue),
+        settings.training_indicator,
+        settings.drill_indicator,
     )
     known = await names(session, [d for d, _, _ in h.inspections])
     return t(
@@ -65,13 +64,19 @@ async def headline_text(
     )
 
 
+async def _enforcement(session: AsyncSession, settings: Settings, prefixes: list[str], today: date):
+    return await enforcement_list(
+        session, prefixes, today, settings.enforcement_months, settings.self_check_indicator
+    )
+
+
 async def send_headline(
     message: Message, t: BoundTranslator, viewer: Viewer, session: AsyncSession, settings: Settings
 ) -> None:
     today = local_today(settings.tz)
     prefixes = jurisdictions(viewer)
     text = await headline_text(t, session, settings, prefixes, today, today - timedelta(days=today.weekday()))
-    listed = await enforcement_list(session, prefixes, today, settings.enforcement_months)
+    listed = await _enforcement(session, settings, prefixes, today)
     kb = InlineKeyboardBuilder()
     if listed:
         kb.button(text=t("headline.export"), callback_data=EnforcementCb(action="export"))
@@ -92,7 +97,7 @@ async def export_pressed(
     await query.answer()
     today = local_today(settings.tz)
     prefixes = jurisdictions(viewer)  # the presser's own jurisdiction, whatever the button
-    listed = await enforcement_list(session, prefixes, today, settings.enforcement_months)
+    listed = await _enforcement(session, settings, prefixes, today)
     known = await names(session, [r[0] for r in listed])
     header = [t(f"headline.col_{c}") for c in ("division", "uscc", "name", "industry")]
     data = [(label(d, known), u, n, i) for d, u, n, i in listed]

@@ -7,28 +7,27 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import date
+from enum import StrEnum
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.files import keep_all, received
 from bot.filters import HasRole
 from bot.i18n import BoundTranslator, Translator
 from bot.ui import StepCb, collect_photo, date_hint, fits, parse_day, settle_press, step_button
 from bot.viewer import Viewer
-from domain.divisions import covers
 from domain.enums import HazardLevel, InspectionKind, Role
-from domain.evidence import file_problem
 from domain.lifecycle import default_deadline
-from handlers.lookup import jurisdictions
-from notifications.notices import notify
+from handlers import files_step
+from handlers.lookup import choices, covering, jurisdictions
+from notifications.notices import hazards_to_owners
 from notifications.sender import Sender
 from storage import gov_inspections as gov
 from storage.clock import today as local_today
@@ -57,12 +56,13 @@ class InspectDialog(StatesGroup):
     document = State()
 
 
-def _covering(viewer: Viewer, enterprise: Enterprise | None) -> str | None:
-    """The regulator's narrowest jurisdiction holding the enterprise, or None."""
-    if enterprise is None:
-        return None
-    inside = [p for p in jurisdictions(viewer) if covers(p, enterprise.division)]
-    return max(inside, key=len) if inside else None
+def _choices(t, action: str, values: type[StrEnum], label: str, per_row: int = 8) -> InlineKeyboardMarkup:
+    """One button per value (text key `label` + value)."""
+    kb = InlineKeyboardBuilder()
+    for value in values:
+        kb.button(text=t(f"{label}{value}"), callback_data=InspCb(action=action, value=value))
+    kb.adjust(per_row)
+    return kb.as_markup()
 
 
 async def inspect_command(
@@ -83,13 +83,8 @@ async def inspect_command(
     elif len(result.found) == 1:
         await _start(message, t, state, result.found[0])
     else:
-        kb = InlineKeyboardBuilder()
-        for ent in result.found:
-            kb.button(text=ent.name[:60], callback_data=InspCb(action="ent", value=str(ent.id)))
-        kb.adjust(1)
-        await message.answer(
-            t("lookup.choose", n=len(result.found), more=result.more), reply_markup=kb.as_markup()
-        )
+        text, markup = choices(t, result, lambda ent: InspCb(action="ent", value=str(ent.id)))
+        await message.answer(text, reply_markup=markup)
 
 
 async def enterprise_pressed(
@@ -103,7 +98,7 @@ async def enterprise_pressed(
     enterprise = (
         await session.get(Enterprise, int(callback_data.value)) if callback_data.value.isdigit() else None
     )
-    if _covering(viewer, enterprise) is None:
+    if covering(viewer, enterprise) is None:
         await query.answer(t("lookup.outside"), show_alert=True)
         return
     await settle_press(query)
@@ -139,11 +134,9 @@ async def _day(message: Message, t, settings, state: FSMContext, day: date) -> N
         return
     await state.update_data(day=day.isoformat())
     await state.set_state(InspectDialog.kind)
-    kb = InlineKeyboardBuilder()
-    for kind in InspectionKind:
-        kb.button(text=t(f"inspect.kind_{kind}"), callback_data=InspCb(action="kind", value=kind))
-    kb.adjust(1)
-    await message.answer(t("inspect.ask_kind"), reply_markup=kb.as_markup())
+    await message.answer(
+        t("inspect.ask_kind"), reply_markup=_choices(t, "kind", InspectionKind, "inspect.kind_", 1)
+    )
 
 
 async def kind_pressed(
@@ -247,10 +240,7 @@ async def photos_done(query: CallbackQuery, t: BoundTranslator, state: FSMContex
 
 async def _ask_level(message: Message, t, state: FSMContext) -> None:
     await state.set_state(InspectDialog.level)
-    kb = InlineKeyboardBuilder()
-    for level in HazardLevel:
-        kb.button(text=t(f"level.{level}"), callback_data=InspCb(action="level", value=level))
-    await message.answer(t("hazard.ask_level"), reply_markup=kb.as_markup())
+    await message.answer(t("hazard.ask_level"), reply_markup=_choices(t, "level", HazardLevel, "level."))
 
 
 async def level_pressed(
@@ -316,18 +306,11 @@ async def document_received(
     sender: Sender,
     translator: Translator,
 ) -> None:
-    got = received(message)
-    skip = step_button(t("inspect.skip"), "skip")
-    if got is None:
-        await message.answer(t("inspect.document_expected"), reply_markup=skip)
-        return
-    item, size = got
-    problem = file_problem(item.name, size, settings.evidence())
-    if problem:
-        mb = settings.evidence().max_file_bytes // 2**20
-        await message.answer(t(f"evidence.file_{problem}", mb=mb), reply_markup=skip)
-        return
-    await _save(message, t, viewer, session, settings, state, bot, sender, translator, item)
+    item = await files_step.taken_file(
+        message, t, settings, "inspect.document_expected", step_button(t("inspect.skip"), "skip")
+    )
+    if item is not None:
+        await _save(message, t, viewer, session, settings, state, bot, sender, translator, item)
 
 
 async def document_skipped(
@@ -349,11 +332,11 @@ async def _save(message, t, viewer, session, settings, state, bot, sender, trans
     data = await state.get_data()
     await state.clear()
     enterprise = await session.get(Enterprise, data["enterprise_id"])
-    prefix = _covering(viewer, enterprise)
+    prefix = covering(viewer, enterprise)
     if prefix is None:
         await message.answer(t("lookup.outside"))
         return
-    kept = await keep_all(bot, session, settings, [asdict(document)]) if document else []
+    kept, note = await files_step.keep(bot, session, settings, t, [asdict(document)] if document else [])
     inspection, hazards = await gov.record(
         session,
         enterprise=enterprise,
@@ -367,22 +350,7 @@ async def _save(message, t, viewer, session, settings, state, bot, sender, trans
         actor=viewer.user_id,
     )
     owners = await users_with_role(session, Role.owner, enterprise_id=enterprise.id)
-    for hazard in hazards:
-        await notify(
-            session,
-            translator,
-            owners,
-            "hazard_new",
-            "hazard.notice_owner",
-            f"hazard:{hazard.id}:created",
-            localize=lambda lt, h=hazard: {"level": lt(f"level.{h.level}")},
-            name=enterprise.name,
-            description=hazard.description,
-            location=hazard.location or "—",
-            deadline=hazard.deadline.isoformat(),
-            suggestion=hazard.suggestion or "—",
-            photos=0,
-        )
+    await hazards_to_owners(session, translator, owners, enterprise.name, hazards)
     await session.commit()
     sender.kick(bot)
     await message.answer(
@@ -397,6 +365,7 @@ async def _save(message, t, viewer, session, settings, state, bot, sender, trans
             tip=inspection.tip_id or "",
             owners=len(owners),
         )
+        + note
     )
 
 

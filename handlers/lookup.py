@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,7 +19,7 @@ from bot.viewer import Viewer
 from domain.divisions import covers
 from domain.enums import Role
 from storage.models import Enterprise
-from storage.profiles import search
+from storage.profiles import Search, search
 
 
 class ProfileCb(CallbackData, prefix="prof"):
@@ -26,6 +28,25 @@ class ProfileCb(CallbackData, prefix="prof"):
 
 def jurisdictions(viewer: Viewer) -> list[str]:
     return [g.target for g in viewer.targets(Role.regulator)]
+
+
+def covering(viewer: Viewer, enterprise: Enterprise | None) -> str | None:
+    """The regulator's narrowest jurisdiction holding the enterprise, or None."""
+    if enterprise is None:
+        return None
+    inside = [p for p in jurisdictions(viewer) if covers(p, enterprise.division)]
+    return max(inside, key=len) if inside else None
+
+
+def choices(
+    t, result: Search, button: Callable[[Enterprise], CallbackData]
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The text and buttons that let a regulator pick one of several enterprises found."""
+    kb = InlineKeyboardBuilder()
+    for ent in result.found:
+        kb.button(text=ent.name[:60], callback_data=button(ent))
+    kb.adjust(1)
+    return t("lookup.choose", n=len(result.found), more=result.more), kb.as_markup()
 
 
 async def enterprise_command(
@@ -53,13 +74,8 @@ async def enterprise_command(
             )
         )
     else:
-        kb = InlineKeyboardBuilder()
-        for ent in result.found:
-            kb.button(text=ent.name[:60], callback_data=ProfileCb(enterprise_id=ent.id))
-        kb.adjust(1)
-        await message.answer(
-            t("lookup.choose", n=len(result.found), more=result.more), reply_markup=kb.as_markup()
-        )
+        text, markup = choices(t, result, lambda ent: ProfileCb(enterprise_id=ent.id))
+        await message.answer(text, reply_markup=markup)
 
 
 async def profile_pressed(
@@ -71,7 +87,7 @@ async def profile_pressed(
     settings: Settings,
 ) -> None:
     enterprise = await session.get(Enterprise, callback_data.enterprise_id)
-    if enterprise is None or not any(covers(p, enterprise.division) for p in jurisdictions(viewer)):
+    if covering(viewer, enterprise) is None:
         await query.answer(t("lookup.outside"), show_alert=True)
         return
     await query.answer()

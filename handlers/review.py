@@ -21,6 +21,7 @@ from bot.viewer import Viewer
 from domain.compliance import expiry_of
 from domain.enums import Role
 from domain.indicators import load_catalogue
+from handlers import files_step
 from handlers.callbacks import ListCb
 from handlers.lookup import jurisdictions
 from handlers.rectify import waiting_button
@@ -77,11 +78,7 @@ async def _show(message: Message, t, viewer, session, settings, offset: int) -> 
     ind = _names(settings).get(sub.indicator)
     expiry = expiry_of(sub.fulfilled_on, sub.expires_on, ind.validity_months if ind else None)
     files = await ev.files_of(session, sub.id)
-    for f in files:
-        if f.mime.startswith("image/") and f.name.startswith("photo-"):
-            await message.answer_photo(f.file_id)
-        else:
-            await message.answer_document(f.file_id)
+    await files_step.show(message, files)
     kb = InlineKeyboardBuilder()
     kb.button(text=t("review.accept"), callback_data=ReviewCb(action="accept", submission_id=sub.id))
     kb.button(text=t("review.reject"), callback_data=ReviewCb(action="reject", submission_id=sub.id))

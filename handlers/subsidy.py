@@ -27,7 +27,7 @@ from handlers.regulator.common import send_book
 from storage import subsidy as q
 from storage.clock import today as local_today
 from storage.clock import utcnow
-from storage.division_names import label, names
+from storage.division_names import names
 
 
 class SubsidyCb(CallbackData, prefix="sub"):
@@ -168,7 +168,7 @@ def _county_text(
         towns.setdefault(v.division, Counter())[v.status] += 1
     progress = [
         {
-            "division": label(d, places),
+            "division": places.get(d, d),
             "lines": sum(c.values()),
             "checked": sum(c.values()) - c[q.Status.computed],
             "flagged": c[q.Status.flagged],
@@ -204,7 +204,7 @@ def _township_text(
         }
         for i, v in enumerate(views)
     ]
-    towns = sorted({label(v.division, places) for v in views})
+    towns = sorted({places.get(v.division, v.division) for v in views})
     return paginate(
         lambda part: t(
             "subsidy.township",

@@ -1,42 +1,31 @@
-"""Reminders (domain.md "Reminders"), planned with set-based SQL over the whole database.
+"""Reminders (domain.md "Reminders"): one message per recipient listing their new items.
 
-Each query yields (recipient, item) pairs for one occasion; an item names its hazard, visit or
-indicator record, its stage and, for repeated reminders, its repeat window, so the reminder
-log (unique per recipient and item) makes a second run the same day send nothing. Each
-recipient then gets one message listing all their items with counts."""
+Planning is set-based (see `notifications.reminder_items`): the items and their recipients'
+languages come from one query per occasion, the reminder log and the outbox are written in a
+few bulk statements, and a text is rendered once per distinct content and language (the
+staff of one agency share theirs). Exactly once per item and recipient: the log is unique
+per (recipient, item), and a planner first takes a row lock (the "reminders" job mark), so
+a second planner waits for the first to commit and then finds nothing new.
+Nothing here imports aiogram: `jobs run reminders` plans without it."""
 
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 
-from aiogram.types import InlineKeyboardMarkup
-from aiogram.utils.keyboard import InlineKeyboardBuilder
-from sqlalchemy import Date, Integer, String, and_, cast, exists, func, insert, literal, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import BoundTranslator, Translator
-from domain.compliance import add_months
-from domain.enums import EvidenceStatus, HazardLevel, HazardStatus, Role
-from domain.evidence import fulfilled_range, reminder_windows
+from bot.i18n import Translator
+from domain.indicators import Indicator, load_catalogue
 from domain.reminders import ReminderSettings
-from handlers.callbacks import ListCb
-from notifications.notices import notify
-from storage.compliance import awaiting_check, overdue_at
-from storage.models import (
-    Enterprise,
-    EvidenceSubmission,
-    Hazard,
-    IndicatorRecord,
-    ReminderLog,
-    RoleGrant,
-    ServiceReport,
-    Visit,
-)
+from notifications.bulk import insert_new
+from notifications.notices import payload, write_outbox
+from notifications.reminder_items import Recipient, plan
+from storage.clock import utcnow
+from storage.models import JobMark, ReminderLog
 
-UNCLOSED = (HazardStatus.open, HazardStatus.submitted)
 # Occasions in the order a message lists them; the role that receives each.
 OCCASIONS = (
     "escalated",
@@ -55,320 +44,107 @@ STAFF_OCCASIONS = {"overdue_clients", "verify", "report_late", "report_due"}
 EXAMPLES = 3
 
 
-@dataclass(frozen=True)
-class Item:
-    user_id: int
-    key: str
-    occasion: str
-    name: str
-    what: str
-    day: date
-
-
-def _days(session: AsyncSession, today: date, column):
-    """today − column in days, as an integer expression on either database."""
-    if session.bind.dialect.name == "sqlite":
-        return cast(func.julianday(literal(today.isoformat())) - func.julianday(column), Integer)
-    return literal(today, Date) - column
-
-
-def _key(*parts) -> object:
-    expr = literal(str(parts[0]))
-    for part in parts[1:]:
-        expr = expr + (literal(part) if isinstance(part, str) else cast(part, String))
-    return expr
-
-
-def _not_logged(key) -> object:
-    return ~exists().where(ReminderLog.user_id == RoleGrant.user_id, ReminderLog.item == key)
-
-
-def _regulator_of_division():
-    return and_(RoleGrant.role == Role.regulator, Enterprise.division.like(RoleGrant.target + "%"))
-
-
-async def plan(
-    session: AsyncSession, today: date, s: ReminderSettings, validity: dict[str, int] | None = None
-) -> list[Item]:
-    """Every reminder item due today that its recipient has not had yet; `validity` maps an
-    indicator code to the catalogue's months, for records that give no expiry of their own."""
-    over = _days(session, today, Hazard.deadline)
-    window = (over - 1) // s.repeat_days  # floor division on both databases, as repeat_window
-    hazard_cols = (RoleGrant.user_id, Enterprise.name, Hazard.description, Hazard.deadline)
-    unclosed = Hazard.status.in_(UNCLOSED)
-    queries: list[tuple[str, object, object]] = []
-
-    # A hazard's items name its deadline: an extended deadline starts its reminders afresh.
-    soon_key = _key("h", Hazard.id, ":", Hazard.deadline, ":soon")
-    queries.append(
-        (
-            "soon",
-            soon_key,
-            select(*hazard_cols, soon_key)
-            .join(Hazard, Hazard.enterprise_id == RoleGrant.enterprise_id)
-            .join(Enterprise, Enterprise.id == Hazard.enterprise_id)
-            .where(
-                RoleGrant.role == Role.owner,
-                Hazard.status == HazardStatus.open,  # a submitted rectification waits for the agency
-                Hazard.deadline >= today,
-                Hazard.deadline <= today + timedelta(days=s.before_days),
-            ),
-        )
-    )
-    over_key = _key("h", Hazard.id, ":", Hazard.deadline, ":over:", window)
-    for occasion, recipients in (
-        ("overdue", and_(RoleGrant.role == Role.owner, RoleGrant.enterprise_id == Hazard.enterprise_id)),
-        ("overdue_clients", and_(RoleGrant.role == Role.staff, RoleGrant.agency_id == Hazard.agency_id)),
-    ):
-        queries.append(
-            (
-                occasion,
-                over_key,
-                select(*hazard_cols, over_key)
-                .join(Hazard, recipients)
-                .join(Enterprise, Enterprise.id == Hazard.enterprise_id)
-                .where(unclosed, overdue_at(today)),
-            )
-        )
-    # Submitted by the deadline and still unchecked after it: the agency is reminded to verify.
-    verify_key = _key("h", Hazard.id, ":", Hazard.deadline, ":verify:", window)
-    queries.append(
-        (
-            "verify",
-            verify_key,
-            select(*hazard_cols, verify_key)
-            .join(Hazard, and_(RoleGrant.role == Role.staff, RoleGrant.agency_id == Hazard.agency_id))
-            .join(Enterprise, Enterprise.id == Hazard.enterprise_id)
-            .where(Hazard.status == HazardStatus.submitted, Hazard.deadline < today, awaiting_check(today)),
-        )
-    )
-    esc_key = _key("h", Hazard.id, ":", Hazard.deadline, ":esc")
-    queries.append(
-        (
-            "escalated",
-            esc_key,
-            select(*hazard_cols, esc_key)
-            .select_from(Hazard)
-            .join(Enterprise, Enterprise.id == Hazard.enterprise_id)
-            .join(RoleGrant, _regulator_of_division())
-            .where(
-                unclosed,
-                Hazard.deadline < today,
-                or_(Hazard.level == HazardLevel.major, over > s.escalate_after_days),
-            ),
-        )
-    )
-
-    report_cols = (RoleGrant.user_id, Enterprise.name, Visit.kind, Visit.date)
-    no_report = and_(~exists().where(ServiceReport.visit_id == Visit.id), Visit.kind.in_(s.report_kinds))
-    first_late = today - timedelta(days=s.report_due_days)  # visits on this day are due today
-    due_key = _key("v", Visit.id, ":due")
-    queries.append(
-        (
-            "report_due",
-            due_key,
-            select(*report_cols, due_key)
-            .join(Visit, and_(RoleGrant.role == Role.staff, RoleGrant.agency_id == Visit.agency_id))
-            .join(Enterprise, Enterprise.id == Visit.enterprise_id)
-            .where(
-                no_report,
-                Visit.date <= first_late + timedelta(days=s.report_warn_days),
-                Visit.date >= first_late,
-            ),
-        )
-    )
-    late_key = _key("v", Visit.id, ":late")
-    queries.append(
-        (
-            "report_late",
-            late_key,
-            select(*report_cols, late_key)
-            .join(Visit, and_(RoleGrant.role == Role.staff, RoleGrant.agency_id == Visit.agency_id))
-            .join(Enterprise, Enterprise.id == Visit.enterprise_id)
-            .where(no_report, Visit.date < first_late),
-        )
-    )
-    grace_key = _key("v", Visit.id, ":grace")
-    queries.append(
-        (
-            "report_grace",
-            grace_key,
-            select(*report_cols, grace_key)
-            .select_from(Visit)
-            .join(Enterprise, Enterprise.id == Visit.enterprise_id)
-            .join(RoleGrant, _regulator_of_division())
-            .where(no_report, Visit.date < first_late - timedelta(days=s.report_grace_days)),
-        )
-    )
-
-    queries += _indicator_queries(today, s, validity)
-    queries += _review_queries(today, s)
-
-    items: dict[tuple[int, str], Item] = {}
-    for occasion, key, stmt in queries:
-        for user_id, name, what, day, item in await session.execute(stmt.where(_not_logged(key))):
-            if occasion == "indicators" and item.startswith("c"):  # day is the fulfilment
-                day = add_months(day, validity[what]) - timedelta(days=1)
-            if isinstance(day, datetime):
-                day = day.date()
-            items.setdefault((user_id, item), Item(user_id, item, occasion, name, what, day))
-    return list(items.values())
-
-
-def _indicator_queries(today: date, s: ReminderSettings, validity: dict[str, int] | None) -> list:
-    """Owners, once as an indicator enters each window before its expiry: the record's own
-    expiry, or its fulfilment plus the catalogue's validity."""
-    queries = []
-    owner_of_record = and_(
-        RoleGrant.role == Role.owner, RoleGrant.enterprise_id == IndicatorRecord.enterprise_id
-    )
-    windows = reminder_windows([s.indicator_days, s.indicator_final_days])
-    for after, upto in windows:
-        first, last = today + timedelta(days=after + 1), today + timedelta(days=upto)
-        # The widest window keeps the key it always had, so no one is told twice on upgrade.
-        suffix = "" if upto == windows[-1][1] else f":{upto}"
-        own_key = _key("i", IndicatorRecord.id, ":", IndicatorRecord.expires_on, suffix)
-        queries.append(
-            (
-                "indicators",
-                own_key,
-                select(
-                    RoleGrant.user_id,
-                    Enterprise.name,
-                    IndicatorRecord.indicator,
-                    IndicatorRecord.expires_on,
-                    own_key,
-                )
-                .join(IndicatorRecord, owner_of_record)
-                .join(Enterprise, Enterprise.id == IndicatorRecord.enterprise_id)
-                .where(IndicatorRecord.expires_on.between(first, last)),
-            )
-        )
-        by_months: dict[int, list[str]] = defaultdict(list)
-        for code, months in (validity or {}).items():
-            by_months[months].append(code)
-        for months, codes in by_months.items():
-            span = fulfilled_range(months, first, last)
-            if span is None:
-                continue
-            cat_key = _key("c", IndicatorRecord.id, ":", IndicatorRecord.fulfilled_on, f":{upto}")
-            queries.append(
-                (
-                    "indicators",
-                    cat_key,
-                    select(
-                        RoleGrant.user_id,
-                        Enterprise.name,
-                        IndicatorRecord.indicator,
-                        IndicatorRecord.fulfilled_on,
-                        cat_key,
-                    )
-                    .join(IndicatorRecord, owner_of_record)
-                    .join(Enterprise, Enterprise.id == IndicatorRecord.enterprise_id)
-                    .where(
-                        IndicatorRecord.expires_on.is_(None),
-                        IndicatorRecord.indicator.in_(codes),
-                        IndicatorRecord.fulfilled_on.between(*span),
-                    ),
-                )
-            )
-    return queries
-
-
-def _review_queries(today: date, s: ReminderSettings) -> list:
-    """Evidence waiting longer than the setting: the regulators of its township, once."""
-    since = datetime(today.year, today.month, today.day, tzinfo=UTC) - timedelta(days=s.review_days)
-    key = _key("e", EvidenceSubmission.id, ":wait")
-    return [
-        (
-            "reviews",
-            key,
-            select(
-                RoleGrant.user_id,
-                Enterprise.name,
-                EvidenceSubmission.indicator,
-                EvidenceSubmission.submitted_at,
-                key,
-            )
-            .select_from(EvidenceSubmission)
-            .join(Enterprise, Enterprise.id == EvidenceSubmission.enterprise_id)
-            .join(RoleGrant, _regulator_of_division())
-            .where(
-                EvidenceSubmission.status == EvidenceStatus.submitted, EvidenceSubmission.submitted_at < since
-            ),
-        )
-    ]
-
-
 async def run_reminders(
     session: AsyncSession,
     translator: Translator,
     today: date,
     s: ReminderSettings,
-    catalogue_names: dict[str, dict[str, str]] | None = None,
-    validity: dict[str, int] | None = None,
+    catalogue: tuple[Indicator, ...] | None = None,
 ) -> tuple[int, int]:
-    """Plan, log and enqueue one message per recipient; returns (recipients, items)."""
-    items = await plan(session, today, s, validity)
-    if not items:
-        return 0, 0
-    by_user: dict[int, list[Item]] = defaultdict(list)
-    for item in items:
-        by_user[item.user_id].append(item)
-    rows = [{"user_id": i.user_id, "item": i.key} for i in items]
-    for start in range(0, len(rows), 2000):
-        await session.execute(insert(ReminderLog), rows[start : start + 2000])
-    for uid, mine in by_user.items():
-        occasions = {i.occasion for i in mine}
-        digest = hashlib.sha256("|".join(sorted(i.key for i in mine)).encode()).hexdigest()[:16]
-        await notify(
-            session,
-            translator,
-            [uid],
-            "reminder",
-            "reminders.message",
-            f"rem:{digest}",
-            markup=lambda t, o=occasions: _buttons(t, o),
-            localize=lambda t, m=mine: {"sections": _sections(t, m, today, catalogue_names or {})},
-        )
+    """Plan, log and enqueue one message per recipient, and commit; returns (recipients,
+    items). Call it on a session with no transaction open: its first statement takes the lock."""
+    catalogue = catalogue if catalogue is not None else load_catalogue()
+    now = utcnow()
+    await _hold_planning_lock(session, now)
+    recipients = await plan(session, today, s, catalogue, translator.default_locale)
+    logged = [(uid, key) for uid, r in recipients.items() for key in r.keys]
+    await insert_new(session, ReminderLog, ("user_id", "item"), logged, {"at": now}, ["user_id", "item"])
+    render = _Renderer(translator, today, {i.code: i for i in catalogue})
+    rows = []
+    for uid, r in recipients.items():
+        digest = hashlib.sha256("|".join(sorted(r.keys)).encode()).hexdigest()[:16]
+        rows.append((uid, f"rem:{digest}:{uid}", render(r)))
+    await write_outbox(session, "reminder", rows)
     await session.commit()
-    return len(by_user), len(items)
+    return len(recipients), len(logged)
 
 
-def _sections(
-    t: BoundTranslator, items: list[Item], today: date, names: dict[str, dict[str, str]]
-) -> list[dict]:
-    sections = []
-    for occasion in OCCASIONS:
-        mine = sorted((i for i in items if i.occasion == occasion), key=lambda i: (i.day, i.name))
-        if not mine:
-            continue
-        examples = []
-        for i in mine[:EXAMPLES]:
-            named = occasion in ("indicators", "reviews")
-            what = names.get(i.what, {}).get(t.locale, i.what) if named else i.what
+async def _hold_planning_lock(session: AsyncSession, now) -> None:
+    """Write the job's mark first: the row (and on SQLite the database) stays locked until
+    commit, so two planners take turns instead of both planning the same items."""
+    upsert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    stmt = upsert(JobMark).values(name="reminders", until=now)
+    await session.execute(stmt.on_conflict_do_update(index_elements=["name"], set_={"until": now}))
 
-            if occasion.startswith("report"):
-                what = t(f"visit.{i.what}")
-            examples.append(
-                {"name": i.name, "what": what, "day": i.day.isoformat(), "days": abs((today - i.day).days)}
+
+class _Renderer:
+    """Message payloads, each distinct one rendered once; titles and names cached by language."""
+
+    def __init__(self, translator: Translator, today: date, catalogue: dict[str, Indicator]) -> None:
+        self.translator = translator
+        self.today = today
+        self.catalogue = catalogue
+        self.words: dict[tuple, str] = {}
+        self.payloads: dict[tuple, str] = {}
+
+    def word(self, locale: str, key: str, **params: object) -> str:
+        cache_key = (locale, key, *params.values())
+        text = self.words.get(cache_key)
+        if text is None:
+            text = self.words[cache_key] = self.translator(key, locale, **params)
+        return text
+
+    def what(self, locale: str, occasion: str, what: str) -> str:
+        if occasion in ("indicators", "reviews"):
+            ind = self.catalogue.get(what)
+            return ind.name(locale) if ind else what
+        if occasion.startswith("report"):
+            return self.word(locale, f"visit.{what}")
+        return what
+
+    def __call__(self, r: Recipient) -> str:
+        loc = r.locale
+        sections = []
+        for occasion in OCCASIONS:
+            mine = r.items.get(occasion)
+            if not mine:
+                continue
+            shown = sorted(mine)[:EXAMPLES]
+            examples = tuple(
+                (name, self.what(loc, occasion, what), day.isoformat()) for day, name, what in shown
             )
-        sections.append(
-            {
-                "title": t(f"reminders.{occasion}", n=len(mine)),
-                "examples": examples,
-                "more": len(mine) - len(examples),
-            }
-        )
-    return sections
+            title = self.word(loc, f"reminders.{occasion}", n=len(mine))
+            sections.append((title, examples, len(mine) - len(examples)))
+        content = (loc, tuple(sections))
+        body = self.payloads.get(content)
+        if body is None:
+            text = self.translator(
+                "reminders.message",
+                loc,
+                sections=[
+                    {
+                        "title": title,
+                        "examples": [{"name": n, "what": w, "day": d} for n, w, d in ex],
+                        "more": more,
+                    }
+                    for title, ex, more in sections
+                ],
+            )
+            body = self.payloads[content] = payload(
+                text, self.buttons(loc, {o for o in r.items if r.items[o]})
+            )
+        return body
 
-
-def _buttons(t: BoundTranslator, occasions: set[str]) -> InlineKeyboardMarkup | None:
-    kb = InlineKeyboardBuilder()
-    if occasions & OWNER_OCCASIONS:
-        kb.button(text=t("notice.open_hazards"), callback_data=ListCb(what="hazards"))
-    if occasions & STAFF_OCCASIONS:
-        kb.button(text=t("notice.open_due"), callback_data=ListCb(what="due"))
-    if "reviews" in occasions:
-        kb.button(text=t("notice.open_review"), callback_data=ListCb(what="review"))
-    return kb.as_markup() if kb.buttons else None
+    def buttons(self, locale: str, occasions: set[str]) -> dict | None:
+        """The inline keyboard as Telegram takes it; the callback data is `ListCb(what=…).pack()`
+        spelled out, so planning needs no aiogram (pressing it is tested end to end)."""
+        row = [
+            {"text": self.word(locale, text), "callback_data": f"ls:{what}"}
+            for wanted, text, what in (
+                (occasions & OWNER_OCCASIONS, "notice.open_hazards", "hazards"),
+                (occasions & STAFF_OCCASIONS, "notice.open_due", "due"),
+                (occasions & {"reviews"}, "notice.open_review", "review"),
+            )
+            if wanted
+        ]
+        return {"inline_keyboard": [row]} if row else None

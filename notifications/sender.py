@@ -38,7 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.enums import OutboxStatus
 from notifications.outbox import claim, next_due, settle_many
-from notifications.pacing import CHAT_INTERVAL, GLOBAL_RATE, LocalPacer, Pacer
+from notifications.pacing import CHAT_INTERVAL, GLOBAL_RATE, LocalPacer, Pacer, WindowGuard
 from notifications.splitting import MAX_CAPTION, split_text
 from storage.clock import utcnow
 from storage.leases import hold_lease, release_lease
@@ -71,6 +71,7 @@ class Sender:
         self.settle_batch = settle_batch
         self.token = uuid.uuid4().hex[:16]
         self.pacer = pacer or LocalPacer(self.token.encode())
+        self.guard = WindowGuard()  # this process's sends, across flushes
         self.shared = shared
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task] = set()
@@ -263,6 +264,10 @@ class _Run:
             self._change(row, OutboxStatus.failed, error=exc.message[:200])
         except (TelegramServerError, TelegramNetworkError, OSError, TimeoutError) as exc:
             log.warning("outbox row %s: %s, attempt %s", row.id, type(exc).__name__, row.attempts)
+            if isinstance(exc, TelegramServerError):
+                # Telegram answered that it failed: the retry need not wait the chat's second,
+                # which would hold the last rows of a batch back by a second.
+                await s.pacer.release(row.chat_id)
             backoff = min(300.0, 0.25 * 2 ** (row.attempts - 1))
             if row.attempts >= MAX_ATTEMPTS:
                 self._change(row, OutboxStatus.failed, error=type(exc).__name__)
@@ -294,16 +299,29 @@ class _Run:
             caption, *rest = split_text(payload["text"] or "", MAX_CAPTION) or [""]
             file = BufferedInputFile(base64.b64decode(payload["data"]), filename=payload["name"])
             send = self.bot.send_photo if payload["attach"] == "photo" else self.bot.send_document
-            await send(row.chat_id, file, caption=caption or None, reply_markup=None if rest else markup)
+            await self._call(
+                send, row.chat_id, file, caption=caption or None, reply_markup=None if rest else markup
+            )
             parts = split_text("\n\n".join(rest)) if rest else []
         else:
             first, *parts = split_text(payload["text"])
-            await self.bot.send_message(row.chat_id, first, reply_markup=None if parts else markup)
+            await self._call(
+                self.bot.send_message, row.chat_id, first, reply_markup=None if parts else markup
+            )
         if parts:
             self.s.stats["split"] += 1
         for n, part in enumerate(parts, 1):
             await self._next_slot(row.chat_id)
-            await self.bot.send_message(row.chat_id, part, reply_markup=markup if n == len(parts) else None)
+            last = n == len(parts)
+            await self._call(self.bot.send_message, row.chat_id, part, reply_markup=markup if last else None)
+
+    async def _call(self, send, *args, **kwargs) -> None:
+        """One request to Telegram, once the window guard lets it go."""
+        entry = await self.s.guard.enter()
+        try:
+            await send(*args, **kwargs)
+        finally:
+            self.s.guard.leave(entry)
 
     async def _next_slot(self, chat_id: int) -> None:
         """A further part of a long notice waits for the chat's next slot."""

@@ -1,9 +1,11 @@
 """Every enterprise's colour and N/M as of a day, from three grouped queries and the one domain
 decision (`domain.compliance.decide`): one enterprise's status and a county's digest count
-the same way. Also the SQL form of "open" and "overdue for the owner" as of a day."""
+the same way. A whole jurisdiction is decided in chunks of enterprises, so memory stays bounded
+whatever the county's size. Also the SQL form of "open" and "overdue for the owner" as of a day."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date
 
@@ -13,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.compliance import Compliance, HazardCounts, Thresholds, decide
 from domain.enums import EvidenceStatus, HazardLevel, HazardSource, HazardStatus
 from domain.indicators import Indicator
+from storage.chunks import CHUNK, enterprise_chunks
 from storage.models import Enterprise, EvidenceSubmission, Hazard, IndicatorRecord
 
 
@@ -69,28 +72,14 @@ async def decisions(
         .where(where, IndicatorRecord.fulfilled_on <= day)
     ):
         records.setdefault(eid, {})[code] = (fulfilled, expires)
-    overdue = overdue_at(day)
-    major = Hazard.level == HazardLevel.major
-    gov = Hazard.source == HazardSource.regulator
-    hazards, gov_veto = {}, {}
+    counts = {}
     for row in await session.execute(
-        select(
-            Hazard.enterprise_id,
-            func.count(),
-            func.sum(case((overdue, 1), else_=0)),
-            func.sum(case((major, 1), else_=0)),
-            func.sum(case((and_(major, overdue), 1), else_=0)),
-            func.sum(case((and_(gov, overdue), 1), else_=0)),
-            func.sum(case((and_(gov, major), 1), else_=0)),
-        )
+        select(Hazard.enterprise_id, *hazard_figures(day))
         .join(Enterprise, Enterprise.id == Hazard.enterprise_id)
         .where(where, open_at(day))
         .group_by(Hazard.enterprise_id)
     ):
-        counts = [int(v or 0) for v in row[1:]]
-        hazards[row[0]] = HazardCounts(*counts[:4])
-        # The hazards the veto counts when it is restricted to government findings.
-        gov_veto[row[0]] = HazardCounts(overdue=counts[4], open_major=counts[5])
+        counts[row[0]] = row[1:]
     pending: dict[int, set[str]] = {}
     for eid, code in await session.execute(
         select(EvidenceSubmission.enterprise_id, EvidenceSubmission.indicator)
@@ -98,10 +87,68 @@ async def decisions(
         .where(where, EvidenceSubmission.status == EvidenceStatus.submitted)
     ):
         pending.setdefault(eid, set()).add(code)
-    out = {}
-    for eid, tags, industry in ents:
-        h = hazards.get(eid, HazardCounts())
-        veto_h = gov_veto.get(eid, HazardCounts()) if th.veto_government_only else None
-        c = decide(catalogue, tags, industry, records.get(eid, {}), h, day, th, pending.get(eid, ()), veto_h)
-        out[eid] = Decision(eid, c, h)
-    return out
+    return {
+        eid: decision(
+            eid,
+            tags,
+            industry,
+            records.get(eid, {}),
+            counts.get(eid, ()),
+            pending.get(eid, ()),
+            day,
+            catalogue,
+            th,
+        )
+        for eid, tags, industry in ents
+    }
+
+
+def hazard_figures(day: date) -> tuple:
+    """Aggregates over an enterprise's open hazards, in the order `decision` reads them."""
+    overdue = overdue_at(day)
+    major = Hazard.level == HazardLevel.major
+    gov = Hazard.source == HazardSource.regulator
+    return (
+        func.count(),
+        func.sum(case((overdue, 1), else_=0)),
+        func.sum(case((major, 1), else_=0)),
+        func.sum(case((and_(major, overdue), 1), else_=0)),
+        func.sum(case((and_(gov, overdue), 1), else_=0)),
+        func.sum(case((and_(gov, major), 1), else_=0)),
+    )
+
+
+def decision(
+    eid: int,
+    tags: str,
+    industry: str,
+    records: dict[str, tuple[date, date | None]],
+    figures,
+    pending,
+    day: date,
+    catalogue: tuple[Indicator, ...],
+    th: Thresholds,
+) -> Decision:
+    """One enterprise's decision from its rows: the digest's and the status's alike.
+    `figures`: the values of `hazard_figures` (empty or NULLs when it has no open hazard)."""
+    counts = [int(v or 0) for v in figures] or [0] * 6
+    h = HazardCounts(*counts[:4])
+    # The hazards the veto counts when it is restricted to government findings.
+    veto_h = HazardCounts(overdue=counts[4], open_major=counts[5]) if th.veto_government_only else None
+    c = decide(catalogue, tags, industry, records, h, day, th, pending, veto_h)
+    return Decision(eid, c, h)
+
+
+async def stream_decisions(
+    session: AsyncSession,
+    where,
+    day: date,
+    catalogue: tuple[Indicator, ...],
+    th: Thresholds,
+    chunk: int = CHUNK,
+) -> AsyncIterator[Decision]:
+    """Every selected enterprise's decision, by ascending id, `chunk` enterprises at a time."""
+    async for part in enterprise_chunks(session, where, chunk):
+        found = await decisions(session, part, day, catalogue, th)
+        for eid in sorted(found):
+            yield found[eid]

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.coverage import Coverage, CoverageSettings, count
+from storage.chunks import CHUNK, enterprise_chunks
 from storage.models import Contract, Enterprise
 
 
@@ -22,40 +23,43 @@ def year_before(day: date) -> date:
 
 
 async def coverage_by_division(
-    session: AsyncSession, where, day: date, s: CoverageSettings
+    session: AsyncSession, where, day: date, s: CoverageSettings, chunk: int = CHUNK
 ) -> dict[str, Coverage]:
-    """`where` selects enterprises (a clause on Enterprise)."""
-    ents = (
-        await session.execute(
-            select(Enterprise.id, Enterprise.division, Enterprise.industry, Enterprise.tags).where(where)
-        )
-    ).all()
+    """`where` selects enterprises (a clause on Enterprise); counted a chunk at a time."""
+    out: dict[str, Coverage] = defaultdict(Coverage)
+    async for part in enterprise_chunks(session, where, chunk):
+        ents = (
+            await session.execute(
+                select(Enterprise.id, Enterprise.division, Enterprise.industry, Enterprise.tags).where(part)
+            )
+        ).all()
 
-    async def covered_on(when: date) -> set[int]:
-        return set(
-            (
-                await session.scalars(
-                    select(Contract.enterprise_id)
-                    .join(Enterprise, Enterprise.id == Contract.enterprise_id)
-                    .where(where, Contract.start_date <= when, Contract.end_date >= when)
-                    .distinct()
+        async def covered_on(when: date, part=part) -> set[int]:
+            return set(
+                (
+                    await session.scalars(
+                        select(Contract.enterprise_id)
+                        .join(Enterprise, Enterprise.id == Contract.enterprise_id)
+                        .where(part, Contract.start_date <= when, Contract.end_date >= when)
+                        .distinct()
+                    )
+                ).all()
+            )
+
+        now, before = await covered_on(day), await covered_on(year_before(day))
+        groups: dict[str, list] = defaultdict(list)
+        for eid, division, industry, tags in ents:
+            groups[division].append((eid, industry, tags))
+        for division, members in groups.items():
+            out[division].add(
+                count(
+                    [(i, t) for _, i, t in members],
+                    [eid in now for eid, _, _ in members],
+                    [eid in before for eid, _, _ in members],
+                    s,
                 )
-            ).all()
-        )
-
-    now, before = await covered_on(day), await covered_on(year_before(day))
-    groups: dict[str, list] = defaultdict(list)
-    for eid, division, industry, tags in ents:
-        groups[division].append((eid, industry, tags))
-    return {
-        division: count(
-            [(i, t) for _, i, t in members],
-            [eid in now for eid, _, _ in members],
-            [eid in before for eid, _, _ in members],
-            s,
-        )
-        for division, members in sorted(groups.items())
-    }
+            )
+    return dict(sorted(out.items()))
 
 
 def total(by_division: dict[str, Coverage]) -> Coverage:

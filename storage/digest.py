@@ -15,7 +15,7 @@ from domain.divisions import prefix_range
 from domain.enums import HazardLevel, Role, TipStatus
 from domain.indicators import Indicator
 from domain.lifecycle import LifecycleSettings
-from storage.compliance import decisions, overdue_at
+from storage.compliance import overdue_at, stream_decisions
 from storage.coverage import coverage_by_division, total
 from storage.models import (
     Agency,
@@ -210,9 +210,9 @@ async def colour_distribution(
     session: AsyncSession, prefix: str, end: date, catalogue: tuple[Indicator, ...], th: Thresholds
 ) -> dict[str, int]:
     """How many enterprises of the area have each colour as of `end`: the sum of each one's own
-    decision, exactly as its status shows it."""
+    decision, exactly as its status shows it (decided chunk by chunk: memory stays flat)."""
     counts = {c.value: 0 for c in Colour}
-    for d in (await decisions(session, in_area(prefix), end, catalogue, th)).values():
+    async for d in stream_decisions(session, in_area(prefix), end, catalogue, th):
         counts[d.compliance.colour] += 1
     return counts
 
@@ -221,17 +221,21 @@ async def colour_list(
     session: AsyncSession, prefix: str, end: date, catalogue: tuple[Indicator, ...], th: Thresholds
 ) -> list[tuple]:
     """(name, USCC, division, colour, fulfilled, applicable, veto) of every enterprise as of `end`."""
-    found = await decisions(session, in_area(prefix), end, catalogue, th)
+    found = {
+        d.enterprise_id: (
+            d.compliance.colour.value,
+            d.compliance.fulfilled,
+            d.compliance.total,
+            bool(d.compliance.veto),
+        )
+        async for d in stream_decisions(session, in_area(prefix), end, catalogue, th)
+    }
     rows = await session.execute(
         select(Enterprise.id, Enterprise.name, Enterprise.uscc, Enterprise.division)
         .where(in_area(prefix))
         .order_by(Enterprise.division, Enterprise.name)
     )
-    out = []
-    for eid, name, uscc, division in rows:
-        c = found[eid].compliance
-        out.append((name, uscc, division, c.colour.value, c.fulfilled, c.total, bool(c.veto)))
-    return out
+    return [(name, uscc, division, *found[eid]) for eid, name, uscc, division in rows]
 
 
 @dataclass

@@ -4,6 +4,7 @@ indicator, the files, and the regulator's decision. A decision is a guarded upda
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -12,9 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.enums import EvidenceStatus
 from storage.clock import utcnow
-from storage.filestore import FileStore, content_key
+from storage.filestore import FileStore, StoreUnavailable, content_key
 from storage.models import Enterprise, EvidenceFile, EvidenceSubmission, IndicatorRecord, StoredFile
 from storage.regulator import in_jurisdiction
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -27,9 +30,20 @@ class Received:
     kind: str  # photo | document
 
 
-async def keep_file(session: AsyncSession, store: FileStore, received: Received, data: bytes) -> StoredFile:
+async def keep_file(
+    session: AsyncSession, store: FileStore | None, received: Received, data: bytes
+) -> StoredFile:
+    """The file's record. When the store is unavailable (or `store` is None: known to be), the
+    record says the copy is still to be made; the file_id keeps the file reachable meanwhile,
+    so nothing the person sent is lost."""
     digest, key = content_key(data)
-    await store.put(key, data)
+    copied = False
+    if store is not None:
+        try:
+            await store.put(key, data)
+            copied = True
+        except StoreUnavailable as exc:
+            log.warning("file store unavailable, %s left for the files job: %s", key, exc)
     row = StoredFile(
         file_id=received.file_id,
         sha256=digest,
@@ -37,6 +51,7 @@ async def keep_file(session: AsyncSession, store: FileStore, received: Received,
         mime=received.mime[:100],
         size=len(data),
         store_key=key,
+        copied=copied,
     )
     session.add(row)
     await session.flush()
@@ -53,21 +68,20 @@ async def pending_codes(session: AsyncSession, enterprise_id: int) -> set[str]:
     return set(rows.all())
 
 
-async def latest_rejections(session: AsyncSession, enterprise_id: int) -> dict[str, str]:
-    """Indicator code → reason, where the indicator's latest decision was a rejection and
-    nothing newer was sent."""
+def latest_rejections_query(enterprise_id):
+    """(id, indicator, reason) where the indicator's latest decision was a rejection and
+    nothing newer was sent (the profile reads it with the rest, in one statement)."""
     latest = (
         select(EvidenceSubmission.indicator, func.max(EvidenceSubmission.id).label("last"))
         .where(EvidenceSubmission.enterprise_id == enterprise_id)
         .group_by(EvidenceSubmission.indicator)
         .subquery()
     )
-    rows = await session.execute(
-        select(EvidenceSubmission.indicator, EvidenceSubmission.reason)
+    return (
+        select(EvidenceSubmission.id, EvidenceSubmission.indicator, EvidenceSubmission.reason)
         .join(latest, latest.c.last == EvidenceSubmission.id)
         .where(EvidenceSubmission.status == EvidenceStatus.rejected)
     )
-    return dict(rows.all())
 
 
 async def submit(

@@ -7,10 +7,6 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable, Sequence
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -27,6 +23,12 @@ def _width(value: object) -> int:
 
 def workbook(sheets: dict[str, tuple[Sequence[str], Iterable[Sequence[object]]]]) -> bytes:
     """One sheet per entry: title → (header, rows)."""
+    # Imported here: openpyxl brings numpy, ~20 MiB the bot's process need not hold until
+    # someone asks for a workbook.
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     book = Workbook()
     book.remove(book.active)
     for title, (header, rows) in sheets.items():

@@ -1,22 +1,23 @@
 """Seed 003's headline figures for a jurisdiction (企业主体落实率, 培训率, 应急演练完成率,
-检查次数, reviews waiting) and the yearly enforcement list (seed 000: enterprises that neither
-inspect themselves nor engage an agency are 「列入年度执法范围」). Counted in SQL, per area."""
+检查次数, reviews waiting) per area, the responsibility and indicator figures through each
+enterprise's one decision, and the yearly enforcement list (seed 000: enterprises that neither
+inspect themselves nor engage an agency are 「列入年度执法范围」), whose rule is domain.enforcement's."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.compliance import Thresholds, add_months
-from domain.enums import EvidenceStatus, HazardLevel, HazardSource, HazardStatus
-from domain.evidence import fulfilled_range
-from storage.models import Contract, Enterprise, EvidenceSubmission, Hazard, IndicatorRecord, Inspection
+from domain.compliance import IndicatorState, Thresholds
+from domain.enforcement import Conduct, listed
+from domain.enums import EvidenceStatus
+from domain.indicators import Indicator
+from storage.compliance import stream_decisions
+from storage.models import Contract, Enterprise, EvidenceSubmission, IndicatorRecord, Inspection, Visit
 from storage.regulator import in_jurisdiction
-
-UNCLOSED = (HazardStatus.open, HazardStatus.submitted)
 
 
 @dataclass
@@ -32,53 +33,28 @@ class Headline:
         return n / self.enterprises if self.enterprises else 0.0
 
 
-def vetoed(today: date, th: Thresholds):
-    """EXISTS clause: the enterprise has a hazard that vetoes its responsibility today."""
-    cond = [
-        Hazard.enterprise_id == Enterprise.id,
-        Hazard.status.in_(UNCLOSED),
-        or_(Hazard.deadline < today, Hazard.level == HazardLevel.major),
-    ]
-    if th.veto_government_only:
-        cond.append(Hazard.source == HazardSource.regulator)
-    return exists().where(*cond)
-
-
-def valid_indicator(code: str, today: date, validity_months: int | None):
-    """EXISTS clause: the indicator is fulfilled and not expired today (own expiry, else the
-    catalogue's validity)."""
-    no_own_expiry = IndicatorRecord.expires_on.is_(None)
-    if validity_months:
-        earliest = fulfilled_range(validity_months, today, today + timedelta(days=36500))[0]
-        no_own_expiry = and_(no_own_expiry, IndicatorRecord.fulfilled_on >= earliest)
-    return exists().where(
-        IndicatorRecord.enterprise_id == Enterprise.id,
-        IndicatorRecord.indicator == code,
-        IndicatorRecord.fulfilled_on <= today,
-        or_(IndicatorRecord.expires_on >= today, no_own_expiry),
-    )
-
-
 async def headline(
     session: AsyncSession,
     prefixes: list[str],
     today: date,
     week_start: date,
     th: Thresholds,
-    indicators: dict[str, tuple[str, int | None]],
+    catalogue: tuple[Indicator, ...],
+    training: str,
+    drill: str,
 ) -> Headline:
-    """`indicators` maps "training" and "drill" to (catalogue code, validity months)."""
+    """`training` and `drill` are the catalogue codes of those indicators. Responsibility and
+    the two indicators come from each enterprise's one decision, exactly as its status shows."""
     area = in_jurisdiction(prefixes)
 
-    async def count(*where) -> int:
-        return int(
-            await session.scalar(select(func.count()).select_from(Enterprise).where(area, *where)) or 0
-        )
-
-    h = Headline(enterprises=await count())
-    h.responsible = h.enterprises - await count(vetoed(today, th))
-    for attr, (code, months) in (("trained", indicators["training"]), ("drilled", indicators["drill"])):
-        setattr(h, attr, await count(valid_indicator(code, today, months)))
+    h = Headline()
+    valid = (IndicatorState.fulfilled, IndicatorState.expiring)
+    async for d in stream_decisions(session, area, today, catalogue, th):
+        c = d.compliance
+        h.enterprises += 1
+        h.responsible += c.responsibility_fulfilled
+        h.trained += c.indicators.get(training) in valid
+        h.drilled += c.indicators.get(drill) in valid
     h.reviews_waiting = int(
         await session.scalar(
             select(func.count())
@@ -101,32 +77,32 @@ async def headline(
 
 
 async def enforcement_list(
-    session: AsyncSession, prefixes: list[str], today: date, months: int
+    session: AsyncSession, prefixes: list[str], today: date, months: int, self_check: str
 ) -> list[tuple]:
-    """(division, USCC, name, industry) of enterprises with no service contract, no accepted
-    evidence (nor imported indicator record) and no government inspection in the last
-    `months` months, by township."""
-    since = add_months(today, -months)
-    since_at = datetime(since.year, since.month, since.day, tzinfo=UTC)
+    """(division, USCC, name, industry) of the jurisdiction's enterprises that neither
+    inspected themselves (indicator `self_check`) nor engaged an agency, and were not inspected
+    by a regulator, in the last `months` months (domain.enforcement), by township."""
+
+    def latest(column, *where):
+        return select(func.max(column)).where(*where).correlate(Enterprise).scalar_subquery()
+
     rows = await session.execute(
-        select(Enterprise.division, Enterprise.uscc, Enterprise.name, Enterprise.industry)
-        .where(
-            in_jurisdiction(prefixes),
-            ~exists().where(
-                Contract.enterprise_id == Enterprise.id,
-                Contract.end_date >= since,
-                Contract.start_date <= today,
+        select(
+            Enterprise.division,
+            Enterprise.uscc,
+            Enterprise.name,
+            Enterprise.industry,
+            latest(
+                IndicatorRecord.fulfilled_on,
+                IndicatorRecord.enterprise_id == Enterprise.id,
+                IndicatorRecord.indicator == self_check,
+                IndicatorRecord.fulfilled_on <= today,
             ),
-            ~exists().where(
-                EvidenceSubmission.enterprise_id == Enterprise.id,
-                EvidenceSubmission.status == EvidenceStatus.accepted,
-                EvidenceSubmission.reviewed_at >= since_at,
-            ),
-            ~exists().where(
-                IndicatorRecord.enterprise_id == Enterprise.id, IndicatorRecord.fulfilled_on >= since
-            ),
-            ~exists().where(Inspection.enterprise_id == Enterprise.id, Inspection.date >= since),
+            latest(Contract.end_date, Contract.enterprise_id == Enterprise.id, Contract.start_date <= today),
+            latest(Visit.date, Visit.enterprise_id == Enterprise.id, Visit.date <= today),
+            latest(Inspection.date, Inspection.enterprise_id == Enterprise.id, Inspection.date <= today),
         )
+        .where(in_jurisdiction(prefixes))
         .order_by(Enterprise.division, Enterprise.name)
     )
-    return [tuple(r) for r in rows]
+    return [tuple(r[:4]) for r in rows if listed(Conduct(*r[4:]), today, months)]

@@ -313,6 +313,8 @@ class StoredFile(SQLModel, table=True):
     mime: str = Field(default="", max_length=100)
     size: int = 0
     store_key: str = Field(default="", max_length=200)
+    # False while the store could not take the copy: the `files` job copies it later.
+    copied: bool = Field(default=True, index=True)
     created_at: datetime = Field(default_factory=utcnow)
 
 

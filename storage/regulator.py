@@ -189,7 +189,7 @@ async def agency_figures(
             select(Visit.agency_id, func.count(Visit.id), func.sum(on_time_expr))
             .outerjoin(ServiceReport, ServiceReport.visit_id == Visit.id)
             .join(Enterprise, Enterprise.id == Visit.enterprise_id)
-            .where(area, Visit.date.between(start, due_cut))
+            .where(area, Visit.kind.in_(gs.report_kinds), Visit.date.between(start, due_cut))
             .group_by(Visit.agency_id)
         )
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.anonymity import TipKeys
@@ -18,14 +18,20 @@ class InviteError(Exception):
     """Why an invite cannot be made or used; the message is a reason key."""
 
 
+# Every update reads the user and their grants: one statement, built once.
+_USER_AND_GRANTS = (
+    select(User, RoleGrant)
+    .outerjoin(RoleGrant, RoleGrant.user_id == User.id)
+    .where(User.id == bindparam("user_id"))
+    .order_by(RoleGrant.id)
+)
+
+
 async def load_user(session: AsyncSession, user_id: int) -> tuple[User | None, list[RoleGrant]]:
-    user = await session.get(User, user_id)
-    if user is None:
+    rows = (await session.execute(_USER_AND_GRANTS, {"user_id": user_id})).all()
+    if not rows:
         return None, []
-    grants = (
-        await session.scalars(select(RoleGrant).where(RoleGrant.user_id == user_id).order_by(RoleGrant.id))
-    ).all()
-    return user, list(grants)
+    return rows[0][0], [grant for _, grant in rows if grant is not None]
 
 
 async def ensure_user(session: AsyncSession, user_id: int) -> User:

@@ -9,6 +9,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import aiohttp
 import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
@@ -21,6 +22,8 @@ from storage.clock import today
 from storage.db import create_engine, session_factory
 from storage.importer import import_directory
 from storage.migrate import upgrade
+from tests.web_site import Site
+from web.server import site_url, start_web
 
 ADMIN = TgUser(910000001, "Ada", "Admin", "ada_admin", "en")
 # 48 random bytes, base64url, as `secrets.token_urlsafe(48)` makes them (fixed for the tests).
@@ -111,6 +114,16 @@ async def seeded(sessions, county: Path):
 async def local(settings: Settings, seeded):
     async with LocalRun(settings) as run:
         yield run
+
+
+@pytest.fixture
+async def site(local):
+    """The public site of the running bot; a test module asks for it with `settings` made
+    `with_site`."""
+    runner = await start_web(local.app)
+    async with aiohttp.ClientSession() as http:
+        yield Site(site_url(local.app, runner), http)
+    await runner.cleanup()
 
 
 async def grant(sessions, user: TgUser, role: str, target: str) -> None:

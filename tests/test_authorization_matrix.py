@@ -62,6 +62,7 @@ ROLE_MAY = {"admin": {"invite", "import"}, "regulator": {"subsidy"}}
 BUTTONS = {
     "own": ["own:status:{enterprise}", "own:qr:{enterprise}"],
     "tt": ["tt:enterprise:{enterprise}"],
+    "ttw": ["ttw:{township}"],  # a township for an unregistered workplace, outside its dialog
     "tc": ["tc:unsafe_condition"],
     "fu": ["fu:add:{forged_ref}"],
     "tip": ["tip:{tip}"],
@@ -82,6 +83,7 @@ BUTTONS = {
     "vw": ["vw:{enterprise}"],
     "prof": ["prof:{enterprise}"],
     "ov": ["ov:page:1:{township}:", "ov:export:0:{township}:"],
+    "ovo": ["ovo:{hazard}:0:{township}:"],
     "rh": ["rh:open:{hazard}", "rh:extend:{hazard}", "rh:enforce:{hazard}"],
     "ag": ["ag:staff:{agency}:{period}", "ag:export:{agency}:{period}"],
     "imp": [],  # an admin's own import dialog; others are refused by the role filter

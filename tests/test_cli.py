@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.emulator import Emulator
-from bot.emulator.harness import DEMO_TOKEN
+from bot.emulator.harness import DEMO_TOKEN, EmulatorClient
 from tests.conftest import TIP_SECRET
 
 HOOK_SECRET = "hZ3kV9qW2mR7tY5uP8sD1fG4jL6nB0cX"  # 32 characters, as the webhook requires
@@ -19,8 +19,10 @@ HOOK_SECRET = "hZ3kV9qW2mR7tY5uP8sD1fG4jL6nB0cX"  # 32 characters, as the webhoo
 ROOT = Path(__file__).resolve().parent.parent
 
 
-async def spawn(tmp_path: Path, *args: str, **env: str) -> asyncio.subprocess.Process:
-    """`python -m bot ARGS` in `tmp_path` with a clean environment and its own SQLite file."""
+async def spawn(
+    tmp_path: Path, *args: str, flags: tuple[str, ...] = (), **env: str
+) -> asyncio.subprocess.Process:
+    """`python [FLAGS] -m bot ARGS` in `tmp_path` with a clean environment and its own SQLite file."""
     environ = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "PYTHONPATH")}
     environ.update(
         {
@@ -32,6 +34,7 @@ async def spawn(tmp_path: Path, *args: str, **env: str) -> asyncio.subprocess.Pr
     )
     return await asyncio.create_subprocess_exec(
         sys.executable,
+        *flags,
         "-m",
         "bot",
         *args,
@@ -43,8 +46,10 @@ async def spawn(tmp_path: Path, *args: str, **env: str) -> asyncio.subprocess.Pr
     )
 
 
-async def cli(tmp_path: Path, *args: str, stdin: bytes | None = None, **env: str) -> tuple[int, str]:
-    proc = await spawn(tmp_path, *args, **env)
+async def cli(
+    tmp_path: Path, *args: str, stdin: bytes | None = None, flags: tuple[str, ...] = (), **env: str
+) -> tuple[int, str]:
+    proc = await spawn(tmp_path, *args, flags=flags, **env)
     out, _ = await asyncio.wait_for(proc.communicate(stdin), 300)
     return proc.returncode, out.decode()
 
@@ -164,6 +169,49 @@ async def test_jobs_run_reminders_once_and_exits(tmp_path):
         await emulator.stop()
     assert code == 0, out
     assert "reminders: 0 items for 0 recipients, 0 messages sent" in out
+
+
+async def test_jobs_run_reminders_plans_without_aiogram_then_sends(tmp_path):
+    """Planning reminders never loads aiogram (`-X importtime` lists every module the process
+    imports); without BOT_TOKEN the messages wait in the outbox, with it they are sent."""
+    from storage.db import create_engine, session_factory
+    from storage.importer import import_file
+    from storage.migrate import upgrade
+    from tests.conftest import grant
+    from tests.test_reminders_e2e import FILES, OWNER_A, STAFF, A
+
+    url = f"sqlite+aiosqlite:///{tmp_path}/cli.db"
+    await upgrade(url)
+    engine = create_engine(url)
+    async with session_factory(engine)() as s:
+        for kind, text in FILES.items():
+            assert (await import_file(s, kind, f"{kind}.csv", text.encode())).written
+    await grant(session_factory(engine), OWNER_A, "owner", A)
+    await grant(session_factory(engine), STAFF, "staff", "AG1")
+    await engine.dispose()
+
+    code, out = await cli(tmp_path, "jobs", "run", "reminders", flags=("-X", "importtime"))
+    assert code == 0, out[-3000:]
+    imported = {line.split("|")[-1].strip() for line in out.splitlines() if line.startswith("import time:")}
+    assert "notifications.reminders" in imported and "sqlalchemy" in imported
+    assert not [m for m in imported if m.split(".")[0] == "aiogram"]
+    assert "items for 2 recipients; 2 messages wait in the outbox" in out
+
+    emulator = Emulator()
+    base = await emulator.start()
+    client = EmulatorClient(base)
+    try:
+        await client.control("users", users=[OWNER_A.as_dict(), STAFF.as_dict()])
+        code, out = await cli(
+            tmp_path, "jobs", "run", "reminders", BOT_TOKEN=DEMO_TOKEN, TELEGRAM_API_URL=base
+        )
+        assert code == 0, out
+        assert "reminders: 0 items for 0 recipients, 2 messages sent" in out  # planned once, sent now
+        (told,) = await client.chat(OWNER_A.id)
+        assert "Overdue: 1 hazard" in told["text"]
+    finally:
+        await client.close()
+        await emulator.stop()
 
 
 async def test_run_serves_users_and_stops_on_sigterm(tmp_path):

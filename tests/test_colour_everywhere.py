@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
+from bot.config import Settings
 from domain.compliance import Colour, HazardCounts, Thresholds, decide, overdue_for_owner
 from domain.indicators import applicable, load_catalogue
 from domain.uscc import complete
@@ -84,13 +85,75 @@ async def test_digest_colour_counts_equal_the_sum_of_each_enterprise_colour(sess
     assert sum(f.colours.values()) == 40
 
 
-def test_indicators_apply_by_tag_or_industry():
-    names = {i.code for i in applicable(CATALOGUE, "", "机械制造")}
-    assert len(CATALOGUE) == 21 and len(names) == 19
-    assert "CHEM" not in names and "THREE_TWO" not in names
-    assert "CHEM" in {i.code for i in applicable(CATALOGUE, "粉尘涉爆;危化品", "机械制造")}
-    assert "CHEM" in {i.code for i in applicable(CATALOGUE, "", "化工")}
-    assert len(applicable(CATALOGUE, "危化品;三场所两企业", "")) == 21
+RESTRICTED = {"CHEM", "THREE_TWO"}  # the only indicators a seed restricts (see the catalogue's source)
+
+
+async def test_deciding_chunk_by_chunk_changes_nothing(sessions):
+    """A county decided (and its coverage counted) a few enterprises at a time, as large
+    counties are, gives each enterprise the decision it gets on its own."""
+    from storage.compliance import decisions, stream_decisions
+    from storage.coverage import coverage_by_division
+
+    async with sessions() as session:
+        await _generate(session, random.Random(5), 40)
+        everyone = Enterprise.division.like("330226%")
+        whole = await decisions(session, everyone, DAY, CATALOGUE, TH)
+        streamed = [d async for d in stream_decisions(session, everyone, DAY, CATALOGUE, TH, chunk=7)]
+        assert [d.enterprise_id for d in streamed] == sorted(whole)
+        assert all(d.compliance == whole[d.enterprise_id].compliance for d in streamed)
+        cs = Settings(_env_file=None).coverage()
+        one_go = await coverage_by_division(session, everyone, DAY, cs, chunk=10_000)
+        assert await coverage_by_division(session, everyone, DAY, cs, chunk=3) == one_go
+        assert sum(c.industrial for c in one_go.values()) > 0
+
+
+@pytest.mark.parametrize(
+    ("tags", "industry", "also"),
+    [
+        ("", "机械制造", set()),
+        ("粉尘涉爆;有限空间;涉氨", "金属制品", set()),  # key-supervision tags, no indicator of their own
+        ("危化品", "机械制造", {"CHEM"}),
+        ("", "化工", {"CHEM"}),
+        ("三场所两企业", "纺织服装", {"THREE_TWO"}),
+        ("粉尘涉爆;危化品", "机械制造", {"CHEM"}),
+        ("危化品;三场所两企业", "", {"CHEM", "THREE_TWO"}),
+        (" 三场所两企业 ; 涂装", "家具制造", {"THREE_TWO"}),  # spaces around tags do not matter
+    ],
+)
+def test_indicators_apply_by_tag_or_industry(tags, industry, also):
+    names = {i.code for i in applicable(CATALOGUE, tags, industry)}
+    assert names == {i.code for i in CATALOGUE} - RESTRICTED | also
+    assert len(names) == 19 + len(also)
+
+
+def test_every_restricted_indicator_cites_its_seed_line():
+    import csv
+
+    from domain.indicators import DEFAULT_CATALOGUE
+
+    with DEFAULT_CATALOGUE.open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 21
+    assert {r["code"] for r in rows if r["applies_to"]} == RESTRICTED
+    for r in rows:
+        assert bool(r["applies_to"]) == bool(r["source"]), r["code"]
+        if r["source"]:
+            assert r["source"].startswith("seed 003 line 7 names " + r["name_zh"]), r["code"]
+
+
+def test_the_generated_county_has_enterprises_each_restricted_indicator_applies_to(tmp_path):
+    import csv
+
+    from domain.synthetic import generate
+
+    generate(tmp_path, 300, seed=3, today=DAY)
+    with (tmp_path / "enterprises.csv").open(encoding="utf-8") as fh:
+        ents = list(csv.DictReader(fh))
+    applying = Counter(
+        i.code for e in ents for i in applicable(CATALOGUE, e["tags"], e["industry"]) if i.code in RESTRICTED
+    )
+    for code in RESTRICTED:
+        assert 0.05 * len(ents) < applying[code] < 0.5 * len(ents), (code, applying[code])
 
 
 def test_n_of_m_counts_only_applicable_indicators():

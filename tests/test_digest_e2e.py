@@ -44,13 +44,24 @@ WEEK = Week.last_full(TODAY)
 def extra_rows(county: Path, folder: Path) -> None:
     """Rows added to the generated county so that every figure of last week is non-zero: a
     major hazard found in the week and overdue by its end, a visit whose report came late in
-    the week."""
+    the week. A training without report and a drill reported late need no report: they count
+    in no report figure."""
     ent = rows(county, "enterprises")[5]
     found = WEEK.start - timedelta(days=20)
     late_visit = WEEK.start - timedelta(days=45)
     files = {
-        "visits": ("ref,agency_code,uscc,date,kind", [f"XV1,AG001,{ent['uscc']},{late_visit},monthly"]),
-        "reports": ("agency_code,visit_ref,submitted_on", [f"AG001,XV1,{WEEK.start + timedelta(days=1)}"]),
+        "visits": (
+            "ref,agency_code,uscc,date,kind",
+            [
+                f"XV1,AG001,{ent['uscc']},{late_visit},monthly",
+                f"XV2,AG001,{ent['uscc']},{late_visit},training",
+                f"XV3,AG001,{ent['uscc']},{late_visit},drill",
+            ],
+        ),
+        "reports": (
+            "agency_code,visit_ref,submitted_on",
+            [f"AG001,XV1,{WEEK.start + timedelta(days=1)}", f"AG001,XV3,{WEEK.start + timedelta(days=2)}"],
+        ),
         "hazards": (
             "ref,agency_code,uscc,visit_ref,found_on,description,level,deadline,status,closed_on",
             [

@@ -73,7 +73,7 @@ def _page_button(reply, label: str = "▶") -> tuple[dict, str] | None:
     for m in reversed(reply.messages):
         for row in m.get("reply_markup", {}).get("inline_keyboard", []):
             for b in row:
-                if b["text"] == label:
+                if b["text"] == label or b["text"].startswith(f"{label} "):
                     return m, b["callback_data"]
     return None
 

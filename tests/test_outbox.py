@@ -153,6 +153,18 @@ async def test_sends_are_pipelined_over_a_slow_link_within_the_limits(sessions, 
     assert {r.status for r in await _rows(sessions)} == {"sent"}
 
 
+async def test_a_send_held_up_on_the_way_holds_back_the_sends_a_window_later(sessions, wire):
+    bot, client, _ = wire
+    users = [TgUser(953000000 + n, f"H{n}") for n in range(45)]
+    await client.control("users", users=[u.as_dict() for u in users])
+    await client.control("limits", enforce=True)
+    # The first message reaches Telegram 0.6 s late, among the next 29 sent on time.
+    await client.control("faults", method="sendMessage", status=0, delay=0.6, count=1)
+    await _enqueue(sessions, *[(u.id, f"to {u.first_name}", None) for u in users])
+    assert await Sender(sessions).flush(bot) == 45
+    assert (await client.stats())["too_many"] == 0
+
+
 async def test_a_notice_too_long_for_one_message_arrives_in_parts(sessions, wire):
     bot, client, sender = wire
     paragraphs = [f"第{n}段：" + "隐患描述" * 300 for n in range(4)]  # 1,204 characters each

@@ -59,7 +59,12 @@ def expected_agency(county, code: str, stars: list[int], division: str = "") -> 
     reports = {
         r["visit_ref"]: _d(r["submitted_on"]) for r in rows(county, "reports") if r["agency_code"] == code
     }
-    due = [v for v in visits if _d(v["date"]) <= end - timedelta(days=30)]
+    # Only visits that need a report (the default kinds) count in the on-time share.
+    due = [
+        v
+        for v in visits
+        if v["kind"] in ("comprehensive", "monthly") and _d(v["date"]) <= end - timedelta(days=30)
+    ]
     on_time = sum(
         1 for v in due if reports.get(v["ref"]) and reports[v["ref"]] <= _d(v["date"]) + timedelta(days=30)
     )
@@ -157,8 +162,9 @@ async def test_a_township_regulator_sees_only_its_township(local, seeded, county
     n_now, n_before = len(now & set(industrial)), len(before & set(industrial))
     rate, new = n_now / len(industrial), (n_now - n_before) / len(industrial)
     key_now = len(now & set(key))
+    place = {d["code"]: d["name"] for d in rows(county, "divisions")}[town]  # named, not coded
     assert (
-        f"{town}: {n_now}/{len(industrial)} = {rate:.1%} {'✅' if rate >= 0.5 else '⚠️'}; "
+        f"{place}: {n_now}/{len(industrial)} = {rate:.1%} {'✅' if rate >= 0.5 else '⚠️'}; "
         f"a year ago {n_before / len(industrial):.1%}, new {new * 100:+.1f} points {'✅' if new >= 0.1 else '⚠️'}; "
         f"key high-risk {key_now}/{len(key)} = {key_now / len(key):.1%} {'✅' if key_now == len(key) else '⚠️'}"
     ) in coverage
@@ -262,3 +268,37 @@ async def test_published_grades_do_not_change_and_staff_are_told(local, seeded, 
     async with seeded() as s:
         after = {g.agency_id: (g.score, g.grade) for g in (await s.scalars(select(AgencyGrade))).all()}
     assert after == before and before
+
+
+async def test_on_time_reports_count_only_visits_that_need_a_report(local, seeded):
+    """Training and drills need no service report: an agency with both monthly checks reported
+    on time and a training and a drill without report is 100% on time, not 50%."""
+    from domain.uscc import complete
+    from storage.models import Agency, ServiceReport
+
+    period = Period.of(Period.of(TODAY).start - timedelta(days=1))  # the last full half year
+    town = "330226998"
+    day = period.start + timedelta(days=10)
+    async with seeded() as s:
+        agency = Agency(code="AG900", name="培训演练咨询机构")
+        ent = Enterprise(
+            uscc=complete("91330226998000001"),
+            name="演练机械厂",
+            division=town,
+            industry="机械制造",
+            size="small",
+            public_code="reports-only-where-due",
+        )
+        s.add_all([agency, ent])
+        await s.flush()
+        for n, kind in enumerate(("monthly", "monthly", "training", "drill")):
+            visit = Visit(agency_id=agency.id, ref=f"R{n}", enterprise_id=ent.id, date=day, kind=kind)
+            s.add(visit)
+            await s.flush()
+            if kind == "monthly":
+                s.add(ServiceReport(visit_id=visit.id, submitted_on=day + timedelta(days=5)))
+        await s.commit()
+    await grant(seeded, TOWN, "regulator", town)
+    text = (await local.client.send(TOWN, f"/agencies {period.label}")).text
+    line = text.split("AG900 ", 1)[1].split("\n")[1].strip()
+    assert line.startswith("1 · 4 · 0/—★ · 100% · "), line

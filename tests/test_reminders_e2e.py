@@ -1,5 +1,6 @@
 """Reminders end to end over HTTP: who gets what, once per occasion, repeated, escalated."""
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -163,3 +164,19 @@ async def test_a_rectification_submitted_in_time_is_not_overdue_until_rejected(t
         assert profile.hazards.overdue == 2
     await remind(run, later)
     assert "灭火器过期" in (await reminders_for(run, OWNER_A))[-1]
+
+
+async def test_two_planners_at_once_remind_each_person_once(town):
+    """Two processes planning the same day (a retried cron job beside the scheduler): one plans
+    everything, the other finds nothing new; no error, no second message."""
+    run = town
+
+    async def planner():
+        async with run.app.sessions() as s:
+            return await run_reminders(s, run.app.translator, TODAY, run.settings.reminders())
+
+    first, second = await asyncio.gather(planner(), planner())
+    assert sorted([first, second])[0] == (0, 0) and sorted([first, second])[1][0] == 4
+    await run.flush()
+    for person in (OWNER_A, OWNER_B, STAFF, REG_B):
+        assert len(await reminders_for(run, person)) == 1, person

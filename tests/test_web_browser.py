@@ -5,15 +5,13 @@ receipt and a regulator's reply made in the chat. Screenshots are saved under tm
 import io
 import shutil
 
-import aiohttp
 import pytest
 import zxingcpp
 from PIL import Image
 
 import tests.test_tips_e2e as chat
 from tests.test_tips_e2e import EXIF_JPEG, OWNER, REG_A, press
-from tests.web_site import Site, with_site
-from web.server import site_url, start_web
+from tests.web_site import with_site
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 playwright_api = pytest.importorskip("playwright.async_api")
@@ -25,14 +23,6 @@ TIP = "二号车间消防通道堆满纸箱，夜班无人清理-编号3317"
 @pytest.fixture
 def settings(settings):
     return with_site(settings)
-
-
-@pytest.fixture
-async def site(local):
-    runner = await start_web(local.app)
-    async with aiohttp.ClientSession() as http:
-        yield Site(site_url(local.app, runner), http)
-    await runner.cleanup()
 
 
 @pytest.fixture

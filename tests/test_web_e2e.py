@@ -3,7 +3,6 @@
 import io
 import re
 
-import aiohttp
 import pytest
 import zxingcpp
 from PIL import Image
@@ -13,8 +12,7 @@ from bot.emulator.harness import TgUser
 from storage.clock import utcnow
 from storage.models import Agency, AgencyGrade, Enterprise, SubsidyLine
 from tests.conftest import grant, rows
-from tests.web_site import Site, with_site
-from web.server import site_url, start_web
+from tests.web_site import with_site
 
 OWNER = TgUser(960000001, "Owner", language_code="zh")
 
@@ -22,14 +20,6 @@ OWNER = TgUser(960000001, "Owner", language_code="zh")
 @pytest.fixture
 def settings(settings):
     return with_site(settings)
-
-
-@pytest.fixture
-async def site(local):
-    runner = await start_web(local.app)
-    async with aiohttp.ClientSession() as http:
-        yield Site(site_url(local.app, runner), http)
-    await runner.cleanup()
 
 
 @pytest.fixture

@@ -27,14 +27,6 @@ def settings(settings):
     return with_site(settings)
 
 
-@pytest.fixture
-async def site(local):
-    runner = await start_web(local.app)
-    async with aiohttp.ClientSession() as http:
-        yield Site(site_url(local.app, runner), http)
-    await runner.cleanup()
-
-
 async def web_tip(site: Site, code: str, text: str = TEXT, category: str = "unsafe_condition", **kw):
     _, form = await site.get(f"/e/{code}/tip?lang=en")
     data = aiohttp.FormData()

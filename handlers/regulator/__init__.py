@@ -12,7 +12,7 @@ from bot.paging import PageCb
 from bot.ui import StepCb
 from domain.enums import Role
 from handlers.regulator.agencies import agencies_command, agencies_page, agency_pressed
-from handlers.regulator.common import AgencyCb, ExtendDialog, OverdueCb, RegHazardCb
+from handlers.regulator.common import AgencyCb, ExtendDialog, OverdueCb, OverdueOpenCb, RegHazardCb
 from handlers.regulator.coverage import coverage_command
 from handlers.regulator.hazard import (
     extend_confirmed,
@@ -21,6 +21,7 @@ from handlers.regulator.hazard import (
     extend_reason,
     hazard_pressed,
     history_page,
+    overdue_open,
 )
 from handlers.regulator.overdue import overdue_command, overdue_pressed
 
@@ -35,6 +36,7 @@ def build_router() -> Router:
     m(coverage_command, Command("coverage"))
     c(overdue_pressed, OverdueCb.filter())
     c(hazard_pressed, RegHazardCb.filter())
+    c(overdue_open, OverdueOpenCb.filter())
     c(history_page, PageCb.filter(F.view == "odh"))
     c(agencies_page, PageCb.filter(F.view == "ag"))
     c(agency_pressed, AgencyCb.filter())

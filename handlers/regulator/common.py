@@ -18,6 +18,15 @@ class OverdueCb(CallbackData, prefix="ov"):
     agency: str
 
 
+class OverdueOpenCb(CallbackData, prefix="ovo"):
+    """A hazard opened from a page of /overdue, which its view leads back to."""
+
+    hazard_id: int
+    page: int
+    township: str
+    agency: str
+
+
 class RegHazardCb(CallbackData, prefix="rh"):
     action: str  # open | extend | enforce (asks) | enforce_yes (marks)
     hazard_id: int

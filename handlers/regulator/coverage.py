@@ -13,6 +13,7 @@ from handlers.lookup import jurisdictions
 from storage import regulator as q
 from storage.clock import today as local_today
 from storage.coverage import coverage_by_division, total
+from storage.division_names import names
 
 
 async def coverage_command(
@@ -20,11 +21,12 @@ async def coverage_command(
 ) -> None:
     today, cs = local_today(settings.tz), settings.coverage()
     rows = await coverage_by_division(session, q.in_jurisdiction(jurisdictions(viewer)), today, cs)
+    places = await names(session, rows)
     await message.answer(
         t(
             "coverage.text",
             as_of=today.isoformat(),
-            items=[coverage_line(c, cs, division=d) for d, c in rows.items()],
+            items=[coverage_line(c, cs, division=places.get(d, d)) for d, c in rows.items()],
             all=coverage_line(total(rows), cs) if len(rows) > 1 else None,
             **coverage_targets(cs),
         )

@@ -6,7 +6,7 @@ from datetime import date
 
 from aiogram import Bot
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,10 +14,10 @@ from bot.config import Settings
 from bot.i18n import BoundTranslator, Translator
 from bot.paging import PageCb, pager_buttons, paginate
 from bot.status_view import days_text
-from bot.ui import StepCb, date_hint, fits, parse_day, settle_press
+from bot.ui import StepCb, ask, date_hint, fits, parse_day, settle_press
 from domain.enums import Role
 from handlers.lookup import jurisdictions
-from handlers.regulator.common import ExtendDialog, RegHazardCb
+from handlers.regulator.common import ExtendDialog, OverdueCb, OverdueOpenCb, RegHazardCb
 from notifications.notices import notify
 from notifications.sender import Sender
 from storage import regulator as q
@@ -52,7 +52,7 @@ async def hazard_pressed(
     if callback_data.action == "extend":
         await state.set_state(ExtendDialog.date)
         await state.update_data(hazard_id=hazard.id)
-        await query.message.answer(t("overdue.ask_date", deadline=hazard.deadline.isoformat()))
+        await ask(query.message, state, t("overdue.ask_date", deadline=hazard.deadline.isoformat()))
         return
     if callback_data.action == "enforce":
         kb = InlineKeyboardBuilder()
@@ -76,6 +76,26 @@ async def hazard_pressed(
     await query.message.answer(text, reply_markup=markup)
 
 
+async def overdue_open(
+    query: CallbackQuery,
+    callback_data: OverdueOpenCb,
+    t: BoundTranslator,
+    viewer,
+    session: AsyncSession,
+    settings: Settings,
+) -> None:
+    found = await q.hazard_in(session, jurisdictions(viewer), callback_data.hazard_id)
+    if found is None:
+        await query.answer(t("lookup.outside"), show_alert=True)
+        return
+    await query.answer()
+    back = OverdueCb(
+        action="page", page=callback_data.page, township=callback_data.township, agency=callback_data.agency
+    )
+    text, markup = await _hazard_detail(t, session, settings, *found, 0, back)
+    await query.message.answer(text, reply_markup=markup)
+
+
 async def history_page(
     query: CallbackQuery,
     callback_data: PageCb,
@@ -93,8 +113,9 @@ async def history_page(
     await query.message.edit_text(text, reply_markup=markup)
 
 
-async def _hazard_detail(t, session, settings, hazard, enterprise, page: int):
-    """A hazard with its history, the history paged when it outgrows a message."""
+async def _hazard_detail(t, session, settings, hazard, enterprise, page: int, back: OverdueCb | None = None):
+    """A hazard with its history, the history paged when it outgrows a message; opened from a
+    page of /overdue, it offers the way back to that page."""
     events = [
         {
             "kind": t(f"event.{e.kind}"),
@@ -120,6 +141,12 @@ async def _hazard_detail(t, session, settings, hazard, enterprise, page: int):
             text=t("overdue.do_enforce"), callback_data=RegHazardCb(action="enforce", hazard_id=hazard.id)
         )
     kb.row(*pager_buttons("odh", shown, str(hazard.id)))
+    if back is not None:
+        kb.row(
+            InlineKeyboardButton(
+                text=t("overdue.back_to_list", page=back.page + 1), callback_data=back.pack()
+            )
+        )
     return text, kb.as_markup()
 
 
@@ -133,7 +160,7 @@ async def extend_date(message: Message, t: BoundTranslator, settings: Settings, 
         return
     await state.update_data(deadline=day.isoformat())
     await state.set_state(ExtendDialog.reason)
-    await message.answer(t("overdue.ask_reason"))
+    await ask(message, state, t("overdue.ask_reason"))
 
 
 async def extend_reason(
@@ -154,17 +181,15 @@ async def extend_reason(
     kb = InlineKeyboardBuilder()
     kb.button(text=t("overdue.confirm_extend"), callback_data=StepCb(action="save"))
     kb.button(text=t("overdue.drop_extend"), callback_data=StepCb(action="drop"))
-    await message.answer(
-        t(
-            "overdue.check_extend",
-            name=enterprise.name,
-            description=hazard.description,
-            old=hazard.deadline.isoformat(),
-            new=data["deadline"],
-            reason=message.text.strip(),
-        ),
-        reply_markup=kb.as_markup(),
+    check = t(
+        "overdue.check_extend",
+        name=enterprise.name,
+        description=hazard.description,
+        old=hazard.deadline.isoformat(),
+        new=data["deadline"],
+        reason=message.text.strip(),
     )
+    await ask(message, state, check, kb.as_markup())
 
 
 async def extend_dropped(query: CallbackQuery, t: BoundTranslator, state: FSMContext) -> None:

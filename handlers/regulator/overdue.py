@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram import Bot
 from aiogram.filters import CommandObject
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,9 +13,10 @@ from bot.i18n import BoundTranslator
 from bot.status_view import days_text
 from domain.divisions import covers
 from handlers.lookup import jurisdictions
-from handlers.regulator.common import OverdueCb, RegHazardCb, send_book
+from handlers.regulator.common import OverdueCb, OverdueOpenCb, send_book
 from storage import regulator as q
 from storage.clock import today as local_today
+from storage.division_names import names
 
 
 async def overdue_command(
@@ -58,27 +59,34 @@ async def _overdue_page(t, viewer, session, settings, page: int, township: str, 
         }
         for i, r in enumerate(rows)
     ]
+    place = (await names(session, [township])).get(township, township) if township else ""
     text = t(
-        "overdue.page", items=items, total=total, page=page + 1, pages=pages, township=township, agency=agency
+        "overdue.page", items=items, total=total, page=page + 1, pages=pages, township=place, agency=agency
     )
     kb = InlineKeyboardBuilder()
-    for i, r in enumerate(rows):
-        kb.button(
-            text=f"#{page * q.PAGE + i + 1}", callback_data=RegHazardCb(action="open", hazard_id=r.hazard.id)
+    for item, r in zip(items, rows, strict=True):  # each button names what it opens
+        label = t(
+            "overdue.open",
+            n=item["n"],
+            major=item["major"],
+            name=r.enterprise[:16],
+            description=r.hazard.description[:24],
         )
+        kb.button(
+            text=label,
+            callback_data=OverdueOpenCb(hazard_id=r.hazard.id, page=page, township=township, agency=agency),
+        )
+    kb.adjust(1)
     nav = []
     if page > 0:
         nav.append(("‹", OverdueCb(action="page", page=page - 1, township=township, agency=agency)))
     if page + 1 < pages:
         nav.append(("›", OverdueCb(action="page", page=page + 1, township=township, agency=agency)))
-    for label, data in nav:
-        kb.button(text=label, callback_data=data)
     if total:
-        kb.button(
-            text=t("overdue.export"),
-            callback_data=OverdueCb(action="export", page=0, township=township, agency=agency),
+        nav.append(
+            (t("overdue.export"), OverdueCb(action="export", page=0, township=township, agency=agency))
         )
-    kb.adjust(5)
+    kb.row(*(InlineKeyboardButton(text=label, callback_data=data.pack()) for label, data in nav))
     return text, kb.as_markup() if total else None
 
 

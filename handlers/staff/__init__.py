@@ -73,6 +73,7 @@ from handlers.staff.visit import (
     visit_search,
     visit_today,
 )
+from handlers.typed_press import TypedButton, typed_press
 
 __all__ = ["build_router", "decide_rectification"]  # handlers.rectify closes rectifications too
 
@@ -95,6 +96,10 @@ def build_router() -> Router:
     m(visit_search, VisitDialog.client, F.text, not_command)
     c(visit_kind, VisitDialog.kind, KindCb.filter())
     m(visit_kind_typed, VisitDialog.kind, not_command)
+    # Steps that take free text too: a button's typed words are tried first.
+    m(typed_press, VisitDialog.day, F.text, TypedButton())
+    m(typed_press, HazardDialog.photos, F.text, TypedButton())
+    m(typed_press, HazardDialog.deadline, F.text, TypedButton())
     c(visit_today, VisitDialog.day, StepCb.filter(F.action == "today"))
     m(visit_day_text, VisitDialog.day, F.text, not_command)
     c(hazard_visit, HazardDialog.visit, VisitCb.filter(F.purpose == "hazard"))

@@ -12,7 +12,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.i18n import BoundTranslator, Translator
-from bot.ui import StepCb, collect_photo, date_hint, fits, parse_day, settle_press, step_button, typed_choice
+from bot.ui import (
+    StepCb,
+    ask,
+    collect_photo,
+    date_hint,
+    fits,
+    parse_day,
+    settle_press,
+    step_button,
+    typed_choice,
+)
 from bot.viewer import Viewer
 from channels import fanout
 from domain.enums import HazardLevel, Role
@@ -31,6 +41,7 @@ from notifications.notices import notify
 from notifications.sender import Sender
 from storage import inspections as q
 from storage.clock import today as local_today
+from storage.division_names import names
 from storage.models import Enterprise, Visit
 
 
@@ -58,7 +69,7 @@ async def hazard_command(
         )
     kb.adjust(1)
     await state.set_state(HazardDialog.visit)
-    await message.answer(t("hazard.choose_visit"), reply_markup=kb.as_markup())
+    await ask(message, state, t("hazard.choose_visit"), kb.as_markup())
 
 
 async def hazard_visit(
@@ -90,7 +101,7 @@ async def hazard_visit(
         await session.commit()
     await state.update_data(visit_id=visit.id, found_on=visit.date.isoformat(), photos=[])
     await state.set_state(HazardDialog.description)
-    await query.message.edit_text(t("hazard.ask_description"))
+    await ask(query.message, state, t("hazard.ask_description"), edit=True)
 
 
 async def hazard_description(message: Message, t: BoundTranslator, state: FSMContext) -> None:
@@ -99,7 +110,7 @@ async def hazard_description(message: Message, t: BoundTranslator, state: FSMCon
         return
     await state.update_data(description=message.text.strip())
     await state.set_state(HazardDialog.location)
-    await message.answer(t("hazard.ask_location"))
+    await ask(message, state, t("hazard.ask_location"))
 
 
 async def hazard_location(message: Message, t: BoundTranslator, state: FSMContext) -> None:
@@ -108,9 +119,7 @@ async def hazard_location(message: Message, t: BoundTranslator, state: FSMContex
         return
     await state.update_data(location=message.text.strip())
     await state.set_state(HazardDialog.photos)
-    await message.answer(
-        t("hazard.ask_photos", limit=MAX_PHOTOS), reply_markup=step_button(t("dialog.done"), "done")
-    )
+    await ask(message, state, t("hazard.ask_photos", limit=MAX_PHOTOS), step_button(t("dialog.done"), "done"))
 
 
 async def hazard_photo(message: Message, t: BoundTranslator, state: FSMContext) -> None:
@@ -132,7 +141,7 @@ async def _ask_level(message: Message, t: BoundTranslator, state: FSMContext) ->
     kb = InlineKeyboardBuilder()
     for level in HazardLevel:
         kb.button(text=t(f"level.{level}"), callback_data=LevelCb(level=level))
-    await message.answer(t("hazard.ask_level"), reply_markup=kb.as_markup())
+    await ask(message, state, t("hazard.ask_level"), kb.as_markup())
 
 
 async def hazard_level_typed(message: Message, t: BoundTranslator, state: FSMContext) -> None:
@@ -142,7 +151,7 @@ async def hazard_level_typed(message: Message, t: BoundTranslator, state: FSMCon
         return
     await state.update_data(level=level)
     await state.set_state(HazardDialog.suggestion)
-    await message.answer(t("hazard.ask_suggestion"))
+    await ask(message, state, t("hazard.ask_suggestion"))
 
 
 async def hazard_level(
@@ -155,7 +164,7 @@ async def hazard_level(
     await state.update_data(level=callback_data.level)
     await state.set_state(HazardDialog.suggestion)
     await query.message.edit_text(t("hazard.level_chosen", level=t(f"level.{callback_data.level}")))
-    await query.message.answer(t("hazard.ask_suggestion"))
+    await ask(query.message, state, t("hazard.ask_suggestion"))
 
 
 async def hazard_suggestion(
@@ -179,7 +188,7 @@ async def _ask_deadline(message: Message, t, settings, state: FSMContext) -> Non
         label = t("hazard.in_days", n=days, date=(today + timedelta(days=days)).isoformat())
         kb.button(text=label, callback_data=StepCb(action=f"in{days}"))
     kb.adjust(1, len(QUICK_DEADLINES))
-    await message.answer(t("hazard.ask_deadline", default=proposed.isoformat()), reply_markup=kb.as_markup())
+    await ask(message, state, t("hazard.ask_deadline", default=proposed.isoformat()), kb.as_markup())
 
 
 async def hazard_deadline_text(
@@ -221,18 +230,16 @@ async def _review_hazard(message: Message, deadline: date, t, settings, state: F
     kb = InlineKeyboardBuilder()
     kb.button(text=t("hazard.confirm_save"), callback_data=StepCb(action="save"))
     kb.button(text=t("hazard.change_deadline"), callback_data=StepCb(action="redo"))
-    await message.answer(
-        t(
-            "hazard.review",
-            description=data["description"],
-            location=data["location"],
-            level=t(f"level.{data['level']}"),
-            suggestion=data["suggestion"],
-            deadline=deadline.isoformat(),
-            photos=len(data["photos"]),
-        ),
-        reply_markup=kb.as_markup(),
+    review = t(
+        "hazard.review",
+        description=data["description"],
+        location=data["location"],
+        level=t(f"level.{data['level']}"),
+        suggestion=data["suggestion"],
+        deadline=deadline.isoformat(),
+        photos=len(data["photos"]),
     )
+    await ask(message, state, review, kb.as_markup())
 
 
 async def hazard_change_deadline(
@@ -306,6 +313,7 @@ async def _save_hazard(
     alerted = []
     if hazard.level == HazardLevel.major:
         alerted = await q.regulators_covering(session, enterprise.division)
+        place = (await names(session, [enterprise.division])).get(enterprise.division, enterprise.division)
         await notify(
             session,
             translator,
@@ -315,7 +323,7 @@ async def _save_hazard(
             f"hazard:{hazard.id}:major",
             localize=localize,
             uscc=enterprise.uscc,
-            division=enterprise.division,
+            division=place,
             **params,
         )
         await fanout.major_hazard(
@@ -324,7 +332,7 @@ async def _save_hazard(
             enterprise.division,
             f"hazard:{hazard.id}:major",
             uscc=enterprise.uscc,
-            division=enterprise.division,
+            division=place,
             **localize(translator.bind(translator.default_locale)),
             **params,
         )

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.i18n import BoundTranslator
 from bot.status_view import days_text
+from bot.ui import ask
 from bot.viewer import Viewer
 from domain.lifecycle import report_due, report_state
 from handlers.staff.common import REPORT_SUFFIXES, REPORT_TYPES, ReportDialog, VisitCb, agency_of, refuse
@@ -37,7 +38,7 @@ async def report_command(
         return
     await state.set_state(ReportDialog.visit)
     await state.update_data(search="")
-    await message.answer(text, reply_markup=markup)
+    await ask(message, state, text, markup)
 
 
 async def report_page(
@@ -52,7 +53,7 @@ async def report_page(
     search = (await state.get_data()).get("search", "")
     text, markup = await _picker(t, viewer, session, settings, callback_data.page, search)
     await query.answer()
-    await query.message.edit_text(text, reply_markup=markup)
+    await ask(query.message, state, text, markup, edit=True)
 
 
 async def report_search(
@@ -71,7 +72,7 @@ async def report_search(
         text = t("report.no_match", search=search) + "\n" + text
         search = ""
     await state.update_data(search=search)
-    await message.answer(text, reply_markup=markup)
+    await ask(message, state, text, markup)
 
 
 async def _reportable(viewer: Viewer, session: AsyncSession, settings: Settings) -> list[tuple]:
@@ -155,7 +156,7 @@ async def report_visit(
     await state.update_data(visit_id=visit.id)
     await state.set_state(ReportDialog.file)
     name = (await session.get(Enterprise, visit.enterprise_id)).name
-    await query.message.edit_text(t("report.ask_file", date=visit.date.isoformat(), name=name))
+    await ask(query.message, state, t("report.ask_file", date=visit.date.isoformat(), name=name), edit=True)
 
 
 async def report_file(

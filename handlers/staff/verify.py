@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.i18n import BoundTranslator, Translator
-from bot.ui import fits, settle_press
+from bot.ui import ask, fits, settle_press
 from bot.viewer import Viewer
 from domain.enums import Role
 from domain.lifecycle import Action
@@ -50,7 +50,7 @@ async def verify_command(
     await state.set_state(VerifyPick.enterprise)
     await state.update_data(search="")
     text, markup = await _waiting_picker(t, viewer, session, 0, "")
-    await message.answer(text, reply_markup=markup)
+    await ask(message, state, text, markup)
 
 
 async def _waiting_picker(t, viewer, session, page: int, search: str):
@@ -101,7 +101,7 @@ async def verify_search(
         search = ""
     await state.update_data(search=search)
     text, markup = await _waiting_picker(t, viewer, session, 0, search)
-    await message.answer(text, reply_markup=markup)
+    await ask(message, state, text, markup)
 
 
 async def verify_enterprise(
@@ -233,7 +233,7 @@ async def verify_pressed(
     if callback_data.action == "reject":
         await state.set_state(RejectDialog.reason)
         await state.update_data(hazard_id=hazard.id)
-        await query.message.answer(t("verify.ask_reason", description=hazard.description))
+        await ask(query.message, state, t("verify.ask_reason", description=hazard.description))
         return
     await decide_rectification(
         query.message, hazard, Action.verify, "", t, viewer, session, settings, bot, sender, translator

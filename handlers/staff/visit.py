@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.i18n import BoundTranslator, Translator
-from bot.ui import date_hint, fits, parse_day, settle_press, step_button, typed_choice
+from bot.ui import ask, date_hint, fits, parse_day, settle_press, step_button, typed_choice
 from bot.viewer import Viewer
 from domain.enums import Role, VisitKind
 from domain.lifecycle import check_visit_date
@@ -51,18 +51,23 @@ async def visit_command(
         await message.answer(text)
         return
     await state.set_state(VisitDialog.client)
-    await message.answer(text, reply_markup=markup)
+    await ask(message, state, text, markup)
 
 
 async def visit_search(
-    message: Message, t: BoundTranslator, viewer: Viewer, session: AsyncSession, settings: Settings
+    message: Message,
+    t: BoundTranslator,
+    viewer: Viewer,
+    session: AsyncSession,
+    settings: Settings,
+    state: FSMContext,
 ) -> None:
     query = (message.text or "").strip()
     if not fits(query, 100, least=1):
         await message.answer(t("visit.search_hint"))
         return
     text, markup = await _client_keyboard(t, viewer, session, settings, query)
-    await message.answer(text, reply_markup=markup)
+    await ask(message, state, text, markup)
 
 
 async def visit_client(
@@ -83,7 +88,7 @@ async def visit_client(
     await query.answer()
     await state.update_data(enterprise_id=callback_data.enterprise_id, start=contract.start_date.isoformat())
     await state.set_state(VisitDialog.kind)
-    await query.message.edit_text(t("visit.choose_kind"), reply_markup=_kind_buttons(t))
+    await ask(query.message, state, t("visit.choose_kind"), _kind_buttons(t), edit=True)
 
 
 def _kind_buttons(t):
@@ -103,18 +108,18 @@ async def visit_kind(
     await query.answer()
     await state.update_data(kind=callback_data.kind)
     await state.set_state(VisitDialog.day)
-    await query.message.edit_text(t("visit.ask_date"), reply_markup=step_button(t("visit.today"), "today"))
+    await ask(query.message, state, t("visit.ask_date"), step_button(t("visit.today"), "today"), edit=True)
 
 
 async def visit_kind_typed(message: Message, t: BoundTranslator, state: FSMContext) -> None:
     """「全面排查」 typed instead of pressed counts as the press; anything else re-asks with the buttons."""
     kind = typed_choice(message.text, t, {k: f"visit.{k}" for k in VisitKind})
     if kind is None:
-        await message.answer(t("visit.choose_kind"), reply_markup=_kind_buttons(t))
+        await ask(message, state, t("visit.choose_kind"), _kind_buttons(t))
         return
     await state.update_data(kind=kind)
     await state.set_state(VisitDialog.day)
-    await message.answer(t("visit.ask_date"), reply_markup=step_button(t("visit.today"), "today"))
+    await ask(message, state, t("visit.ask_date"), step_button(t("visit.today"), "today"))
 
 
 async def visit_day_text(
@@ -131,7 +136,7 @@ async def visit_day_text(
     day = parse_day(message.text or "", local_today(settings.tz))
     if day is None:
         hint = date_hint(t, local_today(settings.tz))
-        await message.answer(hint, reply_markup=step_button(t("visit.today"), "today"))
+        await ask(message, state, hint, step_button(t("visit.today"), "today"))
         return
     await _save_visit(message, day, t, viewer, session, settings, state, bot, sender, translator)
 

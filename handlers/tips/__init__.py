@@ -15,7 +15,7 @@ from bot.filters import InPrivate
 from bot.paging import PageCb
 from bot.ui import StepCb
 from handlers.tip_triage import OpenTipCb, TipActionCb
-from handlers.tips.common import CategoryCb, FollowCb, FollowDialog, TargetCb, TipDialog
+from handlers.tips.common import CategoryCb, FollowCb, FollowDialog, TargetCb, TipDialog, TownshipCb
 from handlers.tips.follow import follow_add, follow_command, follow_message, follow_page, follow_receipt
 from handlers.tips.tip import (
     private_only,
@@ -31,7 +31,10 @@ from handlers.tips.tip import (
     tip_target_chosen,
     tip_target_text,
     tip_text,
+    tip_township,
+    tip_unlisted_name,
 )
+from handlers.typed_press import TypedButton, typed_press
 
 
 def build_router() -> Router:
@@ -43,15 +46,18 @@ def build_router() -> Router:
     group = ~InPrivate()
     m(private_only, Command("tip", "follow", "tips"), group)
     m(private_only, CommandStart(deep_link=True, magic=F.args.startswith("tip_")), group)
-    for cb in (TargetCb, CategoryCb, FollowCb, OpenTipCb, TipActionCb):
+    for cb in (TargetCb, TownshipCb, CategoryCb, FollowCb, OpenTipCb, TipActionCb):
         c(private_only_press, cb.filter(), group)
     m(tip_link, CommandStart(deep_link=True, magic=F.args.startswith("tip_")))
     m(tip_command, Command("tip"))
     m(follow_command, Command("follow"))
     m(tip_target_text, TipDialog.target, F.text, not_command)
     c(tip_target_chosen, TipDialog.target, TargetCb.filter())
+    m(tip_unlisted_name, TipDialog.unlisted_name, F.text, not_command)
+    c(tip_township, TipDialog.township, TownshipCb.filter())
     c(tip_category, TipDialog.category, CategoryCb.filter())
     m(tip_text, TipDialog.text, F.text, not_command)
+    m(typed_press, TipDialog.photos, F.text, TypedButton())  # 「完成」 typed
     m(tip_photo, TipDialog.photos, image)
     c(tip_photos_done, TipDialog.photos, StepCb.filter(F.action == "done"))
     m(tip_photo_expected, TipDialog.photos, not_command)

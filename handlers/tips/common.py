@@ -10,10 +10,19 @@ from cryptography.exceptions import InvalidTag
 
 from domain.anonymity import TipKeys
 
+UNLISTED = "unlisted"  # a tip's target kind: a workplace not in the register, named in the text
+MAX_TOWNSHIPS = 40  # township buttons offered for it
+
 
 class TargetCb(CallbackData, prefix="tt"):
     kind: str
     target_id: int
+
+
+class TownshipCb(CallbackData, prefix="ttw"):
+    """The township of a workplace that is not in the register."""
+
+    code: str
 
 
 class CategoryCb(CallbackData, prefix="tc"):
@@ -27,6 +36,8 @@ class FollowCb(CallbackData, prefix="fu"):
 
 class TipDialog(StatesGroup):
     target = State()
+    unlisted_name = State()  # a workplace not in the register: its name…
+    township = State()  # …and its township, whose regulators receive the tip
     category = State()
     text = State()
     photos = State()

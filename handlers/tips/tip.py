@@ -9,19 +9,21 @@ from aiogram.filters import CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.i18n import BoundTranslator
 from bot.images import ImageRefused, clean_image
 from bot.tip_guard import TipGuard
-from bot.ui import StepCb, collect_photo, settle_press, step_button
+from bot.ui import StepCb, ask, collect_photo, fits, settle_press, step_button
 from bot.viewer import Viewer
 from domain.anonymity import TipKeys
 from domain.enums import TipCategory, TipTarget
 from domain.tip_rules import MAX_PHOTO_BYTES, MAX_PHOTOS, TEXT_MAX, TEXT_MIN, text_fits
-from handlers.tips.common import CategoryCb, TargetCb, TipDialog
+from handlers.tips.common import MAX_TOWNSHIPS, UNLISTED, CategoryCb, TargetCb, TipDialog, TownshipCb
 from storage import tips as store
+from storage.models import Division
 from storage.profiles import by_public_code
 
 
@@ -65,23 +67,24 @@ async def _may_file(message: Message, t, viewer: Viewer, tip_guard: TipGuard) ->
     return True
 
 
-async def tip_target_text(message: Message, t: BoundTranslator, session: AsyncSession) -> None:
+async def tip_target_text(
+    message: Message, t: BoundTranslator, session: AsyncSession, state: FSMContext
+) -> None:
     query = (message.text or "").strip()
     if not 2 <= len(query) <= 100:
         await message.answer(t("tip.ask_target"))
         return
     found = await store.find_targets(session, query)
-    if not found:
-        await message.answer(t("tip.no_target"))
-        return
     kb = InlineKeyboardBuilder()
     for target in found:
         kb.button(
             text=f"{t(f'tip.kind_{target.kind}')}: {target.name[:50]}",
             callback_data=TargetCb(kind=target.kind, target_id=target.id),
         )
+    # A workshop nobody registered is exactly what a tip may be about.
+    kb.button(text=t("tip.not_listed"), callback_data=TargetCb(kind=UNLISTED, target_id=0))
     kb.adjust(1)
-    await message.answer(t("tip.choose_target"), reply_markup=kb.as_markup())
+    await ask(message, state, t("tip.choose_target" if found else "tip.no_target"), kb.as_markup())
 
 
 async def tip_target_chosen(
@@ -91,6 +94,11 @@ async def tip_target_chosen(
     session: AsyncSession,
     state: FSMContext,
 ) -> None:
+    if callback_data.kind == UNLISTED:
+        await settle_press(query)
+        await state.set_state(TipDialog.unlisted_name)
+        await ask(query.message, state, t("tip.ask_unlisted_name"))
+        return
     target = await store.target_by(session, callback_data.kind, callback_data.target_id)
     if target is None:
         await query.answer(t("callback.invalid"), show_alert=True)
@@ -101,13 +109,58 @@ async def tip_target_chosen(
     await _ask_category(query.message, t, state, target.name)
 
 
+async def tip_unlisted_name(
+    message: Message, t: BoundTranslator, session: AsyncSession, state: FSMContext
+) -> None:
+    if not fits(message.text, 100):
+        await message.answer(t("dialog.text_limit", limit=100))
+        return
+    towns = await townships(session)
+    if not towns:
+        await message.answer(t("tip.no_townships"))
+        return
+    await state.update_data(unlisted_name=message.text.strip())
+    await state.set_state(TipDialog.township)
+    kb = InlineKeyboardBuilder()
+    for code, name in towns:
+        kb.button(text=name[:30], callback_data=TownshipCb(code=code))
+    kb.adjust(2)
+    await ask(message, state, t("tip.ask_township", name=message.text.strip()), kb.as_markup())
+
+
+async def tip_township(
+    query: CallbackQuery,
+    callback_data: TownshipCb,
+    t: BoundTranslator,
+    session: AsyncSession,
+    state: FSMContext,
+) -> None:
+    place = dict(await townships(session)).get(callback_data.code)
+    if place is None:
+        await query.answer(t("callback.invalid"), show_alert=True)
+        return
+    await settle_press(query)
+    name = (await state.get_data())["unlisted_name"]
+    label = t("tip.unlisted_target", name=name, place=place)
+    await state.update_data(kind=UNLISTED, target_id=0, target_name=label, division=callback_data.code)
+    await _ask_category(query.message, t, state, label)
+
+
+async def townships(session: AsyncSession) -> list[tuple[str, str]]:
+    """The county's townships by name: where a workplace outside the register is."""
+    rows = await session.execute(
+        select(Division.code, Division.name).where(func.length(Division.code) == 9).order_by(Division.code)
+    )
+    return [tuple(r) for r in rows.all()][:MAX_TOWNSHIPS]
+
+
 async def _ask_category(message: Message, t, state: FSMContext, name: str) -> None:
     await state.set_state(TipDialog.category)
     kb = InlineKeyboardBuilder()
     for category in TipCategory:
         kb.button(text=t(f"tip.category_{category}"), callback_data=CategoryCb(category=category))
     kb.adjust(1)
-    await message.answer(t("tip.ask_category", name=name), reply_markup=kb.as_markup())
+    await ask(message, state, t("tip.ask_category", name=name), kb.as_markup())
 
 
 async def tip_category(
@@ -122,7 +175,7 @@ async def tip_category(
     await query.message.edit_text(
         t("tip.category_chosen", category=t(f"tip.category_{callback_data.category}"))
     )
-    await query.message.answer(t("tip.ask_text", min=TEXT_MIN, max=TEXT_MAX))
+    await ask(query.message, state, t("tip.ask_text", min=TEXT_MIN, max=TEXT_MAX))
 
 
 async def tip_text(message: Message, t: BoundTranslator, state: FSMContext) -> None:
@@ -132,9 +185,7 @@ async def tip_text(message: Message, t: BoundTranslator, state: FSMContext) -> N
         return
     await state.update_data(text=text, photos=[])
     await state.set_state(TipDialog.photos)
-    await message.answer(
-        t("tip.ask_photos", limit=MAX_PHOTOS), reply_markup=step_button(t("dialog.done"), "done")
-    )
+    await ask(message, state, t("tip.ask_photos", limit=MAX_PHOTOS), step_button(t("dialog.done"), "done"))
 
 
 async def tip_photo(
@@ -181,16 +232,14 @@ async def _review(message: Message, t, state: FSMContext) -> None:
     kb = InlineKeyboardBuilder()
     kb.button(text=t("tip.confirm"), callback_data=StepCb(action="confirm"))
     kb.button(text=t("tip.discard"), callback_data=StepCb(action="discard"))
-    await message.answer(
-        t(
-            "tip.review",
-            name=data["target_name"],
-            category=t(f"tip.category_{data['category']}"),
-            text=data["text"],
-            photos=len(data["photos"]),
-        ),
-        reply_markup=kb.as_markup(),
+    review = t(
+        "tip.review",
+        name=data["target_name"],
+        category=t(f"tip.category_{data['category']}"),
+        text=data["text"],
+        photos=len(data["photos"]),
     )
+    await ask(message, state, review, kb.as_markup())
 
 
 async def tip_confirm(
@@ -209,7 +258,11 @@ async def tip_confirm(
     if await tip_guard.tips_left(viewer.user_id) <= 0:
         await query.message.answer(t("tip.limit", limit=tip_guard.daily_limit))
         return
-    target = await store.target_by(session, data["kind"], data["target_id"])
+    if data["kind"] == UNLISTED:  # the name goes with the sealed text; the township routes it
+        target = store.Target(UNLISTED, 0, data["target_name"], data["division"])
+        data["text"] = f"{data['target_name']}\n{data['text']}"
+    else:
+        target = await store.target_by(session, data["kind"], data["target_id"])
     if target is None:
         await query.message.answer(t("tip.no_target"))
         return

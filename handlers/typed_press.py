@@ -1,0 +1,62 @@
+"""A button's words typed instead of pressing it count as the press, in every dialog that
+asked its question with bot.ui.ask: 「确认」 or 「放弃」 do what the button does. Tried after
+the dialogs' own handlers, so a step that takes free text (a date, a search) keeps it."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.filters import Filter
+from aiogram.fsm.context import FSMContext
+from aiogram.methods import AnswerCallbackQuery, TelegramMethod
+from aiogram.types import CallbackQuery, Message
+
+from bot.ui import asked_button
+
+
+class _TypedPress:
+    """The bot as the pressed button's handler sees it: there is no callback query to answer,
+    so a notice meant for a pop-up is sent as a message instead."""
+
+    def __init__(self, bot: Bot, chat_id: int) -> None:
+        self._bot, self._chat_id = bot, chat_id
+
+    async def __call__(self, method: TelegramMethod, request_timeout: int | None = None) -> Any:
+        if isinstance(method, AnswerCallbackQuery):
+            if method.text:
+                await self._bot.send_message(self._chat_id, method.text)
+            return True
+        return await self._bot(method, request_timeout)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._bot, name)
+
+
+class TypedButton(Filter):
+    """The callback data of the remembered question's button whose words were typed."""
+
+    async def __call__(self, message: Message, state: FSMContext) -> bool | dict[str, Any]:
+        if await state.get_state() is None:
+            return False
+        found = await asked_button(state, message.text)
+        return {"typed": found} if found else False
+
+
+async def typed_press(
+    message: Message, typed: tuple[int, str], bot: Bot, dispatcher: Dispatcher, **data: Any
+) -> None:
+    message_id, callback_data = typed
+    question = Message.model_validate(
+        {"message_id": message_id, "date": message.date, "chat": message.chat.model_dump()},
+        context={"bot": bot},
+    )
+    query = CallbackQuery(
+        id=f"typed-{secrets.token_hex(8)}",
+        from_user=message.from_user,
+        chat_instance=str(message.chat.id),
+        message=question,
+        data=callback_data,
+    ).as_(_TypedPress(bot, message.chat.id))
+    await dispatcher.propagate_event("callback_query", query, bot=bot, dispatcher=dispatcher, **data)
