@@ -57,8 +57,12 @@ def _bare(text: str) -> str:
     return "".join(c for c in text.lower() if c.isalnum())
 
 
-def date_hint(t, today: date) -> str:
-    """What a person may type for a date, with examples computed from today."""
+def date_hint(t, today: date, past: bool = False) -> str:
+    """What a person may type for a date, with examples computed from today: looking back for
+    a day that has been (a visit, an inspection), forward for a deadline."""
+    if past:
+        example = today - timedelta(days=7)
+        return t("dialog.date_format_past", example=example.isoformat(), month=example.month, day=example.day)
     return t("dialog.date_format", example=(today + timedelta(days=7)).isoformat())
 
 

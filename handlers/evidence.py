@@ -256,7 +256,8 @@ async def fulfilled_text(
     day = parse_day(message.text or "", local_today(settings.tz))
     if day is None:
         await message.answer(
-            date_hint(t, local_today(settings.tz)), reply_markup=step_button(t("visit.today"), "today")
+            date_hint(t, local_today(settings.tz), past=True),
+            reply_markup=step_button(t("visit.today"), "today"),
         )
         return
     await _fulfilled(message, day, t, viewer, session, settings, state, bot)

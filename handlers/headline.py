@@ -106,7 +106,8 @@ async def export_pressed(
         BufferedInputFile(
             workbook({t("headline.sheet"): (header, data)}),
             filename=f"enforcement-{'-'.join(prefixes)}-{today.year}.xlsx",
-        )
+        ),
+        caption=t("book.enforcement", n=len(data), day=today.isoformat(), months=settings.enforcement_months),
     )
 
 

@@ -117,7 +117,8 @@ async def day_text(message: Message, t: BoundTranslator, settings: Settings, sta
     day = parse_day(message.text or "", local_today(settings.tz))
     if day is None:
         await message.answer(
-            date_hint(t, local_today(settings.tz)), reply_markup=step_button(t("visit.today"), "today")
+            date_hint(t, local_today(settings.tz), past=True),
+            reply_markup=step_button(t("visit.today"), "today"),
         )
         return
     await _day(message, t, settings, state, day)

@@ -114,7 +114,9 @@ async def _send_hazards(
         if item["open"]:
             kb.button(text=t("hazards.fix_button", n=item["n"]), callback_data=FixCb(hazard_id=item["id"]))
         if item["clipped"]:
-            kb.button(text=t("hazards.full_button", n=item["n"]), callback_data=FullTextCb(hazard_id=item["id"]))
+            kb.button(
+                text=t("hazards.full_button", n=item["n"]), callback_data=FullTextCb(hazard_id=item["id"])
+            )
     kb.adjust(2)
     kb.row(*pager_buttons("hz", shown))
     markup = kb.as_markup() if kb.buttons else None

@@ -104,7 +104,8 @@ async def subsidy_command(
     text, markup = await _screen(t, session, year, views, bool(county), 0)
     await message.answer(text, reply_markup=markup)
     if views:
-        await send_book(message, bot, f"subsidy-{'-'.join(prefixes)}-{year}.xlsx", _book(t, year, views))
+        name = f"subsidy-{'-'.join(prefixes)}-{year}.xlsx"
+        await send_book(message, bot, name, _book(t, year, views), t("book.subsidy", year=year, n=len(views)))
 
 
 async def subsidy_page(

@@ -93,7 +93,8 @@ async def _tips_page(t, viewer, session, settings, page: int):
                 "id": tip.id,
                 "status": t(f"tipstatus.{tip.status}"),
                 "category": t(f"tip.category_{tip.category}"),
-                "target": clip(target.name, 60) if target else "",
+                # An unregistered workshop's name is sealed in the tip; the list says what it is.
+                "target": clip(target.name, 60) if target else t(f"tip.kind_{tip.target_kind}"),
                 "when": _when(tip.created_hour, settings),
             }
         )

@@ -22,6 +22,7 @@ from domain.indicators import load_catalogue
 from handlers.headline import headline_text
 from notifications.outbox import enqueue
 from storage import digest as q
+from storage.division_names import names
 from storage.exports import workbook
 from storage.inspections import locales_of
 from storage.models import RoleGrant
@@ -79,9 +80,10 @@ async def build(
                 "change": _change(getattr(now, key), getattr(before, key)),
             }
         )
+    place = (await names(session, [prefix])).get(prefix, prefix)
     text = t(
         "digest.text",
-        prefix=prefix,
+        prefix=place,
         start=week.start.isoformat(),
         end=week.end.isoformat(),
         lines=lines,

@@ -106,10 +106,37 @@ class ClientRow:
     missing_reports: int = 0
 
 
+def _urgency(agency_id: int, today: date, s: LifecycleSettings) -> tuple:
+    """Most urgent client first: the most overdue hazards, then the most missing service
+    reports, then the nearest open deadline (clients with none last)."""
+
+    def per_client(column, *where):
+        return select(column).where(*where).correlate(Enterprise).scalar_subquery()
+
+    unclosed = (Hazard.enterprise_id == Enterprise.id, Hazard.status.in_(UNCLOSED))
+    overdue = per_client(func.count(Hazard.id), *unclosed, Hazard.deadline < today)
+    nearest = per_client(func.min(Hazard.deadline), *unclosed)
+    missing = (
+        select(func.count(Visit.id))
+        .outerjoin(ServiceReport, ServiceReport.visit_id == Visit.id)
+        .where(
+            Visit.enterprise_id == Enterprise.id,
+            Visit.agency_id == agency_id,
+            ServiceReport.id.is_(None),
+            Visit.kind.in_(s.report_kinds),
+            Visit.date < today - timedelta(days=s.report_due_days),
+        )
+        .correlate(Enterprise)
+        .scalar_subquery()
+    )
+    return overdue.desc(), missing.desc(), nearest.is_(None), nearest
+
+
 async def clients(
     session: AsyncSession, agency_id: int, today: date, s: LifecycleSettings, page: int = 0, query: str = ""
 ) -> tuple[list[ClientRow], int]:
-    """One page of the agency's clients under an active contract, and how many there are."""
+    """One page of the agency's clients under an active contract, most urgent first, and how
+    many there are."""
     base = select(Contract.enterprise_id).where(*_active(agency_id, today))
     if query:
         pattern = "%" + query.replace("%", "").replace("_", "") + "%"
@@ -122,7 +149,7 @@ async def clients(
         await session.scalars(
             select(Enterprise.id)
             .where(Enterprise.id.in_(select(ids_q.c.enterprise_id)))
-            .order_by(Enterprise.name)
+            .order_by(*_urgency(agency_id, today, s), Enterprise.name)
             .limit(PAGE)
             .offset(page * PAGE)
         )

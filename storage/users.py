@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.anonymity import TipKeys
 from domain.divisions import prefix_range
 from domain.enums import Role
-from storage.models import Agency, Enterprise, Invite, RoleGrant, Staff, User
+from storage.models import Agency, Division, Enterprise, Invite, RoleGrant, Staff, User
 
 
 class InviteError(Exception):
@@ -163,7 +163,7 @@ async def _link_staff(session: AsyncSession, agency_id: int, user_id: int, full_
 
 
 async def grant_labels(session: AsyncSession, grants: list) -> list[str]:
-    """Display names of the enterprises and agencies that grants point to, in order."""
+    """Display names of the enterprises, agencies and places that grants point to, in order."""
     eids = {g.enterprise_id for g in grants if g.enterprise_id}
     aids = {g.agency_id for g in grants if g.agency_id}
     names: dict[tuple[str, int], str] = {}
@@ -175,7 +175,16 @@ async def grant_labels(session: AsyncSession, grants: list) -> list[str]:
     if aids:
         for i, n in await session.execute(select(Agency.id, Agency.name).where(Agency.id.in_(aids))):
             names[("a", i)] = n
-    return [names.get(("e", g.enterprise_id)) or names.get(("a", g.agency_id)) or "" for g in grants]
+    places = {g.target for g in grants if g.role == Role.regulator}
+    if places:
+        for code, n in await session.execute(
+            select(Division.code, Division.name).where(Division.code.in_(places))
+        ):
+            names[("d", code)] = n
+    return [
+        names.get(("e", g.enterprise_id)) or names.get(("a", g.agency_id)) or names.get(("d", g.target)) or ""
+        for g in grants
+    ]
 
 
 async def enterprises_under(session: AsyncSession, prefix: str) -> int:

@@ -185,6 +185,7 @@ async def test_a_tip_about_an_unregistered_workshop_reaches_its_township_anonymo
     )
     assert f"#{tip.id}" not in (await local.client.send(REG_B, "/tips")).text  # another township's
     listing = await local.client.send(REG_A, "/tips")
+    assert f"#{tip.id} " in listing.text and "unregistered business" in listing.text
     opened = await press(local, REG_A, listing, f"#{tip.id}")
     assert "桥头无证喷漆作坊-7731" in opened.text and "没有任何通风" in opened.text
     stored = await disk.read()

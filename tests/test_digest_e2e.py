@@ -16,7 +16,7 @@ from domain.indicators import DEFAULT_CATALOGUE as CATALOGUE
 from storage.clock import today
 from storage.digest import Week
 from storage.importer import import_directory
-from storage.models import Enterprise, Tip, User
+from storage.models import Division, Enterprise, Tip, User
 from storage.tips import Target, by_receipt, file_tip
 from tests.conftest import TIP_SECRET, TZ_SETTINGS, grant, rows
 
@@ -307,6 +307,9 @@ async def test_a_township_digest_counts_only_the_township(local, seeded, county,
     n = exp["Enterprises (at week's end)"]
     assert f"Enterprises (at week's end): {n} (±0)" in text
     assert f"Hazards found in the week: {exp['Hazards found in the week']} (" in text
+    async with seeded() as s:
+        place = await s.scalar(select(Division.name).where(Division.code == town))
+    assert f"Jurisdiction {place} · last week" in text and town not in text.split("\n")[1]
 
 
 async def test_the_scheduled_digest_arrives_through_the_outbox(local, seeded, county):

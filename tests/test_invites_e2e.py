@@ -96,7 +96,7 @@ async def test_staff_and_regulator_roles_add_up(local):
     text = (await local.client.send(OWNER, "/whoami")).text
     # One role a line.
     assert re.search(r"^• agency staff: AG001 \(.+\)$", text, re.M)
-    assert re.search(r"^• regulator: 330226100$", text, re.M)
+    assert re.search(r"^• regulator: 330226100 \(城关街道\)$", text, re.M)  # the place, by name
 
 
 async def test_default_menus_exist_per_language(local):

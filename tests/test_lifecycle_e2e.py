@@ -1,6 +1,7 @@
 """The inspection lifecycle end to end over HTTP: visits, hazards, rectification and
 verification, reports, ratings, and who may act for whom."""
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -362,6 +363,41 @@ async def test_clients_lists_the_agency_clients_with_pages(scene, county):
         assert "page 2/" in second.text
 
 
+async def test_clients_are_listed_most_urgent_first(scene, county):
+    """The client with the most overdue hazards heads /clients, whatever its name; the rest
+    follow by how many are overdue."""
+    local = scene["local"]
+    active = sorted(
+        (e for e in rows(county, "enterprises") for c in rows(county, "contracts")
+         if c["uscc"] == e["uscc"] and c["agency_code"] == scene["agency"]
+         and date.fromisoformat(c["start_date"]) <= TODAY <= date.fromisoformat(c["end_date"])),
+        key=lambda e: e["name"],
+    )  # fmt: skip
+    last = active[-1]  # alphabetically last: first only by urgency
+    async with scene["sessions"]() as s:
+        agency_id = await s.scalar(select(Agency.id).where(Agency.code == scene["agency"]))
+        ent_id = await s.scalar(select(Enterprise.id).where(Enterprise.uscc == last["uscc"]))
+        for i in range(40):
+            s.add(
+                Hazard(
+                    agency_id=agency_id,
+                    ref=f"URGENT-{i}",
+                    enterprise_id=ent_id,
+                    found_on=TODAY - timedelta(days=60),
+                    description="灭火器失效",
+                    level="general",
+                    deadline=TODAY - timedelta(days=10),
+                    status="open",
+                )
+            )
+        await s.commit()
+    first = (await local.client.send(STAFF, "/clients")).text
+    names = [line for line in first.splitlines()[1:] if line.strip() and not line.startswith(" ")]
+    assert names[0] == last["name"]
+    overdue = [int(n) for n in re.findall(r"\((\d+) overdue\)", first)]
+    assert overdue == sorted(overdue, reverse=True) and overdue[0] >= 40
+
+
 async def test_dialog_steps_refuse_bad_input_and_cancel_leaves_nothing(scene):
     local, ent = scene["local"], scene["ent"]
     await local.client.send(STAFF, "/visit")
@@ -369,7 +405,8 @@ async def test_dialog_steps_refuse_bad_input_and_cancel_leaves_nothing(scene):
     kinds = await press(local, STAFF, found, ent["name"])
     asked = await press(local, STAFF, kinds, "training")
     hint = await local.client.send(STAFF, "soon")
-    assert "not a date I can read" in hint.text and (TODAY + timedelta(days=7)).isoformat() in hint.text
+    assert "not a date I can read" in hint.text and (TODAY - timedelta(days=7)).isoformat() in hint.text
+    assert "last friday" in hint.text and "next friday" not in hint.text  # a visit has been: examples look back
     assert hint.last_with_buttons() is not None  # the Today button comes back with the hint
     future = (TODAY + timedelta(days=1)).isoformat()
     assert "cannot be in the future" in (await local.client.send(STAFF, future)).text

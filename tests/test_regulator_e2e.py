@@ -109,8 +109,10 @@ async def test_agencies_figures_equal_an_independent_computation(local, seeded, 
             if "Export" in b["text"]
         ),
     )
-    doc = next(m["document"] for m in export.messages if "document" in m)
+    sent = next(m for m in export.messages if "document" in m)
+    doc = sent["document"]
     assert doc["file_name"] == f"agencies-330226-{Period.of(TODAY).label}.xlsx"
+    assert sent["caption"].startswith("Agency grades: ") and Period.of(TODAY).label in sent["caption"]
     sheet = load_workbook(io.BytesIO(await local.client.file(doc["file_id"]))).active
     assert sheet.freeze_panes == "A2"
     ag1 = next(r for r in sheet.iter_rows(min_row=2, values_only=True) if r[0] == "AG001")

@@ -111,6 +111,8 @@ async def test_subsidy_from_township_check_to_publication(small_county, sessions
     assert "2. Works 1 · A1 · monthly subsidy · 160.00 yuan" in text
     assert "4. Works 2 · A2 · inspection subsidy · 0.00 yuan (the enterprise had this subsidy" in text
     assert "Works 3" not in text and "Total (all lines): 560.00 yuan" in text
+    doc = next(m for m in town.messages if "document" in m)
+    assert doc["caption"] == f"Subsidy lines {Y}: 4, each with its approval status"
     sheets = await _book(local, town)
     assert [r[6] for r in sheets["Subsidy lines"]] == [200, 160, 200, 0]
     assert {r[8] for r in sheets["Subsidy lines"]} == {"awaiting township check"}

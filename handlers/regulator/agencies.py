@@ -161,6 +161,7 @@ async def agency_pressed(
             bot,
             f"agencies-{'-'.join(jurisdictions(viewer))}-{period.label}.xlsx",
             {period.label: (header, data)},
+            t("book.agencies", n=len(data), period=period.label),
         )
         return
     staff = await q.staff_figures(session, callback_data.agency_id, jurisdictions(viewer), period, today)

@@ -48,6 +48,7 @@ def pct(value: float | None) -> str:
     return f"{value:.0%}" if value is not None else "—"
 
 
-async def send_book(message: Message, bot: Bot, name: str, sheets: dict) -> None:
+async def send_book(message: Message, bot: Bot, name: str, sheets: dict, caption: str) -> None:
+    """A workbook with a caption that says what it holds and as of when."""
     await bot.send_chat_action(message.chat.id, ChatAction.UPLOAD_DOCUMENT)
-    await message.answer_document(BufferedInputFile(workbook(sheets), filename=name))
+    await message.answer_document(BufferedInputFile(workbook(sheets), filename=name), caption=caption)

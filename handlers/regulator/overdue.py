@@ -137,6 +137,7 @@ async def overdue_pressed(
             bot,
             f"overdue-{scope}-{today.isoformat()}.xlsx",
             {t("digest.sheet_overdue"): (header, data)},
+            t("book.overdue", n=len(data), day=today.isoformat()),
         )
         return
     text, markup = await _overdue_page(

@@ -135,7 +135,7 @@ async def visit_day_text(
 ) -> None:
     day = parse_day(message.text or "", local_today(settings.tz))
     if day is None:
-        hint = date_hint(t, local_today(settings.tz))
+        hint = date_hint(t, local_today(settings.tz), past=True)
         await ask(message, state, hint, step_button(t("visit.today"), "today"))
         return
     await _save_visit(message, day, t, viewer, session, settings, state, bot, sender, translator)
