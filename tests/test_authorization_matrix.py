@@ -74,7 +74,8 @@ BUTTONS = {
     "hzt": ["hzt:{hazard}"],
     "rpp": [],  # a page of the viewer's own agency's visits
     "rate": ["rate:{visit}:5", "rate:{visit}:0"],
-    "pg": [],  # a page of the viewer's own clients
+    "pg": [],  # a page of one of the viewer's own lists
+    "cpg": [],  # a page of the viewer's own clients
     "cli": ["cli:{enterprise}"],
     "vk": ["vk:monthly"],
     "pv": ["pv:hazard:{visit}", "pv:report:{visit}"],

@@ -359,7 +359,7 @@ async def test_clients_lists_the_agency_clients_with_pages(scene, county):
     first = await local.client.send(STAFF, "/clients")
     assert f"Client enterprises ({len(active)}, page 1/" in first.text
     if len(active) > 8:
-        second = await local.client.press(STAFF, first.last_with_buttons(), data="pg:1")
+        second = await local.client.press(STAFF, first.last_with_buttons(), data="cpg:1")
         assert "page 2/" in second.text
 
 

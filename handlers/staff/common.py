@@ -25,7 +25,7 @@ class ClientCb(CallbackData, prefix="cli"):
     enterprise_id: int
 
 
-class PageCb(CallbackData, prefix="pg"):
+class PageCb(CallbackData, prefix="cpg"):  # a page of /clients (bot.paging.PageCb is "pg")
     page: int
 
 
