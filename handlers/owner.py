@@ -28,6 +28,7 @@ from handlers.status import owned_ids
 from notifications.notices import notify
 from notifications.sender import Sender
 from notifications.splitting import split_text
+from storage import hazards, ratings
 from storage import inspections as q
 from storage.clock import today as local_today
 from storage.models import Agency, Enterprise, Hazard, Visit
@@ -87,7 +88,7 @@ async def _send_hazards(
     message: Message, t, viewer, session, settings, page: int = 0, edit: bool = False
 ) -> None:
     today = local_today(settings.tz)
-    rows = await q.owner_hazards(session, owned_ids(viewer))
+    rows = await hazards.owner_hazards(session, owned_ids(viewer))
     if not rows:
         await message.answer(t("hazards.none"))
         return
@@ -200,7 +201,7 @@ async def fix_note(
     data = await state.get_data()
     await state.clear()
     hazard = await _own_open_hazard(session, viewer, data["hazard_id"])
-    if hazard is None or not await q.move_hazard(
+    if hazard is None or not await hazards.move_hazard(
         session,
         hazard,
         Action.submit,
@@ -223,7 +224,7 @@ async def fix_note(
         )
     else:
         checkers, key = [], "fix.notice_staff"
-    events = len(await q.history(session, hazard.id))
+    events = len(await hazards.history(session, hazard.id))
     await notify(
         session,
         translator,
@@ -248,7 +249,7 @@ async def rate_command(
     message: Message, t: BoundTranslator, viewer: Viewer, session: AsyncSession, settings: Settings
 ) -> None:
     since = local_today(settings.tz) - timedelta(days=settings.lifecycle().rating_window_days)
-    rows = await q.unrated_visits(session, owned_ids(viewer), since)
+    rows = await ratings.unrated_visits(session, owned_ids(viewer), since)
     if not rows:
         await message.answer(t("rate.none"))
         return
@@ -276,7 +277,7 @@ async def rate_pressed(
     if visit is None or visit.enterprise_id not in owned_ids(viewer) or not 0 <= callback_data.stars <= 5:
         await query.answer(t("callback.invalid"), show_alert=True)
         return
-    if await q.is_rated(session, visit.id):
+    if await ratings.is_rated(session, visit.id):
         await query.answer(t("rate.already"), show_alert=True)
         return
     if visit.date < since:
@@ -289,7 +290,7 @@ async def rate_pressed(
         await query.message.edit_text(t("rate.pick_stars", **about), reply_markup=stars_keyboard(visit.id))
         return
     # The stars are saved at the press: a comment is optional, and leaving it loses nothing.
-    if not await q.save_rating(session, visit.id, callback_data.stars, "", viewer.user_id):
+    if not await ratings.save_rating(session, visit.id, callback_data.stars, "", viewer.user_id):
         await query.message.answer(t("rate.already"))
         return
     await session.commit()
@@ -315,7 +316,7 @@ async def rate_comment(
         return
     data = await state.get_data()
     await state.clear()
-    await q.comment_rating(session, data["visit_id"], viewer.user_id, message.text.strip())
+    await ratings.comment_rating(session, data["visit_id"], viewer.user_id, message.text.strip())
     await session.commit()
     await message.answer(t("rate.saved", stars="★" * data["stars"]))
 

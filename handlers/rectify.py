@@ -23,7 +23,7 @@ from handlers.lookup import jurisdictions
 from handlers.staff import decide_rectification
 from notifications.sender import Sender
 from storage import gov_inspections as gov
-from storage import inspections as q
+from storage import hazards
 
 
 class GovVerifyCb(CallbackData, prefix="gv"):
@@ -56,7 +56,7 @@ async def list_pressed(
     total = await gov.count_waiting(session, jurisdictions(viewer))
     await query.message.answer(t("rectify.header", n=total, shown=len(waiting), more=total - len(waiting)))
     for hazard, enterprise in waiting:
-        event, photos = await q.latest_event(session, hazard.id, "submitted")
+        event, photos = await hazards.latest_event(session, hazard.id, "submitted")
         for file_id in photos:
             await query.message.answer_photo(file_id)
         kb = InlineKeyboardBuilder()

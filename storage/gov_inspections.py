@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.enums import HazardEventKind, HazardSource, HazardStatus, TipStatus
-from storage.inspections import add_event
+from storage.hazards import add_event
 from storage.models import Enterprise, Hazard, Inspection, Tip
 from storage.regulator import in_jurisdiction
 

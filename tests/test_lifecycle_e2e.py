@@ -406,7 +406,8 @@ async def test_dialog_steps_refuse_bad_input_and_cancel_leaves_nothing(scene):
     asked = await press(local, STAFF, kinds, "training")
     hint = await local.client.send(STAFF, "soon")
     assert "not a date I can read" in hint.text and (TODAY - timedelta(days=7)).isoformat() in hint.text
-    assert "last friday" in hint.text and "next friday" not in hint.text  # a visit has been: examples look back
+    # A visit has been: the examples look back.
+    assert "last friday" in hint.text and "next friday" not in hint.text
     assert hint.last_with_buttons() is not None  # the Today button comes back with the hint
     future = (TODAY + timedelta(days=1)).isoformat()
     assert "cannot be in the future" in (await local.client.send(STAFF, future)).text

@@ -168,7 +168,10 @@ async def test_due_counts_overdue_as_overdue_does(local, seeded, county):
         agency_id = await s.scalar(select(Agency.id).where(Agency.code == agency))
         await s.execute(update(Hazard).where(Hazard.agency_id == agency_id).values(status="verified"))
         late, waiting = await s.scalars(select(Enterprise).order_by(Enterprise.id).limit(2))
-        for ent, status, submitted in ((late, "open", None), (waiting, "submitted", TODAY - timedelta(days=9))):
+        for ent, status, submitted in (
+            (late, "open", None),
+            (waiting, "submitted", TODAY - timedelta(days=9)),
+        ):
             s.add(
                 Hazard(
                     agency_id=agency_id,

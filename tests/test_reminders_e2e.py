@@ -12,7 +12,7 @@ from domain.indicators import load_catalogue
 from domain.lifecycle import Action
 from domain.uscc import complete
 from notifications.reminders import run_reminders
-from storage import inspections as q
+from storage import hazards
 from storage.clock import today
 from storage.importer import import_file
 from storage.models import Enterprise, Hazard
@@ -99,8 +99,8 @@ async def test_overdue_reminders_once_then_repeated_then_stopped_by_verification
 
     async with run.app.sessions() as s:
         hazard = await s.scalar(select(Hazard).where(Hazard.ref == "H1"))
-        await q.move_hazard(s, hazard, Action.submit, OWNER_A.id, "fixed")
-        await q.move_hazard(s, hazard, Action.verify, STAFF.id, "", today=TODAY)
+        await hazards.move_hazard(s, hazard, Action.submit, OWNER_A.id, "fixed")
+        await hazards.move_hazard(s, hazard, Action.verify, STAFF.id, "", today=TODAY)
         await s.commit()
     await remind(run, TODAY + timedelta(days=6))
     later = await reminders_for(run, OWNER_A)
@@ -145,7 +145,7 @@ async def test_a_rectification_submitted_in_time_is_not_overdue_until_rejected(t
     run = town
     async with run.app.sessions() as s:
         hazard = await s.scalar(select(Hazard).where(Hazard.ref == "H3"))
-        assert await q.move_hazard(s, hazard, Action.submit, OWNER_A.id, "换新灭火器", today=TODAY)
+        assert await hazards.move_hazard(s, hazard, Action.submit, OWNER_A.id, "换新灭火器", today=TODAY)
         await s.commit()
     later = TODAY + timedelta(days=3)
     await remind(run, later)
@@ -158,7 +158,7 @@ async def test_a_rectification_submitted_in_time_is_not_overdue_until_rejected(t
         profile = await build_profile(s, ent, later, load_catalogue(), Thresholds())
         assert (profile.hazards.open, profile.hazards.overdue) == (2, 1)  # H1 only
         hazard = await s.scalar(select(Hazard).where(Hazard.ref == "H3"))
-        assert await q.move_hazard(s, hazard, Action.reject, STAFF.id, "仍未更换", today=later)
+        assert await hazards.move_hazard(s, hazard, Action.reject, STAFF.id, "仍未更换", today=later)
         await s.commit()
         profile = await build_profile(s, ent, later, load_catalogue(), Thresholds())
         assert profile.hazards.overdue == 2

@@ -23,7 +23,8 @@ from notifications.sender import Sender
 from storage import regulator as q
 from storage.clock import local
 from storage.clock import today as local_today
-from storage.inspections import history, users_with_role
+from storage.hazards import history
+from storage.inspections import users_with_role
 
 
 def _event_note(t: BoundTranslator, event) -> str:

@@ -11,6 +11,7 @@ from bot.status_view import days_text
 from bot.viewer import Viewer
 from domain.lifecycle import report_due
 from handlers.staff.common import agency_of
+from storage import hazards
 from storage import inspections as q
 from storage.clock import today as local_today
 
@@ -39,7 +40,7 @@ async def due_command(
     ]
     overdue = [
         {"name": name, "n": n, "oldest": oldest.isoformat(), "when": days_text(t, oldest, today)}
-        for name, n, oldest in await q.overdue_by_client(session, agency_id, today)
+        for name, n, oldest in await hazards.overdue_by_client(session, agency_id, today)
     ]
     await message.answer(
         t(

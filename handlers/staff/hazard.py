@@ -39,6 +39,7 @@ from handlers.staff.common import (
 )
 from notifications.notices import notify
 from notifications.sender import Sender
+from storage import hazards
 from storage import inspections as q
 from storage.clock import today as local_today
 from storage.division_names import names
@@ -276,7 +277,7 @@ async def _save_hazard(
         await state.clear()
         await message.answer(refuse(t))
         return
-    hazard = await q.record_hazard(
+    hazard = await hazards.record_hazard(
         session,
         visit,
         description=data["description"],

@@ -27,6 +27,7 @@ from handlers.staff.common import (
 from handlers.staff.hazard import to_hazards
 from notifications.notices import notify
 from notifications.sender import Sender
+from storage import hazards
 from storage import inspections as q
 from storage.clock import today as local_today
 from storage.models import Enterprise, Hazard
@@ -40,7 +41,7 @@ async def verify_command(
     settings: Settings,
     state: FSMContext,
 ) -> None:
-    groups, _ = await q.waiting_by_enterprise(session, agency_of(viewer), limit=q.PAGE + 1)
+    groups, _ = await hazards.waiting_by_enterprise(session, agency_of(viewer), limit=q.PAGE + 1)
     if not groups:
         await message.answer(t("verify.none"))
         return
@@ -56,7 +57,7 @@ async def verify_command(
 async def _waiting_picker(t, viewer, session, page: int, search: str):
     """One page of the enterprises with rectifications waiting, with page buttons; every
     enterprise can be reached by paging or by typing part of its name."""
-    groups, total = await q.waiting_by_enterprise(
+    groups, total = await hazards.waiting_by_enterprise(
         session, agency_of(viewer), limit=PICK_PAGE, offset=page * PICK_PAGE, name=search
     )
     pages = max(1, -(-total // PICK_PAGE))
@@ -95,7 +96,7 @@ async def verify_search(
     message: Message, t: BoundTranslator, viewer: Viewer, session: AsyncSession, state: FSMContext
 ) -> None:
     search = (message.text or "").strip()[:40]
-    _, found = await q.waiting_by_enterprise(session, agency_of(viewer), limit=1, name=search)
+    _, found = await hazards.waiting_by_enterprise(session, agency_of(viewer), limit=1, name=search)
     if not found:
         await message.answer(t("verify.no_match", search=search))
         search = ""
@@ -133,7 +134,7 @@ async def _send_waiting(message: Message, t, viewer, session, settings, enterpri
     today, grace = local_today(settings.tz), settings.lifecycle().contract_grace_days
     waiting = [
         (h, name)
-        for h, name in await q.waiting_verification(session, agency_id, enterprise_id)
+        for h, name in await hazards.waiting_verification(session, agency_id, enterprise_id)
         if await q.serving_contract(session, agency_id, h.enterprise_id, today, grace) is not None
     ]
     if not waiting:
@@ -141,8 +142,8 @@ async def _send_waiting(message: Message, t, viewer, session, settings, enterpri
         return
     await message.answer(t("verify.header", n=len(waiting)))
     for hazard, name in waiting:
-        event, photos = await q.latest_event(session, hazard.id, "submitted")
-        _, before = await q.latest_event(session, hazard.id, "created")
+        event, photos = await hazards.latest_event(session, hazard.id, "submitted")
+        _, before = await hazards.latest_event(session, hazard.id, "created")
         await _before_and_after(message, t, hazard.description, before, photos)
         await message.answer(
             t(
@@ -280,13 +281,13 @@ async def decide_rectification(
     """Close a rectification or send it back, and tell the owners: the same for the agency's
     verification and a regulator's (of a government finding)."""
     today = local_today(settings.tz)
-    if not await q.move_hazard(session, hazard, action, viewer.user_id, reason, today=today):
+    if not await hazards.move_hazard(session, hazard, action, viewer.user_id, reason, today=today):
         await session.rollback()
         await message.answer(t("verify.gone"))
         return
     enterprise = await session.get(Enterprise, hazard.enterprise_id)
     owners = await q.users_with_role(session, Role.owner, enterprise_id=hazard.enterprise_id)
-    events = len(await q.history(session, hazard.id))
+    events = len(await hazards.history(session, hazard.id))
     await notify(
         session,
         translator,
