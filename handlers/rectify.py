@@ -14,13 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.filters import HasRole
 from bot.i18n import BoundTranslator, Translator
-from bot.ui import fits, settle_press
+from bot.ui import settle_press
 from bot.viewer import Viewer
 from domain.enums import Role
 from domain.lifecycle import Action
 from handlers.callbacks import ListCb
 from handlers.lookup import jurisdictions
-from handlers.staff import decide_rectification
+from handlers.staff.verify import decide_rectification, read_reason
 from notifications.sender import Sender
 from storage import gov_inspections as gov
 from storage import hazards
@@ -125,16 +125,15 @@ async def reject_reason(
     sender: Sender,
     translator: Translator,
 ) -> None:
-    if not fits(message.text, 1000):
-        await message.answer(t("dialog.text_limit", limit=1000))
+    typed = await read_reason(message, t, state)
+    if typed is None:
         return
-    found = await gov.verifiable(session, jurisdictions(viewer), (await state.get_data())["hazard_id"])
-    await state.clear()
+    hazard_id, reason = typed
+    found = await gov.verifiable(session, jurisdictions(viewer), hazard_id)
     if found is None:
         await message.answer(t("verify.gone"))
         return
     hazard, _ = found
-    reason = message.text.strip()
     await decide_rectification(
         message,
         hazard,

@@ -56,7 +56,6 @@ from handlers.staff.report import (
     report_visit,
 )
 from handlers.staff.verify import (
-    decide_rectification,
     reject_reason,
     verify_command,
     verify_enterprise,
@@ -74,8 +73,6 @@ from handlers.staff.visit import (
     visit_today,
 )
 from handlers.typed_press import TypedButton, typed_press
-
-__all__ = ["build_router", "decide_rectification"]  # handlers.rectify closes rectifications too
 
 
 def build_router() -> Router:

@@ -32,6 +32,8 @@ from storage import inspections as q
 from storage.clock import today as local_today
 from storage.models import Enterprise, Hazard
 
+REASON_CHARS = 1000  # of the reason a rectification is sent back with
+
 
 async def verify_command(
     message: Message,
@@ -252,11 +254,11 @@ async def reject_reason(
     sender: Sender,
     translator: Translator,
 ) -> None:
-    if not fits(message.text, 1000):
-        await message.answer(t("dialog.text_limit", limit=1000))
+    typed = await read_reason(message, t, state)
+    if typed is None:
         return
-    hazard = await _verifiable(session, viewer, settings, (await state.get_data())["hazard_id"])
-    await state.clear()
+    hazard_id, reason = typed
+    hazard = await _verifiable(session, viewer, settings, hazard_id)
     if hazard is None:
         await message.answer(t("verify.gone"))
         return
@@ -264,7 +266,7 @@ async def reject_reason(
         message,
         hazard,
         Action.reject,
-        message.text.strip(),
+        reason,
         t,
         viewer,
         session,
@@ -273,6 +275,17 @@ async def reject_reason(
         sender,
         translator,
     )
+
+
+async def read_reason(message: Message, t: BoundTranslator, state: FSMContext) -> tuple[int, str] | None:
+    """The reason typed for sending a rectification back, and the hazard it is for (the dialog
+    ends); None, with the limit said, when it is not a reason."""
+    if not fits(message.text, REASON_CHARS):
+        await message.answer(t("dialog.text_limit", limit=REASON_CHARS))
+        return None
+    hazard_id = (await state.get_data())["hazard_id"]
+    await state.clear()
+    return hazard_id, message.text.strip()
 
 
 async def decide_rectification(
