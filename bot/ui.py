@@ -57,6 +57,11 @@ def _bare(text: str) -> str:
     return "".join(c for c in text.lower() if c.isalnum())
 
 
+def _words(text: str) -> str:
+    """A label as typed words: bare, or as it stands when it is symbols only (「★★★」)."""
+    return _bare(text) or text.strip()
+
+
 def date_hint(t, today: date, past: bool = False) -> str:
     """What a person may type for a date, with examples computed from today: looking back for
     a day that has been (a visit, an inspection), forward for a deadline."""
@@ -80,9 +85,11 @@ async def collect_photo(message: Message, t, state: FSMContext, item: str, limit
     await state.update_data(photos=photos)
     if len(photos) >= limit:
         return True
-    await message.answer(
+    await ask(
+        message,
+        state,
         t("dialog.photo_received", n=len(photos), limit=limit),
-        reply_markup=step_button(t("dialog.done"), "done"),
+        step_button(t("dialog.done"), "done"),
     )
     return False
 
@@ -113,11 +120,11 @@ async def asked_button(state: FSMContext, typed: str | None) -> tuple[int, str] 
     spaces, case, emoji and a bracketed detail such as a date), or else of the one button
     whose words contain what was typed (「确认」 for 「确认保存」); None if none or several."""
     asked = await asked_again(state)
-    said = _bare(typed or "")
+    said = _words(typed or "")
     if not said or asked is None or not asked["markup"]:
         return None
     buttons = [
-        (_bare(b["text"]), _bare(_BRACKETED.sub("", b["text"])), b["callback_data"])
+        (_words(b["text"]), _words(_BRACKETED.sub("", b["text"])), b["callback_data"])
         for row in asked["markup"]["inline_keyboard"]
         for b in row
         if b.get("callback_data")
@@ -142,6 +149,12 @@ async def ask_again(message: Message, state: FSMContext) -> bool:
     markup = InlineKeyboardMarkup.model_validate(asked["markup"]) if asked["markup"] else None
     await message.answer(asked["text"], reply_markup=markup)
     return True
+
+
+async def reask(message: Message, state: FSMContext, hint: str) -> None:
+    """What this step needs (`hint`), then its question once more with its buttons."""
+    await message.answer(hint)
+    await ask_again(message, state)
 
 
 async def settle_press(query: CallbackQuery) -> None:

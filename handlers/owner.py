@@ -19,12 +19,14 @@ from bot.filters import HasRole
 from bot.i18n import BoundTranslator, Translator
 from bot.paging import PageCb, pager_buttons, paginate
 from bot.status_view import days_text
-from bot.ui import StepCb, collect_photo, fits, settle_press, step_button
+from bot.ui import StepCb, ask, collect_photo, fits, reask, settle_press, step_button
 from bot.viewer import Viewer
 from domain.enums import HazardSource, HazardStatus, Role
 from domain.lifecycle import Action
+from domain.stars import read_stars
 from handlers.callbacks import ListCb, RateCb, stars_keyboard
 from handlers.status import owned_ids
+from handlers.typed_press import typed_first
 from notifications.notices import notify
 from notifications.sender import Sender
 from notifications.splitting import split_text
@@ -53,6 +55,8 @@ class FixDialog(StatesGroup):
 
 
 class RateDialog(StatesGroup):
+    visit = State()
+    stars = State()
     comment = State()
 
 
@@ -162,26 +166,26 @@ async def fix_pressed(
     await query.answer()
     await state.set_state(FixDialog.photos)
     await state.update_data(hazard_id=hazard.id, photos=[])
-    await query.message.answer(t("fix.ask_photos", description=hazard.description, limit=MAX_PHOTOS))
+    await ask(query.message, state, t("fix.ask_photos", description=hazard.description, limit=MAX_PHOTOS))
 
 
 async def fix_photo(message: Message, t: BoundTranslator, state: FSMContext) -> None:
     if await collect_photo(message, t, state, message.photo[-1].file_id, MAX_PHOTOS):
-        await state.set_state(FixDialog.note)
-        await message.answer(t("fix.ask_note"))
+        await _ask_note(message, t, state)
 
 
 async def fix_photos_done(query: CallbackQuery, t: BoundTranslator, state: FSMContext) -> None:
     await settle_press(query)
+    await _ask_note(query.message, t, state)
+
+
+async def _ask_note(message: Message, t, state: FSMContext) -> None:
     await state.set_state(FixDialog.note)
-    await query.message.answer(t("fix.ask_note"))
+    await ask(message, state, t("fix.ask_note"))
 
 
 async def fix_photo_expected(message: Message, t: BoundTranslator, state: FSMContext) -> None:
-    have = bool((await state.get_data()).get("photos"))
-    await message.answer(
-        t("fix.photo_expected"), reply_markup=step_button(t("dialog.done"), "done") if have else None
-    )
+    await reask(message, state, t("fix.photo_expected"))
 
 
 async def fix_note(
@@ -196,7 +200,7 @@ async def fix_note(
     translator: Translator,
 ) -> None:
     if not fits(message.text, 1000):
-        await message.answer(t("dialog.text_limit", limit=1000))
+        await reask(message, state, t("dialog.text_limit", limit=1000))
         return
     data = await state.get_data()
     await state.clear()
@@ -246,7 +250,12 @@ async def fix_note(
 
 
 async def rate_command(
-    message: Message, t: BoundTranslator, viewer: Viewer, session: AsyncSession, settings: Settings
+    message: Message,
+    t: BoundTranslator,
+    viewer: Viewer,
+    session: AsyncSession,
+    settings: Settings,
+    state: FSMContext,
 ) -> None:
     since = local_today(settings.tz) - timedelta(days=settings.lifecycle().rating_window_days)
     rows = await ratings.unrated_visits(session, owned_ids(viewer), since)
@@ -260,7 +269,8 @@ async def rate_command(
             callback_data=RateCb(visit_id=visit.id, stars=0),
         )
     kb.adjust(1)
-    await message.answer(t("rate.choose"), reply_markup=kb.as_markup())
+    await state.set_state(RateDialog.visit)
+    await ask(message, state, t("rate.choose"), kb.as_markup())
 
 
 async def rate_pressed(
@@ -287,7 +297,8 @@ async def rate_pressed(
     agency = await session.get(Agency, visit.agency_id)
     about = {"agency": agency.name, "date": visit.date.isoformat(), "kind": t(f"visit.{visit.kind}")}
     if callback_data.stars == 0:
-        await query.message.edit_text(t("rate.pick_stars", **about), reply_markup=stars_keyboard(visit.id))
+        await state.set_state(RateDialog.stars)
+        await ask(query.message, state, t("rate.pick_stars", **about), stars_keyboard(visit.id), edit=True)
         return
     # The stars are saved at the press: a comment is optional, and leaving it loses nothing.
     if not await ratings.save_rating(session, visit.id, callback_data.stars, "", viewer.user_id):
@@ -297,7 +308,7 @@ async def rate_pressed(
     await state.set_state(RateDialog.comment)
     await state.update_data(visit_id=visit.id, stars=callback_data.stars)
     await query.message.edit_text(t("rate.chosen", stars="★" * callback_data.stars, **about))
-    await query.message.answer(t("rate.ask_comment"), reply_markup=step_button(t("rate.skip"), "skip"))
+    await ask(query.message, state, t("rate.ask_comment"), step_button(t("rate.skip"), "skip"))
 
 
 async def rate_comment(
@@ -310,9 +321,7 @@ async def rate_comment(
 ) -> None:
     limit = settings.rating_comment_chars
     if not fits(message.text, limit):
-        await message.answer(
-            t("dialog.text_limit", limit=limit), reply_markup=step_button(t("rate.skip"), "skip")
-        )
+        await reask(message, state, t("dialog.text_limit", limit=limit))
         return
     data = await state.get_data()
     await state.clear()
@@ -328,6 +337,12 @@ async def rate_skip(query: CallbackQuery, t: BoundTranslator, state: FSMContext)
     await query.message.answer(t("rate.saved", stars="★" * data["stars"]))
 
 
+def star_words(text: str) -> str | None:
+    """「五星」 or "5 stars" as the star button's words."""
+    n = read_stars(text)
+    return "★" * n if n else None
+
+
 def build_router() -> Router:
     router = Router(name="owner")
     router.message.filter(HasRole(Role.owner))
@@ -340,6 +355,8 @@ def build_router() -> Router:
     c(hazards_page, PageCb.filter(F.view == "hz"))
     c(fix_pressed, FixCb.filter())
     c(full_text, FullTextCb.filter())
+    typed_first(router, FixDialog.photos)
+    typed_first(router, RateDialog.stars, read=star_words)
     m(fix_photo, FixDialog.photos, F.photo)
     c(fix_photos_done, FixDialog.photos, StepCb.filter(F.action == "done"))
     m(fix_photo_expected, FixDialog.photos, not_command)

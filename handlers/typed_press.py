@@ -5,11 +5,13 @@ the dialogs' own handlers, so a step that takes free text (a date, a search) kee
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from typing import Any
 
-from aiogram import Bot, Dispatcher
+from aiogram import Bot, Dispatcher, F, Router
 from aiogram.filters import Filter
 from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State
 from aiogram.methods import AnswerCallbackQuery, TelegramMethod
 from aiogram.types import CallbackQuery, Message
 
@@ -35,13 +37,27 @@ class _TypedPress:
 
 
 class TypedButton(Filter):
-    """The callback data of the remembered question's button whose words were typed."""
+    """The callback data of the remembered question's button whose words were typed; `read`
+    turns other ways of saying it into the button's words (「五星」 into 「★★★★★」)."""
+
+    def __init__(self, read: Callable[[str], str | None] | None = None) -> None:
+        self.read = read
 
     async def __call__(self, message: Message, state: FSMContext) -> bool | dict[str, Any]:
         if await state.get_state() is None:
             return False
-        found = await asked_button(state, message.text)
+        typed = message.text
+        if self.read is not None and typed:
+            typed = self.read(typed) or typed
+        found = await asked_button(state, typed)
         return {"typed": found} if found else False
+
+
+def typed_first(router: Router, *steps: State, read: Callable[[str], str | None] | None = None) -> None:
+    """In steps whose own handler would take any text (a photo step's hint, a date), a
+    button's typed words are tried first."""
+    for step in steps:
+        router.message.register(typed_press, step, F.text, TypedButton(read))
 
 
 async def typed_press(
