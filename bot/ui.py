@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 
 from aiogram.filters.callback_data import CallbackData
@@ -19,6 +20,17 @@ _BRACKETED = re.compile(r"[（(][^）)]*[）)]")
 
 class StepCb(CallbackData, prefix="step"):
     action: str  # today | done | skip | default
+
+
+def choice_buttons(
+    t, values: Iterable[str], label: str, data: Callable[[str], CallbackData], per_row: int = 8
+) -> InlineKeyboardMarkup:
+    """One button per value, worded by the text key `label` + value."""
+    kb = InlineKeyboardBuilder()
+    for value in values:
+        kb.button(text=t(f"{label}{value}"), callback_data=data(value))
+    kb.adjust(per_row)
+    return kb.as_markup()
 
 
 def step_button(text: str, action: str) -> InlineKeyboardMarkup:
@@ -115,10 +127,11 @@ async def ask(
     await state.update_data(asked={"step": step, "text": text, "markup": markup, "message_id": message_id})
 
 
-async def asked_button(state: FSMContext, typed: str | None) -> tuple[int, str] | None:
+async def asked_button(state: FSMContext, typed: str | None, exact: bool = False) -> tuple[int, str] | None:
     """The question's message id and the data of its button whose words were typed (ignoring
-    spaces, case, emoji and a bracketed detail such as a date), or else of the one button
-    whose words contain what was typed (「确认」 for 「确认保存」); None if none or several."""
+    spaces, case, emoji and a bracketed detail such as a date), or else (unless `exact`, as in
+    a step that takes free text) of the one button whose words contain what was typed
+    (「确认」 for 「确认保存」); None if none or several."""
     asked = await asked_again(state)
     said = _words(typed or "")
     if not said or asked is None or not asked["markup"]:
@@ -130,7 +143,7 @@ async def asked_button(state: FSMContext, typed: str | None) -> tuple[int, str] 
         if b.get("callback_data")
     ]
     exact = [data for label, short, data in buttons if said in (label, short)]
-    within = [data for label, _, data in buttons if said in label] if len(said) >= 2 else []
+    within = [data for label, _, data in buttons if said in label] if len(said) >= 2 and not exact else []
     found = exact or within
     return (asked["message_id"], found[0]) if len(found) == 1 else None
 
@@ -155,6 +168,15 @@ async def reask(message: Message, state: FSMContext, hint: str) -> None:
     """What this step needs (`hint`), then its question once more with its buttons."""
     await message.answer(hint)
     await ask_again(message, state)
+
+
+def hint_and_question(key: str):
+    """A handler for whatever misses a step: the hint `key` (a text key), then the question."""
+
+    async def handler(message: Message, t, state: FSMContext) -> None:
+        await reask(message, state, t(key))
+
+    return handler
 
 
 async def settle_press(query: CallbackQuery) -> None:

@@ -6,9 +6,7 @@ import re
 
 _DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5}
 _WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
-_TYPED = re.compile(
-    r"^(?P<n>[1-5]|[一二两三四五]|one|two|three|four|five)\s*(?:颗|个)?\s*(?:星|stars?)?$"
-)
+_TYPED = re.compile(r"^(?P<n>[1-5]|[一二两三四五]|one|two|three|four|five)\s*(?:颗|个)?\s*(?:星|stars?)?$")
 
 
 def read_stars(text: str | None) -> int | None:

@@ -19,13 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.filters import HasRole
 from bot.i18n import BoundTranslator
-from bot.ui import StepCb, date_hint, parse_day, settle_press, step_button
+from bot.ui import StepCb, ask, ask_again, date_hint, parse_day, reask, settle_press, step_button
 from bot.viewer import Viewer
 from domain.enums import Role
 from domain.evidence import date_problem, needs_expiry, picker_order
 from domain.indicators import Indicator, load_catalogue
 from handlers import files_step
 from handlers.status import owned_ids
+from handlers.typed_press import typed_first
 from storage import evidence as ev
 from storage.clock import today as local_today
 from storage.models import Enterprise
@@ -211,27 +212,25 @@ async def send_pressed(
     s = settings.evidence()
     await state.set_state(EvidenceDialog.files)
     await state.update_data(enterprise_id=enterprise.id, code=ind.code, files=[])
-    await query.message.answer(
-        t("evidence.ask_files", indicator=ind.name(t.locale), limit=s.max_files, mb=s.max_file_bytes // 2**20)
+    mb = s.max_file_bytes // 2**20
+    await ask(
+        query.message, state, t("evidence.ask_files", indicator=ind.name(t.locale), limit=s.max_files, mb=mb)
     )
 
 
 async def file_received(message: Message, t: BoundTranslator, settings: Settings, state: FSMContext) -> None:
-    files = (await state.get_data()).get("files", [])
-    done = step_button(t("dialog.done"), "done") if files else None
-    item = await files_step.taken_file(message, t, settings, "evidence.file_expected", done)
+    item = await files_step.taken_file(message, t, settings, "evidence.file_expected")
     if item is None:
+        await ask_again(message, state)
         return
-    files.append(asdict(item))
+    files = [*(await state.get_data()).get("files", []), asdict(item)]
     await state.update_data(files=files)
     limit = settings.evidence().max_files
     if len(files) >= limit:
         await _ask_fulfilled(message, t, state)
         return
-    await message.answer(
-        t("evidence.file_received", n=len(files), limit=limit),
-        reply_markup=step_button(t("dialog.done"), "done"),
-    )
+    done = step_button(t("dialog.done"), "done")
+    await ask(message, state, t("evidence.file_received", n=len(files), limit=limit), done)
 
 
 async def files_done(query: CallbackQuery, t: BoundTranslator, state: FSMContext) -> None:
@@ -241,7 +240,7 @@ async def files_done(query: CallbackQuery, t: BoundTranslator, state: FSMContext
 
 async def _ask_fulfilled(message: Message, t, state: FSMContext) -> None:
     await state.set_state(EvidenceDialog.fulfilled)
-    await message.answer(t("evidence.ask_fulfilled"), reply_markup=step_button(t("visit.today"), "today"))
+    await ask(message, state, t("evidence.ask_fulfilled"), step_button(t("visit.today"), "today"))
 
 
 async def fulfilled_text(
@@ -255,10 +254,7 @@ async def fulfilled_text(
 ) -> None:
     day = parse_day(message.text or "", local_today(settings.tz))
     if day is None:
-        await message.answer(
-            date_hint(t, local_today(settings.tz), past=True),
-            reply_markup=step_button(t("visit.today"), "today"),
-        )
+        await reask(message, state, date_hint(t, local_today(settings.tz), past=True))
         return
     await _fulfilled(message, day, t, viewer, session, settings, state, bot)
 
@@ -278,15 +274,13 @@ async def fulfilled_today(
 
 async def _fulfilled(message, day: date, t, viewer, session, settings, state, bot) -> None:
     if date_problem(day, None, local_today(settings.tz)):
-        await message.answer(t("evidence.date_future"))
+        await reask(message, state, t("evidence.date_future"))
         return
     await state.update_data(fulfilled_on=day.isoformat())
     ind = _catalogue_entry(settings, (await state.get_data())["code"])
     if ind is not None and needs_expiry(ind):
         await state.set_state(EvidenceDialog.expires)
-        await message.answer(
-            t("evidence.ask_expiry"), reply_markup=step_button(t("evidence.no_expiry"), "skip")
-        )
+        await ask(message, state, t("evidence.ask_expiry"), step_button(t("evidence.no_expiry"), "skip"))
         return
     await _save(message, None, t, viewer, session, settings, state, bot)
 
@@ -305,13 +299,12 @@ async def expiry_text(
     bot: Bot,
 ) -> None:
     day = parse_day(message.text or "", local_today(settings.tz))
-    skip = step_button(t("evidence.no_expiry"), "skip")
     if day is None:
-        await message.answer(date_hint(t, local_today(settings.tz)), reply_markup=skip)
+        await reask(message, state, date_hint(t, local_today(settings.tz)))
         return
     fulfilled = date.fromisoformat((await state.get_data())["fulfilled_on"])
     if date_problem(fulfilled, day, local_today(settings.tz)):
-        await message.answer(t("evidence.expiry_before"), reply_markup=skip)
+        await reask(message, state, t("evidence.expiry_before"))
         return
     await _save(message, day, t, viewer, session, settings, state, bot)
 
@@ -369,6 +362,7 @@ def build_router() -> Router:
     c(page_pressed, EvCb.filter(F.action == "page"))
     c(pick_pressed, EvCb.filter(F.action == "pick"))
     c(send_pressed, EvCb.filter(F.action == "send"))
+    typed_first(router, EvidenceDialog.files, EvidenceDialog.fulfilled, EvidenceDialog.expires)
     m(file_received, EvidenceDialog.files, not_command)
     c(files_done, EvidenceDialog.files, StepCb.filter(F.action == "done"))
     m(fulfilled_text, EvidenceDialog.fulfilled, not_command)

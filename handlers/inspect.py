@@ -21,12 +21,26 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.filters import HasRole
 from bot.i18n import BoundTranslator, Translator
-from bot.ui import StepCb, collect_photo, date_hint, fits, parse_day, settle_press, step_button
+from bot.ui import (
+    StepCb,
+    ask,
+    ask_again,
+    choice_buttons,
+    collect_photo,
+    date_hint,
+    fits,
+    hint_and_question,
+    parse_day,
+    reask,
+    settle_press,
+    step_button,
+)
 from bot.viewer import Viewer
 from domain.enums import HazardLevel, InspectionKind, Role
 from domain.lifecycle import default_deadline
 from handlers import files_step
 from handlers.lookup import choices, covering, jurisdictions
+from handlers.typed_press import typed_first
 from notifications.notices import hazards_to_owners
 from notifications.sender import Sender
 from storage import gov_inspections as gov
@@ -57,12 +71,7 @@ class InspectDialog(StatesGroup):
 
 
 def _choices(t, action: str, values: type[StrEnum], label: str, per_row: int = 8) -> InlineKeyboardMarkup:
-    """One button per value (text key `label` + value)."""
-    kb = InlineKeyboardBuilder()
-    for value in values:
-        kb.button(text=t(f"{label}{value}"), callback_data=InspCb(action=action, value=value))
-    kb.adjust(per_row)
-    return kb.as_markup()
+    return choice_buttons(t, values, label, lambda value: InspCb(action=action, value=value), per_row)
 
 
 async def inspect_command(
@@ -108,18 +117,15 @@ async def enterprise_pressed(
 async def _start(message: Message, t, state: FSMContext, enterprise: Enterprise) -> None:
     await state.set_state(InspectDialog.day)
     await state.update_data(enterprise_id=enterprise.id, findings=[])
-    await message.answer(
-        t("inspect.ask_date", name=enterprise.name), reply_markup=step_button(t("visit.today"), "today")
+    await ask(
+        message, state, t("inspect.ask_date", name=enterprise.name), step_button(t("visit.today"), "today")
     )
 
 
 async def day_text(message: Message, t: BoundTranslator, settings: Settings, state: FSMContext) -> None:
     day = parse_day(message.text or "", local_today(settings.tz))
     if day is None:
-        await message.answer(
-            date_hint(t, local_today(settings.tz), past=True),
-            reply_markup=step_button(t("visit.today"), "today"),
-        )
+        await reask(message, state, date_hint(t, local_today(settings.tz), past=True))
         return
     await _day(message, t, settings, state, day)
 
@@ -131,13 +137,11 @@ async def day_today(query: CallbackQuery, t: BoundTranslator, settings: Settings
 
 async def _day(message: Message, t, settings, state: FSMContext, day: date) -> None:
     if day > local_today(settings.tz):
-        await message.answer(t("evidence.date_future"))
+        await reask(message, state, t("evidence.date_future"))
         return
     await state.update_data(day=day.isoformat())
     await state.set_state(InspectDialog.kind)
-    await message.answer(
-        t("inspect.ask_kind"), reply_markup=_choices(t, "kind", InspectionKind, "inspect.kind_", 1)
-    )
+    await ask(message, state, t("inspect.ask_kind"), _choices(t, "kind", InspectionKind, "inspect.kind_", 1))
 
 
 async def kind_pressed(
@@ -160,7 +164,7 @@ async def kind_pressed(
             kb.button(text=label, callback_data=InspCb(action="tip", value=str(tip.id)))
         kb.button(text=t("inspect.no_tip"), callback_data=InspCb(action="tip", value="0"))
         kb.adjust(1)
-        await query.message.answer(t("inspect.ask_tip"), reply_markup=kb.as_markup())
+        await ask(query.message, state, t("inspect.ask_tip"), kb.as_markup())
         return
     await _ask_note(query.message, t, state)
 
@@ -180,12 +184,12 @@ async def tip_pressed(
 
 async def _ask_note(message: Message, t, state: FSMContext) -> None:
     await state.set_state(InspectDialog.note)
-    await message.answer(t("inspect.ask_note"), reply_markup=step_button(t("inspect.skip"), "skip"))
+    await ask(message, state, t("inspect.ask_note"), step_button(t("inspect.skip"), "skip"))
 
 
 async def note_text(message: Message, t: BoundTranslator, state: FSMContext) -> None:
     if not fits(message.text, 2000):
-        await message.answer(t("dialog.text_limit", limit=2000))
+        await reask(message, state, t("dialog.text_limit", limit=2000))
         return
     await state.update_data(note=message.text.strip())
     await _findings_menu(message, t, state)
@@ -203,35 +207,29 @@ async def _findings_menu(message: Message, t, state: FSMContext) -> None:
     kb.button(text=t("inspect.add_hazard"), callback_data=InspCb(action="add"))
     kb.button(text=t("inspect.finish"), callback_data=InspCb(action="finish"))
     kb.adjust(1)
-    await message.answer(
-        t("inspect.findings", items=[f["description"] for f in findings]), reply_markup=kb.as_markup()
+    await ask(
+        message, state, t("inspect.findings", items=[f["description"] for f in findings]), kb.as_markup()
     )
 
 
 async def add_pressed(query: CallbackQuery, t: BoundTranslator, state: FSMContext) -> None:
     await settle_press(query)
     await state.set_state(InspectDialog.description)
-    await query.message.answer(t("hazard.ask_description"))
+    await ask(query.message, state, t("hazard.ask_description"))
 
 
 async def description_text(message: Message, t: BoundTranslator, state: FSMContext) -> None:
     if not fits(message.text, 2000):
-        await message.answer(t("dialog.text_limit", limit=2000))
+        await reask(message, state, t("dialog.text_limit", limit=2000))
         return
     await state.update_data(description=message.text.strip(), photos=[])
     await state.set_state(InspectDialog.photos)
-    await message.answer(
-        t("hazard.ask_photos", limit=MAX_PHOTOS), reply_markup=step_button(t("dialog.done"), "done")
-    )
+    await ask(message, state, t("hazard.ask_photos", limit=MAX_PHOTOS), step_button(t("dialog.done"), "done"))
 
 
 async def photo_received(message: Message, t: BoundTranslator, state: FSMContext) -> None:
     if await collect_photo(message, t, state, message.photo[-1].file_id, MAX_PHOTOS):
         await _ask_level(message, t, state)
-
-
-async def photo_expected(message: Message, t: BoundTranslator) -> None:
-    await message.answer(t("dialog.photo_expected"), reply_markup=step_button(t("dialog.done"), "done"))
 
 
 async def photos_done(query: CallbackQuery, t: BoundTranslator, state: FSMContext) -> None:
@@ -241,7 +239,7 @@ async def photos_done(query: CallbackQuery, t: BoundTranslator, state: FSMContex
 
 async def _ask_level(message: Message, t, state: FSMContext) -> None:
     await state.set_state(InspectDialog.level)
-    await message.answer(t("hazard.ask_level"), reply_markup=_choices(t, "level", HazardLevel, "level."))
+    await ask(message, state, t("hazard.ask_level"), _choices(t, "level", HazardLevel, "level."))
 
 
 async def level_pressed(
@@ -255,20 +253,18 @@ async def level_pressed(
     proposed = default_deadline(callback_data.value, day, settings.lifecycle())
     await state.update_data(level=callback_data.value, proposed=proposed.isoformat())
     await state.set_state(InspectDialog.deadline)
-    await query.message.answer(
-        t("hazard.ask_deadline", default=proposed.isoformat()),
-        reply_markup=step_button(t("hazard.use_default", date=proposed.isoformat()), "default"),
-    )
+    default = step_button(t("hazard.use_default", date=proposed.isoformat()), "default")
+    await ask(query.message, state, t("hazard.ask_deadline", default=proposed.isoformat()), default)
 
 
 async def deadline_text(message: Message, t: BoundTranslator, settings: Settings, state: FSMContext) -> None:
     deadline = parse_day(message.text or "", local_today(settings.tz))
     data = await state.get_data()
     if deadline is None:
-        await message.answer(date_hint(t, local_today(settings.tz)))
+        await reask(message, state, date_hint(t, local_today(settings.tz)))
         return
     if deadline < date.fromisoformat(data["day"]):
-        await message.answer(t("hazard.deadline_too_early", found=data["day"]))
+        await reask(message, state, t("hazard.deadline_too_early", found=data["day"]))
         return
     await _add_finding(message, t, state, deadline.isoformat())
 
@@ -293,7 +289,7 @@ async def _add_finding(message: Message, t, state: FSMContext, deadline: str) ->
 async def finish_pressed(query: CallbackQuery, t: BoundTranslator, state: FSMContext) -> None:
     await settle_press(query)
     await state.set_state(InspectDialog.document)
-    await query.message.answer(t("inspect.ask_document"), reply_markup=step_button(t("inspect.skip"), "skip"))
+    await ask(query.message, state, t("inspect.ask_document"), step_button(t("inspect.skip"), "skip"))
 
 
 async def document_received(
@@ -307,11 +303,11 @@ async def document_received(
     sender: Sender,
     translator: Translator,
 ) -> None:
-    item = await files_step.taken_file(
-        message, t, settings, "inspect.document_expected", step_button(t("inspect.skip"), "skip")
-    )
-    if item is not None:
-        await _save(message, t, viewer, session, settings, state, bot, sender, translator, item)
+    item = await files_step.taken_file(message, t, settings, "inspect.document_expected")
+    if item is None:
+        await ask_again(message, state)
+        return
+    await _save(message, t, viewer, session, settings, state, bot, sender, translator, item)
 
 
 async def document_skipped(
@@ -378,6 +374,10 @@ def build_router() -> Router:
     text = F.text & ~F.text.startswith("/")
     m(inspect_command, Command("inspect"))
     c(enterprise_pressed, InspCb.filter(F.action == "ent"))
+    typed_first(
+        router, InspectDialog.day, InspectDialog.photos, InspectDialog.deadline, InspectDialog.document
+    )
+    typed_first(router, InspectDialog.note, exact=True)
     m(day_text, InspectDialog.day, text)
     c(day_today, InspectDialog.day, StepCb.filter(F.action == "today"))
     c(kind_pressed, InspectDialog.kind, InspCb.filter(F.action == "kind"))
@@ -389,7 +389,7 @@ def build_router() -> Router:
     m(description_text, InspectDialog.description, text)
     m(photo_received, InspectDialog.photos, F.photo)
     c(photos_done, InspectDialog.photos, StepCb.filter(F.action == "done"))
-    m(photo_expected, InspectDialog.photos, ~F.text.startswith("/"))
+    m(hint_and_question("dialog.photo_expected"), InspectDialog.photos, ~F.text.startswith("/"))
     c(level_pressed, InspectDialog.level, InspCb.filter(F.action == "level"))
     m(deadline_text, InspectDialog.deadline, text)
     c(deadline_default, InspectDialog.deadline, StepCb.filter(F.action == "default"))

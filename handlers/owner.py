@@ -19,7 +19,7 @@ from bot.filters import HasRole
 from bot.i18n import BoundTranslator, Translator
 from bot.paging import PageCb, pager_buttons, paginate
 from bot.status_view import days_text
-from bot.ui import StepCb, ask, collect_photo, fits, reask, settle_press, step_button
+from bot.ui import StepCb, ask, collect_photo, fits, hint_and_question, reask, settle_press, step_button
 from bot.viewer import Viewer
 from domain.enums import HazardSource, HazardStatus, Role
 from domain.lifecycle import Action
@@ -182,10 +182,6 @@ async def fix_photos_done(query: CallbackQuery, t: BoundTranslator, state: FSMCo
 async def _ask_note(message: Message, t, state: FSMContext) -> None:
     await state.set_state(FixDialog.note)
     await ask(message, state, t("fix.ask_note"))
-
-
-async def fix_photo_expected(message: Message, t: BoundTranslator, state: FSMContext) -> None:
-    await reask(message, state, t("fix.photo_expected"))
 
 
 async def fix_note(
@@ -357,9 +353,10 @@ def build_router() -> Router:
     c(full_text, FullTextCb.filter())
     typed_first(router, FixDialog.photos)
     typed_first(router, RateDialog.stars, read=star_words)
+    typed_first(router, RateDialog.comment, exact=True)
     m(fix_photo, FixDialog.photos, F.photo)
     c(fix_photos_done, FixDialog.photos, StepCb.filter(F.action == "done"))
-    m(fix_photo_expected, FixDialog.photos, not_command)
+    m(hint_and_question("fix.photo_expected"), FixDialog.photos, not_command)
     m(fix_note, FixDialog.note, not_command)
     c(rate_pressed, RateCb.filter())
     m(rate_comment, RateDialog.comment, not_command)

@@ -1,6 +1,7 @@
 """A button's words typed instead of pressing it count as the press, in every dialog that
 asked its question with bot.ui.ask: 「确认」 or 「放弃」 do what the button does. Tried after
-the dialogs' own handlers, so a step that takes free text (a date, a search) keeps it."""
+the dialogs' own handlers, so a step that takes free text (a date, a search) keeps it, unless
+the step tries it first (typed_first), for a comment only on a button's whole words."""
 
 from __future__ import annotations
 
@@ -38,10 +39,12 @@ class _TypedPress:
 
 class TypedButton(Filter):
     """The callback data of the remembered question's button whose words were typed; `read`
-    turns other ways of saying it into the button's words (「五星」 into 「★★★★★」)."""
+    turns other ways of saying it into the button's words (「五星」 into 「★★★★★」); `exact`
+    takes only the whole words of a button, where a step takes free text too (a comment that
+    merely contains 「跳过」 stays a comment)."""
 
-    def __init__(self, read: Callable[[str], str | None] | None = None) -> None:
-        self.read = read
+    def __init__(self, read: Callable[[str], str | None] | None = None, exact: bool = False) -> None:
+        self.read, self.exact = read, exact
 
     async def __call__(self, message: Message, state: FSMContext) -> bool | dict[str, Any]:
         if await state.get_state() is None:
@@ -49,15 +52,17 @@ class TypedButton(Filter):
         typed = message.text
         if self.read is not None and typed:
             typed = self.read(typed) or typed
-        found = await asked_button(state, typed)
+        found = await asked_button(state, typed, self.exact)
         return {"typed": found} if found else False
 
 
-def typed_first(router: Router, *steps: State, read: Callable[[str], str | None] | None = None) -> None:
-    """In steps whose own handler would take any text (a photo step's hint, a date), a
-    button's typed words are tried first."""
+def typed_first(
+    router: Router, *steps: State, read: Callable[[str], str | None] | None = None, exact: bool = False
+) -> None:
+    """In steps whose own handler would take any text (a photo step's hint, a date, a
+    comment), a button's typed words are tried first."""
     for step in steps:
-        router.message.register(typed_press, step, F.text, TypedButton(read))
+        router.message.register(typed_press, step, F.text, TypedButton(read, exact))
 
 
 async def typed_press(

@@ -3,12 +3,14 @@ sticker, a command, other words), and takes a button's words typed for the press
 owner's rectification and rating, evidence, government inspection, evidence review, closing
 a tip and marking a hazard for enforcement."""
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from bot.emulator.harness import TgUser
-from storage.models import Hazard, Rating
-from tests.conftest import grant
+from storage.models import Enterprise, EvidenceSubmission, Hazard, IndicatorRecord, Inspection, Rating
+from tests.conftest import grant, rows
 from tests.test_chat_manners_e2e import buttons
+from tests.test_evidence_e2e import PDF, open_indicator
+from tests.test_inspect_e2e import clean
 from tests.test_lifecycle_e2e import (  # noqa: F401  (fixture)
     OWNER,
     PHOTO,
@@ -100,6 +102,99 @@ async def test_the_owner_rectifies_and_rates_with_typed_words_zh(scene):  # noqa
     assert "感谢评价：★★★★★" in (await local.client.send(OWNER_ZH, "讲解清楚")).text
     async with scene["sessions"]() as s:
         assert (await s.execute(select(Rating.stars))).scalars().all() == [5]
-        assert await s.scalar(select(Hazard.status).where(Hazard.description == "灭火器压力不足-手打完成")) == (
-            "submitted"
-        )
+        assert await s.scalar(
+            select(Hazard.status).where(Hazard.description == "灭火器压力不足-手打完成")
+        ) == ("submitted")
+
+
+EV_OWNER = TgUser(982000002, "Sun", "Owner", "", "en")
+EV_OWNER_ZH = TgUser(982000003, "Zhou", "", "", "zh")
+
+
+async def test_evidence_asks_again_with_its_buttons_and_takes_typed_words(local, seeded, county):
+    for n, (owner, words) in enumerate((
+        (EV_OWNER, ("Emergency plans", "Send the evidence", "The question is still open", "done", "On which day", "today")),
+        (EV_OWNER_ZH, ("应急", "请发送", "上一个问题还没有回答", "完成", "哪一天完成", "今天")),
+    )):  # fmt: skip
+        indicator, ask_files, still_open, done, ask_day, today = words
+        uscc = rows(county, "enterprises")[n]["uscc"]
+        async with seeded() as s:  # the drill indicator is missing for this enterprise
+            eid = await s.scalar(select(Enterprise.id).where(Enterprise.uscc == uscc))
+            drill = (IndicatorRecord.enterprise_id == eid) & (IndicatorRecord.indicator == "DRILL")
+            await s.execute(delete(IndicatorRecord).where(drill))
+            await s.commit()
+        await grant(seeded, owner, "owner", uscc)
+        _, card = await open_indicator(local, owner, indicator)
+        asked = await local.client.press(owner, card.last_with_buttons(), button=0)
+        assert ask_files in asked.text
+        command = await local.client.send(owner, "/frobnicate")
+        assert still_open in command.text and ask_files in command.texts[-1]
+        got = await local.client.send_document(owner, "drill.pdf", PDF)
+        stray = await local.client.send(owner, "what now?")
+        assert buttons(stray.last_with_buttons()) == buttons(got.last_with_buttons()) != []
+        day = await local.client.send(owner, done)
+        assert ask_day in day.text
+        sticker = await local.client.send(owner, **STICKER)
+        assert ask_day in sticker.texts[-1] and buttons(sticker.last_with_buttons()) == [today.capitalize()]
+        saved = await local.client.send(owner, today)
+        async with seeded() as s:
+            status = await s.scalar(
+                select(EvidenceSubmission.status).where(
+                    EvidenceSubmission.indicator == "DRILL", EvidenceSubmission.enterprise_id == eid
+                )
+            )
+        assert status == "submitted", saved.text
+
+
+INSPECTOR = TgUser(982000004, "Town", "Inspector", "", "en")
+INSPECTOR_ZH = TgUser(982000005, "Xiang", "Jian", "", "zh")
+INSPECT_WORDS = {
+    INSPECTOR: {
+        "ask_date": "On which day", "today": "Today", "ask_kind": "Which kind of inspection",
+        "kind": "Routine inspection", "ask_note": "A note on the inspection", "still_open": "The question is still open",
+        "skip": "Skip", "menu": "Findings so far: 0", "add": "add a hazard", "describe": "Describe the hazard",
+        "done": "DONE", "ask_level": "Level of the hazard", "level": "General hazard", "ask_deadline": "Deadline?",
+        "default": "use the default", "menu_1": "Findings so far: 1", "finish": "finish",
+        "ask_document": "Send the enforcement document", "document_expected": "Please send the enforcement document",
+        "saved": "Inspection recorded",
+    },
+    INSPECTOR_ZH: {
+        "ask_date": "检查日期", "today": "今天", "ask_kind": "检查类型", "kind": "日常检查",
+        "ask_note": "检查情况说明", "still_open": "上一个问题还没有回答", "skip": "跳过", "menu": "已登记隐患：0",
+        "add": "添加隐患", "describe": "请描述隐患", "done": "完成", "ask_level": "隐患等级", "level": "一般隐患",
+        "ask_deadline": "整改期限", "default": "使用默认期限", "menu_1": "已登记隐患：1", "finish": "完成",
+        "ask_document": "请发送执法文书", "document_expected": "请以文件或照片形式发送执法文书", "saved": "已登记检查",
+    },
+}  # fmt: skip
+
+
+async def test_an_inspection_asks_again_with_its_buttons_and_takes_typed_words(local, seeded, county):
+    ent = clean(county)
+    for reg, w in INSPECT_WORDS.items():
+        await grant(seeded, reg, "regulator", ent["division"])
+        await local.client.send(reg, f"/inspect {ent['uscc']}")
+        sticker = await local.client.send(reg, **STICKER)
+        assert w["ask_date"] in sticker.texts[-1] and buttons(sticker.last_with_buttons()) == [w["today"]]
+        assert w["ask_kind"] in (await local.client.send(reg, w["today"])).text
+        assert w["ask_note"] in (await local.client.send(reg, w["kind"])).text
+        command = await local.client.send(reg, "/frobnicate")
+        assert w["still_open"] in command.text and w["ask_note"] in command.texts[-1]
+        assert buttons(command.last_with_buttons()) == [w["skip"]]
+        assert w["menu"] in (await local.client.send(reg, w["skip"])).text
+        assert w["describe"] in (await local.client.send(reg, w["add"])).text
+        await local.client.send(reg, f"消防通道被货物堵塞-{reg.id}")
+        assert w["ask_level"] in (await local.client.send(reg, w["done"])).text
+        assert w["ask_deadline"] in (await local.client.send(reg, w["level"])).text
+        assert w["menu_1"] in (await local.client.send(reg, w["default"])).text
+        assert w["ask_document"] in (await local.client.send(reg, w["finish"])).text
+        stray = await local.client.send(reg, "文书稍后补")
+        assert w["document_expected"] in stray.text and w["ask_document"] in stray.texts[-1]
+        assert w["saved"] in (await local.client.send(reg, w["skip"])).text
+    async with seeded() as s:
+        inspections = (await s.scalars(select(Inspection).order_by(Inspection.id))).all()
+        levels = (await s.scalars(select(Hazard.level).where(Hazard.source == "regulator"))).all()
+    assert [(i.inspector_id, i.kind, i.note) for i in inspections] == [
+        (INSPECTOR.id, "routine", ""),
+        (INSPECTOR_ZH.id, "routine", ""),
+    ]
+    assert levels == ["general", "general"]
