@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
@@ -125,6 +126,31 @@ async def ask(
     markup = reply_markup.model_dump(mode="json", exclude_none=True) if reply_markup else None
     step = await state.get_state()
     await state.update_data(asked={"step": step, "text": text, "markup": markup, "message_id": message_id})
+
+
+class Card(StatesGroup):
+    """A view with buttons (a tip, a confirmation) whose words the very next message may type
+    instead of pressing one; it asks nothing, so whatever else comes is met as outside a dialog."""
+
+    open = State()
+
+
+async def show_card(
+    message: Message, state: FSMContext, text: str, reply_markup: InlineKeyboardMarkup, *, edit: bool = False
+) -> None:
+    """Send (or edit in) a card and let its buttons be typed; in a dialog, the dialog's
+    question keeps that place."""
+    if await in_dialog(state):
+        await (message.edit_text if edit else message.answer)(text, reply_markup=reply_markup)
+        return
+    await state.clear()
+    await state.set_state(Card.open)
+    await ask(message, state, text, reply_markup, edit=edit)
+
+
+async def in_dialog(state: FSMContext) -> bool:
+    """A dialog waits for an answer (a card does not)."""
+    return await state.get_state() not in (None, Card.open.state)
 
 
 async def asked_button(state: FSMContext, typed: str | None, exact: bool = False) -> tuple[int, str] | None:

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import LOCALES, BoundTranslator
 from bot.menus import set_user_menu
-from bot.ui import settle_press
+from bot.ui import in_dialog, settle_press
 from bot.viewer import Viewer
 from domain.roles import menu
 from storage.users import grant_labels, load_user, set_locale
@@ -97,7 +97,8 @@ async def _switch(session, bot, t: BoundTranslator, viewer: Viewer, locale: str,
 
 
 async def cancel(message: Message, t: BoundTranslator, state: FSMContext) -> None:
-    if await state.get_state() is None:
+    if not await in_dialog(state):
+        await state.clear()  # a card's buttons are no longer typed
         await message.answer(t("cancel.nothing"))
         return
     await state.clear()

@@ -8,7 +8,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from bot.i18n import BoundTranslator
-from bot.ui import ask_again, asked_again
+from bot.ui import ask_again, asked_again, in_dialog
 from bot.viewer import Viewer
 from domain.roles import BY_NAME, allowed
 from handlers.typed_press import TypedButton, typed_press
@@ -27,20 +27,29 @@ async def command_fallback(message: Message, t: BoundTranslator, viewer: Viewer,
         await message.answer(t("fallback.not_allowed", roles=[t(f"role.{r}") for r in sorted(spec.roles)]))
     else:  # allowed, yet no handler took it (e.g. sent inside a caption)
         await message.answer(t("fallback.text"))
-    if await state.get_state():  # a dialog is still waiting for its answer
-        await _ask_again(message, t, state)
+    if await _outside_dialog(state):
+        return
+    await _ask_again(message, t, state)  # a dialog is still waiting for its answer
 
 
 async def text_fallback(message: Message, t: BoundTranslator, state: FSMContext) -> None:
-    if not await state.get_state():
+    if await _outside_dialog(state):
         await message.answer(t("fallback.text"))
     elif not await _ask_again(message, t, state):
         await message.answer(t("fallback.in_dialog"))
 
 
 async def content_fallback(message: Message, t: BoundTranslator, state: FSMContext) -> None:
-    if not await state.get_state() or not await _ask_again(message, t, state):
+    if await _outside_dialog(state) or not await _ask_again(message, t, state):
         await message.answer(t("fallback.unsupported"))
+
+
+async def _outside_dialog(state: FSMContext) -> bool:
+    """No dialog waits; a card shown last is left behind, its buttons no longer typed."""
+    if await in_dialog(state):
+        return False
+    await state.clear()
+    return True
 
 
 async def _ask_again(message: Message, t: BoundTranslator, state: FSMContext) -> bool:

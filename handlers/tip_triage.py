@@ -20,7 +20,7 @@ from bot.config import Settings
 from bot.filters import HasRole
 from bot.i18n import BoundTranslator
 from bot.paging import Page, PageCb, pager_buttons, paginate
-from bot.ui import fits
+from bot.ui import ask, fits, reask, show_card
 from domain.anonymity import TipKeys
 from domain.enums import Role, TipStatus
 from handlers.lookup import jurisdictions
@@ -117,21 +117,18 @@ async def open_tip(
     session: AsyncSession,
     settings: Settings,
     tip_keys: TipKeys,
+    state: FSMContext,
 ) -> None:
     tip = await _visible_tip(session, viewer, callback_data.tip_id)
     if tip is None:
         await query.answer(t("tips.not_yours"), show_alert=True)
         return
     await query.answer()
-    await _show(query.message, tip, t, session, settings, tip_keys)
-
-
-async def _show(message: Message, tip: Tip, t, session, settings, tip_keys: TipKeys) -> None:
     photos = await store.attachments(session, tip_keys, tip.id)
     for n, photo in enumerate(photos, start=1):
-        await message.answer_photo(BufferedInputFile(photo, filename=f"tip-{tip.id}-{n}.jpg"))
+        await query.message.answer_photo(BufferedInputFile(photo, filename=f"tip-{tip.id}-{n}.jpg"))
     text, markup = await _detail(tip, t, session, settings, tip_keys, len(photos), 0)
-    await message.answer(text, reply_markup=markup)
+    await show_card(query.message, state, text, markup)  # 「属实」 typed closes it as pressed
 
 
 async def thread_page(
@@ -202,7 +199,7 @@ async def tip_action(
         await query.answer()
         await state.set_state(AnswerDialog.text)
         await state.update_data(tip_id=tip.id, kind=callback_data.action)
-        await query.message.answer(t(f"tips.ask_{callback_data.action}"))
+        await ask(query.message, state, t(f"tips.ask_{callback_data.action}"))
         return
     if tip.status in store.CLOSED:
         await query.answer(t("tips.closed_final", status=t(f"tipstatus.{tip.status}")), show_alert=True)
@@ -212,8 +209,10 @@ async def tip_action(
         await query.answer()
         await state.set_state(CloseDialog.reply)
         await state.update_data(tip_id=tip.id, status=callback_data.action, card=query.message.message_id)
-        await query.message.answer(
-            t("tips.ask_closing", id=tip.id, status=t(f"tipstatus.{callback_data.action}"))
+        await ask(
+            query.message,
+            state,
+            t("tips.ask_closing", id=tip.id, status=t(f"tipstatus.{callback_data.action}")),
         )
         return
     if not await store.set_status(session, tip, TipStatus.in_review):
@@ -237,8 +236,8 @@ async def closing_reply(
 ) -> None:
     data = await state.get_data()
     if not fits(message.text, 2000, least=4):
-        await message.answer(
-            t("tips.ask_closing", id=data["tip_id"], status=t(f"tipstatus.{data['status']}"))
+        await ask(
+            message, state, t("tips.ask_closing", id=data["tip_id"], status=t(f"tipstatus.{data['status']}"))
         )
         return
     await state.clear()
@@ -265,7 +264,7 @@ async def answer_text(
     message: Message, t: BoundTranslator, viewer, session: AsyncSession, state: FSMContext, tip_keys: TipKeys
 ) -> None:
     if not fits(message.text, 2000):
-        await message.answer(t("dialog.text_limit", limit=2000))
+        await reask(message, state, t("dialog.text_limit", limit=2000))
         return
     data = await state.get_data()
     await state.clear()

@@ -16,7 +16,7 @@ from aiogram.fsm.state import State
 from aiogram.methods import AnswerCallbackQuery, TelegramMethod
 from aiogram.types import CallbackQuery, Message
 
-from bot.ui import asked_button
+from bot.ui import asked_button, in_dialog
 
 
 class _TypedPress:
@@ -66,9 +66,11 @@ def typed_first(
 
 
 async def typed_press(
-    message: Message, typed: tuple[int, str], bot: Bot, dispatcher: Dispatcher, **data: Any
+    message: Message, typed: tuple[int, str], bot: Bot, dispatcher: Dispatcher, state: FSMContext, **data: Any
 ) -> None:
     message_id, callback_data = typed
+    if not await in_dialog(state):  # a card's words count once
+        await state.clear()
     question = Message.model_validate(
         {"message_id": message_id, "date": message.date, "chat": message.chat.model_dump()},
         context={"bot": bot},
@@ -80,4 +82,6 @@ async def typed_press(
         message=question,
         data=callback_data,
     ).as_(_TypedPress(bot, message.chat.id))
-    await dispatcher.propagate_event("callback_query", query, bot=bot, dispatcher=dispatcher, **data)
+    await dispatcher.propagate_event(
+        "callback_query", query, bot=bot, dispatcher=dispatcher, state=state, **data
+    )

@@ -6,7 +6,16 @@ a tip and marking a hazard for enforcement."""
 from sqlalchemy import delete, select
 
 from bot.emulator.harness import TgUser
-from storage.models import Enterprise, EvidenceSubmission, Hazard, IndicatorRecord, Inspection, Rating
+from storage.models import (
+    Enterprise,
+    EvidenceSubmission,
+    Hazard,
+    HazardEvent,
+    IndicatorRecord,
+    Inspection,
+    Rating,
+    Tip,
+)
 from tests.conftest import grant, rows
 from tests.test_chat_manners_e2e import buttons
 from tests.test_evidence_e2e import PDF, open_indicator
@@ -14,12 +23,14 @@ from tests.test_inspect_e2e import clean
 from tests.test_lifecycle_e2e import (  # noqa: F401  (fixture)
     OWNER,
     PHOTO,
+    TODAY,
     press,
     record_hazard,
     record_visit,
     scene,
     submit_fix,
 )
+from tests.test_tips_e2e import REG_A, TIPSTER, file_tip, town  # noqa: F401  (fixture)
 
 OWNER_ZH = TgUser(982000001, "Qian", "", "", "zh")
 STICKER = {
@@ -198,3 +209,75 @@ async def test_an_inspection_asks_again_with_its_buttons_and_takes_typed_words(l
         (INSPECTOR_ZH.id, "routine", ""),
     ]
     assert levels == ["general", "general"]
+
+
+TIP_REG_ZH = TgUser(982000006, "Wu", "", "", "zh")
+
+
+async def test_a_tip_card_takes_its_closing_buttons_typed_within_the_jurisdiction(local, seeded, town):  # noqa: F811
+    await grant(seeded, TIP_REG_ZH, "regulator", town["ent"]["division"])
+    for _ in range(2):
+        await file_tip(local, TIPSTER, link=f"tip_{town['code']}")
+    async with seeded() as s:
+        first, second = (await s.scalars(select(Tip.id).order_by(Tip.id))).all()
+
+    async def open_card(reg, tip_id):
+        listing = await local.client.send(reg, "/tips")
+        return await local.client.press(reg, listing.last_with_buttons(), data=f"tip:{tip_id}")
+
+    await open_card(REG_A, first)  # left open while another regulator closes the tip
+    await open_card(TIP_REG_ZH, first)
+    asked = await local.client.send(TIP_REG_ZH, "不属实")
+    assert f"将举报 #{first} 办结为「经核查不属实」" in asked.text
+    command = await local.client.send(TIP_REG_ZH, "/frobnicate")
+    assert "上一个问题还没有回答" in command.text and "办结为「经核查不属实」" in command.texts[-1]
+    closed = await local.client.send(TIP_REG_ZH, "经核查，现场未发现油漆桶堆放")
+    assert f"举报 #{first} 已办结" in closed.text
+
+    refused = await local.client.send(REG_A, "substantiated")  # the press's checks still apply
+    assert "This tip is closed" in refused.text
+
+    await open_card(REG_A, second)
+    assert "I did not understand" in (await local.client.send(REG_A, "hello")).text
+    assert (
+        "I did not understand" in (await local.client.send(REG_A, "Substantiated")).text
+    )  # the card is left
+    await open_card(REG_A, second)
+    asked = await local.client.send(REG_A, "Substantiated")
+    assert "write the outcome the tipster will read" in asked.text
+    closed = await local.client.send(REG_A, "已责令企业清理油漆桶")
+    assert "closed: substantiated" in closed.text
+    async with seeded() as s:
+        assert [(await s.get(Tip, i)).status for i in (first, second)] == ["unfounded", "substantiated"]
+
+
+ENF_REG = TgUser(982000007, "County", "Enforcer", "", "en")
+ENF_REG_ZH = TgUser(982000008, "Xian", "Ju", "", "zh")
+
+
+async def test_marking_for_enforcement_is_confirmed_by_typed_words(local, seeded, county):
+    async with seeded() as s:
+        overdue = (
+            await s.scalars(
+                select(Hazard.id).where(Hazard.status == "open", Hazard.deadline < TODAY).order_by(Hazard.id)
+            )
+        ).all()[:2]
+    for reg, hazard_id, steps in (
+        (ENF_REG, overdue[0], [("mark for enforcement", "cannot be undone"), ("confirm", "Marked for enforcement")]),
+        (ENF_REG_ZH, overdue[1], [
+            ("列入执法", "确认将此隐患列入执法"), ("返回", "记录："), ("列入执法", "不可撤销"), ("确认", "已列入执法："),
+        ]),
+    ):  # fmt: skip
+        await grant(seeded, reg, "regulator", "330226")
+        listing = await local.client.send(reg, "/overdue")
+        await local.client.press(reg, listing.last_with_buttons(), data=f"rh:open:{hazard_id}", forge=True)
+        for typed, expected in steps:
+            reply = await local.client.send(reg, typed)
+            assert expected in reply.text, (typed, reply.texts)
+    async with seeded() as s:
+        marks = await s.scalars(
+            select(HazardEvent.hazard_id)
+            .where(HazardEvent.kind == "enforcement")
+            .order_by(HazardEvent.hazard_id)
+        )
+        assert list(marks) == overdue

@@ -14,7 +14,7 @@ from bot.config import Settings
 from bot.i18n import BoundTranslator, Translator
 from bot.paging import PageCb, pager_buttons, paginate
 from bot.status_view import days_text
-from bot.ui import StepCb, ask, date_hint, fits, parse_day, settle_press
+from bot.ui import StepCb, ask, date_hint, fits, parse_day, settle_press, show_card
 from domain.enums import Role
 from handlers.lookup import jurisdictions
 from handlers.regulator.common import ExtendDialog, OverdueCb, OverdueOpenCb, RegHazardCb
@@ -62,10 +62,8 @@ async def hazard_pressed(
             callback_data=RegHazardCb(action="enforce_yes", hazard_id=hazard.id),
         )
         kb.button(text=t("overdue.back"), callback_data=RegHazardCb(action="open", hazard_id=hazard.id))
-        await query.message.answer(
-            t("overdue.ask_enforce", description=hazard.description, name=enterprise.name),
-            reply_markup=kb.as_markup(),
-        )
+        asked = t("overdue.ask_enforce", description=hazard.description, name=enterprise.name)
+        await show_card(query.message, state, asked, kb.as_markup())
         return
     if callback_data.action == "enforce_yes":
         marked = await q.mark_enforcement(session, hazard, query.from_user.id)
@@ -74,7 +72,7 @@ async def hazard_pressed(
         await query.message.edit_text(t(key, description=hazard.description, name=enterprise.name))
         return
     text, markup = await _hazard_detail(t, session, settings, hazard, enterprise, 0)
-    await query.message.answer(text, reply_markup=markup)
+    await show_card(query.message, state, text, markup)
 
 
 async def overdue_open(
