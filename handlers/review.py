@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.filters import HasRole
 from bot.i18n import BoundTranslator, Translator
-from bot.ui import fits, settle_press
+from bot.ui import ask, fits, reask, settle_press
 from bot.viewer import Viewer
 from domain.compliance import expiry_of
 from domain.enums import Role
@@ -131,7 +131,7 @@ async def review_pressed(
     if callback_data.action == "reject":
         await state.set_state(RejectDialog.reason)
         await state.update_data(submission_id=sub.id)
-        await query.message.answer(t("review.ask_reason", limit=REASON_LIMIT))
+        await ask(query.message, state, t("review.ask_reason", limit=REASON_LIMIT))
         return
     await _decide(
         query.message, t, viewer, session, settings, bot, sender, translator, sub, enterprise, True, ""
@@ -150,7 +150,7 @@ async def reject_reason(
     translator: Translator,
 ) -> None:
     if not fits(message.text, REASON_LIMIT):
-        await message.answer(t("dialog.text_limit", limit=REASON_LIMIT))
+        await reask(message, state, t("dialog.text_limit", limit=REASON_LIMIT))
         return
     data = await state.get_data()
     await state.clear()
