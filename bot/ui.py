@@ -136,7 +136,12 @@ class Card(StatesGroup):
 
 
 async def show_card(
-    message: Message, state: FSMContext, text: str, reply_markup: InlineKeyboardMarkup, *, edit: bool = False
+    message: Message,
+    state: FSMContext,
+    text: str,
+    reply_markup: InlineKeyboardMarkup | None,
+    *,
+    edit: bool = False,
 ) -> None:
     """Send (or edit in) a card and let its buttons be typed; in a dialog, the dialog's
     question keeps that place."""

@@ -19,7 +19,17 @@ from bot.filters import HasRole
 from bot.i18n import BoundTranslator, Translator
 from bot.paging import PageCb, pager_buttons, paginate
 from bot.status_view import days_text
-from bot.ui import StepCb, ask, collect_photo, fits, hint_and_question, reask, settle_press, step_button
+from bot.ui import (
+    StepCb,
+    ask,
+    collect_photo,
+    fits,
+    hint_and_question,
+    reask,
+    settle_press,
+    show_card,
+    step_button,
+)
 from bot.viewer import Viewer
 from domain.enums import HazardSource, HazardStatus, Role
 from domain.lifecycle import Action
@@ -64,16 +74,26 @@ class RateDialog(StatesGroup):
 
 
 async def hazards_command(
-    message: Message, t: BoundTranslator, viewer: Viewer, session: AsyncSession, settings: Settings
+    message: Message,
+    t: BoundTranslator,
+    viewer: Viewer,
+    session: AsyncSession,
+    settings: Settings,
+    state: FSMContext,
 ) -> None:
-    await _send_hazards(message, t, viewer, session, settings)
+    await _send_hazards(message, t, viewer, session, settings, state)
 
 
 async def hazards_from_notice(
-    query: CallbackQuery, t: BoundTranslator, viewer: Viewer, session: AsyncSession, settings: Settings
+    query: CallbackQuery,
+    t: BoundTranslator,
+    viewer: Viewer,
+    session: AsyncSession,
+    settings: Settings,
+    state: FSMContext,
 ) -> None:
     await query.answer()
-    await _send_hazards(query.message, t, viewer, session, settings)
+    await _send_hazards(query.message, t, viewer, session, settings, state)
 
 
 async def hazards_page(
@@ -83,13 +103,14 @@ async def hazards_page(
     viewer: Viewer,
     session: AsyncSession,
     settings: Settings,
+    state: FSMContext,
 ) -> None:
     await query.answer()
-    await _send_hazards(query.message, t, viewer, session, settings, callback_data.page, edit=True)
+    await _send_hazards(query.message, t, viewer, session, settings, state, callback_data.page, edit=True)
 
 
 async def _send_hazards(
-    message: Message, t, viewer, session, settings, page: int = 0, edit: bool = False
+    message: Message, t, viewer, session, settings, state: FSMContext, page: int = 0, edit: bool = False
 ) -> None:
     today = local_today(settings.tz)
     rows = await hazards.owner_hazards(session, owned_ids(viewer))
@@ -124,11 +145,9 @@ async def _send_hazards(
             )
     kb.adjust(2)
     kb.row(*pager_buttons("hz", shown))
-    markup = kb.as_markup() if kb.buttons else None
-    if edit:
-        await message.edit_text(text, reply_markup=markup)
-    else:
-        await message.answer(text, reply_markup=markup)
+    await show_card(
+        message, state, text, kb.as_markup() if kb.buttons else None, edit=edit
+    )  # 「第1项已整改」 typed
 
 
 async def full_text(

@@ -52,7 +52,8 @@ async def test_the_owner_rectifies_and_rates_with_typed_words_en(scene):  # noqa
     await record_visit(local, ent)
     await record_hazard(local, "配电箱门未上锁-手打完成")
     listing = await local.client.send(OWNER, "/hazards")
-    asked = await press(local, OWNER, listing, "rectified")
+    number = next(line.split(".")[0] for line in listing.texts[-1].splitlines() if "手打完成" in line)
+    asked = await local.client.send(OWNER, f"#{number} rectified")  # the list's button, typed
     assert "Send photos of the rectification" in asked.text
 
     command = await local.client.send(OWNER, "/frobnicate")
@@ -95,7 +96,8 @@ async def test_the_owner_rectifies_and_rates_with_typed_words_zh(scene):  # noqa
     await record_visit(local, ent)
     await record_hazard(local, "灭火器压力不足-手打完成")
     listing = await local.client.send(OWNER_ZH, "/hazards")
-    asked = await press(local, OWNER_ZH, listing, "已整改")
+    number = next(line.split(".")[0] for line in listing.texts[-1].splitlines() if "手打完成" in line)
+    asked = await local.client.send(OWNER_ZH, f"第{number}项已整改")
     assert "请发送整改后的照片" in asked.text
     command = await local.client.send(OWNER_ZH, "/frobnicate")
     assert "上一个问题还没有回答" in command.text and "请发送整改后的照片" in command.texts[-1]
