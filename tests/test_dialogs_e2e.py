@@ -8,6 +8,7 @@ from bot.emulator.harness import TgUser
 from domain.uscc import complete
 from storage.models import Agency, Enterprise
 from tests.conftest import ADMIN
+from tests.test_typed_buttons_e2e import STICKER
 
 STRANGER = TgUser(930000004, "Sam", "Stranger", "sam_s", "en")
 
@@ -24,16 +25,7 @@ async def test_unknown_command_and_plain_text_get_clear_answers(local, caplog):
 
 
 async def test_unsupported_content_types_are_answered(local, caplog):
-    sticker = {
-        "file_id": "S1",
-        "file_unique_id": "s1",
-        "type": "regular",
-        "width": 1,
-        "height": 1,
-        "is_animated": False,
-        "is_video": False,
-    }
-    for extra in ({"sticker": sticker}, {"location": {"latitude": 29.3, "longitude": 121.4}}):
+    for extra in (STICKER, {"location": {"latitude": 29.3, "longitude": 121.4}}):
         reply = await local.client.send(STRANGER, **extra)
         assert "This kind of message is not supported" in reply.text
     reply = await local.client.send_photo(STRANGER, b"\x89PNG fake")
