@@ -64,9 +64,12 @@ from handlers.staff.verify import (
     verify_search,
 )
 from handlers.staff.visit import (
+    visit_change,
     visit_client,
     visit_command,
+    visit_confirmed,
     visit_day_text,
+    visit_discard,
     visit_kind,
     visit_kind_typed,
     visit_search,
@@ -99,6 +102,9 @@ def build_router() -> Router:
     m(typed_press, HazardDialog.deadline, F.text, TypedButton())
     c(visit_today, VisitDialog.day, StepCb.filter(F.action == "today"))
     m(visit_day_text, VisitDialog.day, F.text, not_command)
+    c(visit_confirmed, VisitDialog.confirm, StepCb.filter(F.action == "save"))
+    c(visit_change, VisitDialog.confirm, StepCb.filter(F.action == "change"))
+    c(visit_discard, VisitDialog.confirm, StepCb.filter(F.action == "discard"))
     c(hazard_visit, HazardDialog.visit, VisitCb.filter(F.purpose == "hazard"))
     m(hazard_description, HazardDialog.description, not_command)
     m(hazard_location, HazardDialog.location, not_command)

@@ -59,6 +59,7 @@ class VisitDialog(StatesGroup):
     client = State()
     kind = State()
     day = State()
+    confirm = State()
 
 
 class HazardDialog(StatesGroup):

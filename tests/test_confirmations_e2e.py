@@ -1,0 +1,59 @@
+"""Nothing that cannot be undone happens on one press: a visit, an accepted piece of evidence
+and a closed hazard are each shown once more and confirmed; a forged press changes nothing."""
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from bot.emulator.harness import TgUser
+from storage.models import Visit
+from tests.conftest import grant
+from tests.test_chat_manners_e2e import buttons
+from tests.test_lifecycle_e2e import TODAY, press, scene  # noqa: F401  (fixture)
+
+STAFF_ZH = TgUser(984000001, "Zhao", "", "", "zh")
+
+
+async def _visits(sessions) -> int:
+    async with sessions() as s:
+        return await s.scalar(select(func.count()).select_from(Visit))
+
+
+async def test_a_visit_is_reviewed_before_it_is_saved_and_can_be_changed_or_discarded(scene):  # noqa: F811
+    local, ent, sessions = scene["local"], scene["ent"], scene["sessions"]
+    await grant(sessions, STAFF_ZH, "staff", scene["agency"])
+    before = await _visits(sessions)
+
+    await local.client.send(STAFF_ZH, "/visit")
+    found = await local.client.send(STAFF_ZH, ent["name"])
+    kinds = await press(local, STAFF_ZH, found, ent["name"])
+    day = await press(local, STAFF_ZH, kinds, "按月排查")
+    review = await press(local, STAFF_ZH, day, "今天")
+    assert "保存前请核对服务记录" in review.text and ent["name"] in review.text
+    assert "按月排查" in review.text and TODAY.isoformat() in review.text
+    assert buttons(review.last_with_buttons()) == ["✅ 确认保存", "✏️ 修改", "🗑 放弃"]
+    assert await _visits(sessions) == before  # not saved yet
+
+    stray = await local.client.send(STAFF_ZH, "嗯？")  # the review comes back with its buttons
+    assert "保存前请核对服务记录" in stray.texts[-1] and "✅ 确认保存" in buttons(stray.last_with_buttons())
+
+    changed = await local.client.send(STAFF_ZH, "修改")  # typed like the button
+    assert "请选择服务类型" in changed.text
+    await local.client.send(STAFF_ZH, "培训")
+    yesterday = (TODAY - timedelta(days=1)).isoformat()
+    review = await local.client.send(STAFF_ZH, "昨天")
+    assert "培训" in review.text and yesterday in review.text
+    discarded = await local.client.send(STAFF_ZH, "放弃")
+    assert "未保存任何内容" in discarded.text
+    assert await _visits(sessions) == before
+
+    await local.client.send(STAFF_ZH, "/visit")
+    found = await local.client.send(STAFF_ZH, ent["name"])
+    kinds = await press(local, STAFF_ZH, found, ent["name"])
+    await press(local, STAFF_ZH, kinds, "全面排查")
+    review = await local.client.send(STAFF_ZH, "昨天")
+    saved = await press(local, STAFF_ZH, review, "确认保存")
+    assert f"已记录服务：{ent['name']}，{yesterday}，全面排查" in saved.text
+    assert await _visits(sessions) == before + 1
+    again = await local.client.press(STAFF_ZH, review.last_with_buttons(), data="step:save", forge=True)
+    assert "已记录服务" not in again.text and await _visits(sessions) == before + 1  # pressed twice: once
