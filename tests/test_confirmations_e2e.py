@@ -6,12 +6,13 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from bot.emulator.harness import TgUser
-from storage.models import Visit
+from storage.models import Enterprise, Hazard, Visit
 from tests.conftest import grant
 from tests.test_chat_manners_e2e import buttons
-from tests.test_lifecycle_e2e import TODAY, press, scene  # noqa: F401  (fixture)
+from tests.test_lifecycle_e2e import REG_B, STAFF, TODAY, press, scene  # noqa: F401  (fixture)
 
 STAFF_ZH = TgUser(984000001, "Zhao", "", "", "zh")
+REG_ZH = TgUser(984000002, "Qian", "", "", "zh")
 
 
 async def _visits(sessions) -> int:
@@ -57,3 +58,53 @@ async def test_a_visit_is_reviewed_before_it_is_saved_and_can_be_changed_or_disc
     assert await _visits(sessions) == before + 1
     again = await local.client.press(STAFF_ZH, review.last_with_buttons(), data="step:save", forge=True)
     assert "已记录服务" not in again.text and await _visits(sessions) == before + 1  # pressed twice: once
+
+
+async def _gov_finding(sessions, ent: dict, status: str = "submitted") -> int:
+    """A hazard a government inspection found, rectified by the owner and waiting for the check."""
+    async with sessions() as s:
+        eid = await s.scalar(select(Enterprise.id).where(Enterprise.uscc == ent["uscc"]))
+        hazard = Hazard(
+            ref="GOV-CONFIRM-1", enterprise_id=eid, found_on=TODAY - timedelta(days=20),
+            description="安全出口被货物堵塞-确认", level="general", deadline=TODAY + timedelta(days=5),
+            status=status, source="regulator", submitted_on=TODAY,
+        )  # fmt: skip
+        s.add(hazard)
+        await s.commit()
+        return hazard.id
+
+
+async def _status(sessions, hazard_id: int) -> str:
+    async with sessions() as s:
+        return (await s.get(Hazard, hazard_id)).status
+
+
+async def test_a_regulator_closes_a_government_finding_only_after_confirming(scene):  # noqa: F811
+    local, ent, sessions = scene["local"], scene["ent"], scene["sessions"]
+    await grant(sessions, REG_ZH, "regulator", ent["division"])
+    hazard_id = await _gov_finding(sessions, ent)
+
+    review = await local.client.send(REG_ZH, "/review")
+    listing = await press(local, REG_ZH, review, "复查整改")
+    assert "安全出口被货物堵塞-确认" in listing.text
+    asked = await press(local, REG_ZH, listing, "通过，销号")
+    assert buttons(asked.last_with_buttons()) == ["✅ 确认销号（不可撤销）", "← 返回"]
+    assert await _status(sessions, hazard_id) == "submitted"  # one press closes nothing
+    back = await press(local, REG_ZH, asked, "返回")
+    assert buttons(back.last_with_buttons()) == ["✅ 通过，销号", "↩️ 不通过"]
+
+    # Someone else's press, forged: an alert, nothing changes.
+    for user, data in ((REG_B, f"gv:confirm:{hazard_id}"), (STAFF, f"vf:confirm:{hazard_id}")):
+        forged = await local.client.press(user, back.last_with_buttons(), data=data, forge=True)
+        assert forged.alerts and "already handled, or is not yours" in forged.alerts[0]
+        assert not forged.messages
+    assert await _status(sessions, hazard_id) == "submitted"
+
+    asked = await press(local, REG_ZH, back, "通过，销号")
+    closed = await press(local, REG_ZH, asked, "确认销号")
+    assert "已通过复查并销号：安全出口被货物堵塞-确认" in closed.text
+    assert await _status(sessions, hazard_id) == "verified"
+    again = await local.client.press(
+        REG_ZH, asked.last_with_buttons(), data=f"gv:confirm:{hazard_id}", forge=True
+    )
+    assert again.alerts == ["这项整改已被处理或您无权复查。"]
