@@ -6,13 +6,15 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from bot.emulator.harness import TgUser
-from storage.models import Enterprise, Hazard, Visit
-from tests.conftest import grant
+from storage.models import Enterprise, Hazard, TipAttachment, Visit
+from tests.conftest import grant, rows
 from tests.test_chat_manners_e2e import buttons
 from tests.test_lifecycle_e2e import REG_B, STAFF, TODAY, press, scene  # noqa: F401  (fixture)
+from tests.test_tips_e2e import EXIF_JPEG, RECEIPT
 
 STAFF_ZH = TgUser(984000001, "Zhao", "", "", "zh")
 REG_ZH = TgUser(984000002, "Qian", "", "", "zh")
+TIPSTER_ZH = TgUser(984000003, "Sun", "", "", "zh")
 
 
 async def _visits(sessions) -> int:
@@ -108,3 +110,28 @@ async def test_a_regulator_closes_a_government_finding_only_after_confirming(sce
         REG_ZH, asked.last_with_buttons(), data=f"gv:confirm:{hazard_id}", forge=True
     )
     assert again.alerts == ["这项整改已被处理或您无权复查。"]
+
+
+async def test_a_photo_sent_before_its_step_is_kept_for_the_tip_and_the_question_comes_back(
+    local, seeded, county
+):
+    ent = rows(county, "enterprises")[0]
+    await local.client.send(TIPSTER_ZH, "/tip")
+    early = await local.client.send_photo(TIPSTER_ZH, EXIF_JPEG)  # before even the target
+    assert "照片已收下（1/5 张）" in early.text and "举报哪家企业" in early.texts[-1]
+    found = await local.client.send(TIPSTER_ZH, ent["name"])
+    category = await press(local, TIPSTER_ZH, found, ent["name"])
+    again = await local.client.send_photo(TIPSTER_ZH, EXIF_JPEG)
+    assert "暂不支持" not in again.text
+    assert "照片已收下（2/5 张）" in again.text and "举报类别" in again.texts[-1]
+    assert buttons(again.last_with_buttons()) == buttons(category.last_with_buttons())
+    text = await press(local, TIPSTER_ZH, again, "隐患长期未整改")
+    assert "请描述您看到的情况" in text.text
+    photos = await local.client.send(TIPSTER_ZH, "二号仓库的灭火器全部过期，通道堆满纸箱")
+    assert "已收下您先前发送的 2 张照片" in photos.text and "还可以再发 3 张" in photos.text
+    review = await press(local, TIPSTER_ZH, photos, "完成")
+    assert "照片：2 张" in review.text
+    filed = await press(local, TIPSTER_ZH, review, "确认提交")
+    assert RECEIPT.search(filed.text)
+    async with seeded() as s:
+        assert await s.scalar(select(func.count()).select_from(TipAttachment)) == 2

@@ -9,7 +9,7 @@ sealed, and only a press on it puts the id (sealed) into the state until the mat
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.filters import Command, CommandStart
+from aiogram.filters import Command, CommandStart, StateFilter
 
 from bot.filters import InPrivate
 from bot.paging import PageCb
@@ -26,6 +26,7 @@ from handlers.tips.tip import (
     tip_discard,
     tip_link,
     tip_photo,
+    tip_photo_early,
     tip_photo_expected,
     tip_photos_done,
     tip_target_chosen,
@@ -56,6 +57,10 @@ def build_router() -> Router:
     m(tip_unlisted_name, TipDialog.unlisted_name, F.text, not_command)
     c(tip_township, TipDialog.township, TownshipCb.filter())
     c(tip_category, TipDialog.category, CategoryCb.filter())
+    early = StateFilter(
+        TipDialog.target, TipDialog.unlisted_name, TipDialog.township, TipDialog.category, TipDialog.text
+    )
+    m(tip_photo_early, early, image)  # a photo before its step: kept, the question put again
     m(tip_text, TipDialog.text, F.text, not_command)
     m(typed_press, TipDialog.photos, F.text, TypedButton())  # 「完成」 typed
     m(tip_photo, TipDialog.photos, image)
