@@ -6,7 +6,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from bot.emulator.harness import TgUser
-from storage.models import Enterprise, Hazard, TipAttachment, Visit
+from storage.models import Agency, Division, Enterprise, Hazard, Inspection, TipAttachment, Visit
 from tests.conftest import grant, rows
 from tests.test_chat_manners_e2e import buttons
 from tests.test_lifecycle_e2e import REG_B, STAFF, TODAY, press, scene  # noqa: F401  (fixture)
@@ -127,11 +127,50 @@ async def test_a_photo_sent_before_its_step_is_kept_for_the_tip_and_the_question
     assert buttons(again.last_with_buttons()) == buttons(category.last_with_buttons())
     text = await press(local, TIPSTER_ZH, again, "隐患长期未整改")
     assert "请描述您看到的情况" in text.text
-    photos = await local.client.send(TIPSTER_ZH, "二号仓库的灭火器全部过期，通道堆满纸箱")
-    assert "已收下您先前发送的 2 张照片" in photos.text and "还可以再发 3 张" in photos.text
+    # A photo with the description as its caption: both kept.
+    photos = await local.client.send_photo(
+        TIPSTER_ZH, EXIF_JPEG, caption="二号仓库的灭火器全部过期，通道堆满纸箱"
+    )
+    assert "照片已收下（3/5 张）" in photos.text
+    assert "已收下您先前发送的 3 张照片" in photos.text and "还可以再发 2 张" in photos.text
     review = await press(local, TIPSTER_ZH, photos, "完成")
-    assert "照片：2 张" in review.text
+    assert "照片：3 张" in review.text and "通道堆满纸箱" in review.text
     filed = await press(local, TIPSTER_ZH, review, "确认提交")
     assert RECEIPT.search(filed.text)
     async with seeded() as s:
-        assert await s.scalar(select(func.count()).select_from(TipAttachment)) == 2
+        assert await s.scalar(select(func.count()).select_from(TipAttachment)) == 3
+
+
+async def test_lists_name_places_and_enterprises_one_way_in_chinese_punctuation(scene):  # noqa: F811
+    """/coverage names a township by name in the coverage lines and in the inspections under
+    them alike; labels built from a name and a count or a kind read 「企业：…」 and 「…（3）」."""
+    local, ent, sessions = scene["local"], scene["ent"], scene["sessions"]
+    township = ent["division"]
+    await grant(sessions, REG_ZH, "regulator", township)
+    await grant(sessions, STAFF_ZH, "staff", scene["agency"])
+    async with sessions() as s:
+        place = await s.scalar(select(Division.name).where(Division.code == township))
+        eid = await s.scalar(select(Enterprise.id).where(Enterprise.uscc == ent["uscc"]))
+        agency_id = await s.scalar(select(Agency.id).where(Agency.code == scene["agency"]))
+        s.add(
+            Inspection(ref="COV-1", division_prefix=township, enterprise_id=eid, date=TODAY, kind="routine")
+        )
+        for i in range(9):  # more than one /verify screen: the enterprises are picked first
+            s.add(
+                Hazard(
+                    agency_id=agency_id, ref=f"PICK-{i}", enterprise_id=eid, found_on=TODAY - timedelta(days=9),
+                    description=f"待复查隐患{i}", level="general", deadline=TODAY + timedelta(days=9),
+                    status="submitted", submitted_on=TODAY,
+                )
+            )  # fmt: skip
+        await s.commit()
+    coverage = await local.client.send(REG_ZH, "/coverage")
+    assert f"· {place}：" in coverage.text and township not in coverage.text
+    assert "政府监督检查：本周 1 次" in coverage.text
+
+    picker = await local.client.send(STAFF_ZH, "/verify")
+    assert f"{ent['name'][:40]}（9）" in buttons(picker.last_with_buttons())
+
+    await local.client.send(TIPSTER_ZH, "/tip")
+    found = await local.client.send(TIPSTER_ZH, ent["name"])
+    assert f"企业：{ent['name'][:50]}" in buttons(found.last_with_buttons())

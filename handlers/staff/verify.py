@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from html import unescape  # a button's label is plain text, not HTML
+
 from aiogram import Bot
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -67,7 +69,10 @@ async def _waiting_picker(t, viewer, session, page: int, search: str):
     pages = max(1, -(-total // PICK_PAGE))
     kb = InlineKeyboardBuilder()
     for eid, name, n in groups:
-        kb.button(text=f"{name[:40]} ({n})", callback_data=WaitingCb(enterprise_id=eid))
+        kb.button(
+            text=unescape(t("label.waiting_enterprise", name=name[:40], n=n)),
+            callback_data=WaitingCb(enterprise_id=eid),
+        )
     nav = []
     if page > 0:
         nav.append(InlineKeyboardButton(text="◀️", callback_data=WaitingPageCb(page=page - 1).pack()))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from html import unescape  # a button's label is plain text, not HTML
 
 from aiogram import Bot
 from aiogram.filters import CommandObject
@@ -78,7 +79,7 @@ async def tip_target_text(
     kb = InlineKeyboardBuilder()
     for target in found:
         kb.button(
-            text=f"{t(f'tip.kind_{target.kind}')}: {target.name[:50]}",
+            text=unescape(t("label.tip_target", kind=t(f"tip.kind_{target.kind}"), name=target.name[:50])),
             callback_data=TargetCb(kind=target.kind, target_id=target.id),
         )
     # A workshop nobody registered is exactly what a tip may be about.
