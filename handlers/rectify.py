@@ -19,7 +19,13 @@ from domain.enums import Role
 from domain.lifecycle import Action
 from handlers.callbacks import ListCb
 from handlers.lookup import jurisdictions
-from handlers.staff.verify import decide_rectification, press_verification, read_reason, verify_buttons
+from handlers.staff.verify import (
+    before_and_after,
+    decide_rectification,
+    press_verification,
+    read_reason,
+    verify_buttons,
+)
 from notifications.sender import Sender
 from storage import gov_inspections as gov
 from storage import hazards
@@ -56,8 +62,8 @@ async def list_pressed(
     await query.message.answer(t("rectify.header", n=total, shown=len(waiting), more=total - len(waiting)))
     for hazard, enterprise in waiting:
         event, photos = await hazards.latest_event(session, hazard.id, "submitted")
-        for file_id in photos:
-            await query.message.answer_photo(file_id)
+        _, before = await hazards.latest_event(session, hazard.id, "created")
+        await before_and_after(query.message, t, hazard.description, before, photos)
         await query.message.answer(
             t(
                 "verify.item",

@@ -153,7 +153,7 @@ async def _send_waiting(message: Message, t, viewer, session, settings, enterpri
     for hazard, name in waiting:
         event, photos = await hazards.latest_event(session, hazard.id, "submitted")
         _, before = await hazards.latest_event(session, hazard.id, "created")
-        await _before_and_after(message, t, hazard.description, before, photos)
+        await before_and_after(message, t, hazard.description, before, photos)
         await message.answer(
             t(
                 "verify.item",
@@ -168,7 +168,7 @@ async def _send_waiting(message: Message, t, viewer, session, settings, enterpri
         )
 
 
-async def _before_and_after(
+async def before_and_after(
     message: Message, t, description: str, before: list[str], after: list[str]
 ) -> None:
     """The hazard's photos and the rectification's, side by side in one album captioned with
