@@ -9,7 +9,7 @@ from bot.emulator.harness import TgUser
 from storage.models import Agency, Division, Enterprise, Hazard, Inspection, TipAttachment, Visit
 from tests.conftest import grant, rows
 from tests.test_chat_manners_e2e import buttons
-from tests.test_lifecycle_e2e import REG_B, STAFF, TODAY, press, scene  # noqa: F401  (fixture)
+from tests.test_lifecycle_e2e import REG_B, STAFF, TODAY, press, record_visit, scene  # noqa: F401  (fixture)
 from tests.test_tips_e2e import EXIF_JPEG, RECEIPT
 
 STAFF_ZH = TgUser(984000001, "Zhao", "", "", "zh")
@@ -174,3 +174,21 @@ async def test_lists_name_places_and_enterprises_one_way_in_chinese_punctuation(
     await local.client.send(TIPSTER_ZH, "/tip")
     found = await local.client.send(TIPSTER_ZH, ent["name"])
     assert f"企业：{ent['name'][:50]}" in buttons(found.last_with_buttons())
+
+
+async def test_a_hazard_under_review_can_be_discarded_like_a_visit(scene):  # noqa: F811
+    local, ent, sessions = scene["local"], scene["ent"], scene["sessions"]
+    await record_visit(local, ent)
+    visits = await local.client.send(STAFF, "/hazard")
+    await local.client.press(STAFF, visits.last_with_buttons(), button=0)
+    await local.client.send(STAFF, "配电箱门未上锁-放弃")
+    await local.client.send(STAFF, "三号车间")
+    levels = await local.client.send(STAFF, "done")
+    await press(local, STAFF, levels, "general hazard")
+    deadline = await local.client.send(STAFF, "加锁")
+    review = await press(local, STAFF, deadline, "Use the default")
+    assert buttons(review.last_with_buttons()) == ["✅ Save the hazard", "✏️ Change the deadline", "🗑 Discard"]
+    dropped = await press(local, STAFF, review, "Discard")
+    assert "Cancelled" in dropped.text
+    async with sessions() as s:
+        assert await s.scalar(select(Hazard.id).where(Hazard.description == "配电箱门未上锁-放弃")) is None

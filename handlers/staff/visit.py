@@ -197,12 +197,6 @@ async def visit_change(query: CallbackQuery, t: BoundTranslator, state: FSMConte
     await ask(query.message, state, t("visit.choose_kind"), _kind_buttons(t))
 
 
-async def visit_discard(query: CallbackQuery, t: BoundTranslator, state: FSMContext) -> None:
-    await state.clear()
-    await settle_press(query)
-    await query.message.answer(t("cancel.done"))
-
-
 async def visit_confirmed(
     query: CallbackQuery,
     t: BoundTranslator,

@@ -14,6 +14,7 @@ from aiogram.filters import Command, CommandStart, StateFilter
 from bot.filters import InPrivate
 from bot.paging import PageCb
 from bot.ui import StepCb
+from handlers.common import discard
 from handlers.tip_triage import OpenTipCb, TipActionCb
 from handlers.tips.common import CategoryCb, FollowCb, FollowDialog, TargetCb, TipDialog, TownshipCb
 from handlers.tips.follow import follow_add, follow_command, follow_message, follow_page, follow_receipt
@@ -23,7 +24,6 @@ from handlers.tips.tip import (
     tip_category,
     tip_command,
     tip_confirm,
-    tip_discard,
     tip_link,
     tip_photo,
     tip_photo_early,
@@ -67,7 +67,7 @@ def build_router() -> Router:
     c(tip_photos_done, TipDialog.photos, StepCb.filter(F.action == "done"))
     m(tip_photo_expected, TipDialog.photos, not_command)
     c(tip_confirm, TipDialog.review, StepCb.filter(F.action == "confirm"))
-    c(tip_discard, TipDialog.review, StepCb.filter(F.action == "discard"))
+    c(discard, TipDialog.review, StepCb.filter(F.action == "discard"))
     m(follow_receipt, FollowDialog.receipt, F.text, not_command)
     c(follow_add, FollowCb.filter(F.action == "add"))
     c(follow_page, PageCb.filter(F.view == "fl"))

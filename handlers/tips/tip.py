@@ -311,12 +311,6 @@ async def tip_confirm(
     await query.message.answer(t("tip.filed", receipt=receipt))
 
 
-async def tip_discard(query: CallbackQuery, t: BoundTranslator, state: FSMContext) -> None:
-    await state.clear()
-    await settle_press(query)
-    await query.message.answer(t("cancel.done"))
-
-
 async def private_only(message: Message, t: BoundTranslator) -> None:
     await message.answer(t("tip.private_only"))
 
