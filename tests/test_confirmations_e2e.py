@@ -6,7 +6,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from bot.emulator.harness import TgUser
-from storage.models import Agency, Division, Enterprise, Hazard, Inspection, TipAttachment, Visit
+from storage.models import Agency, Division, Enterprise, Hazard, Inspection, Tip, TipAttachment, Visit
 from tests.conftest import grant, rows
 from tests.test_chat_manners_e2e import buttons
 from tests.test_lifecycle_e2e import REG_B, STAFF, TODAY, press, record_visit, scene  # noqa: F401  (fixture)
@@ -192,3 +192,16 @@ async def test_a_hazard_under_review_can_be_discarded_like_a_visit(scene):  # no
     assert "Cancelled" in dropped.text
     async with sessions() as s:
         assert await s.scalar(select(Hazard.id).where(Hazard.description == "配电箱门未上锁-放弃")) is None
+
+
+async def test_a_tip_under_review_can_be_discarded(local, seeded, county):
+    ent = rows(county, "enterprises")[0]
+    await local.client.send(TIPSTER_ZH, "/tip")
+    category = await press(local, TIPSTER_ZH, await local.client.send(TIPSTER_ZH, ent["name"]), ent["name"])
+    await press(local, TIPSTER_ZH, category, "其他")
+    await local.client.send(TIPSTER_ZH, "仓库夜间无人值守，电动车在室内充电")
+    review = await local.client.send(TIPSTER_ZH, "完成")
+    dropped = await press(local, TIPSTER_ZH, review, "放弃")
+    assert "未保存任何内容" in dropped.text
+    async with seeded() as s:
+        assert await s.scalar(select(func.count()).select_from(Tip)) == 0
