@@ -79,7 +79,7 @@ async def send_headline(
     listed = await _enforcement(session, settings, prefixes, today)
     kb = InlineKeyboardBuilder()
     if listed:
-        kb.button(text=t("headline.export"), callback_data=EnforcementCb(action="export"))
+        kb.button(text=t.label("headline.export"), callback_data=EnforcementCb(action="export"))
     await message.answer(
         text + "\n" + t("headline.enforcement", n=len(listed), months=settings.enforcement_months),
         reply_markup=kb.as_markup() if listed else None,

@@ -60,7 +60,7 @@ def _choices(t, action: str, values: type[StrEnum], label: str, per_row: int = 8
     """One button per value (text key `label` + value)."""
     kb = InlineKeyboardBuilder()
     for value in values:
-        kb.button(text=t(f"{label}{value}"), callback_data=InspCb(action=action, value=value))
+        kb.button(text=t.label(f"{label}{value}"), callback_data=InspCb(action=action, value=value))
     kb.adjust(per_row)
     return kb.as_markup()
 
@@ -156,9 +156,9 @@ async def kind_pressed(
         await state.set_state(InspectDialog.tip)
         kb = InlineKeyboardBuilder()
         for tip in tips:
-            label = t("inspect.tip_button", id=tip.id, date=tip.created_hour.date().isoformat())
+            label = t.label("inspect.tip_button", id=tip.id, date=tip.created_hour.date().isoformat())
             kb.button(text=label, callback_data=InspCb(action="tip", value=str(tip.id)))
-        kb.button(text=t("inspect.no_tip"), callback_data=InspCb(action="tip", value="0"))
+        kb.button(text=t.label("inspect.no_tip"), callback_data=InspCb(action="tip", value="0"))
         kb.adjust(1)
         await query.message.answer(t("inspect.ask_tip"), reply_markup=kb.as_markup())
         return
@@ -200,8 +200,8 @@ async def _findings_menu(message: Message, t, state: FSMContext) -> None:
     await state.set_state(InspectDialog.findings)
     findings = (await state.get_data())["findings"]
     kb = InlineKeyboardBuilder()
-    kb.button(text=t("inspect.add_hazard"), callback_data=InspCb(action="add"))
-    kb.button(text=t("inspect.finish"), callback_data=InspCb(action="finish"))
+    kb.button(text=t.label("inspect.add_hazard"), callback_data=InspCb(action="add"))
+    kb.button(text=t.label("inspect.finish"), callback_data=InspCb(action="finish"))
     kb.adjust(1)
     await message.answer(
         t("inspect.findings", items=[f["description"] for f in findings]), reply_markup=kb.as_markup()

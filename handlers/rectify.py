@@ -46,7 +46,7 @@ async def waiting_button(
     """How many government findings wait for verification, and the button that lists them."""
     n = await gov.count_waiting(session, jurisdictions(viewer))
     kb = InlineKeyboardBuilder()
-    kb.button(text=t("rectify.open"), callback_data=ListCb(what="gov_verify"))
+    kb.button(text=t.label("rectify.open"), callback_data=ListCb(what="gov_verify"))
     return n, kb.as_markup()
 
 

@@ -103,11 +103,15 @@ async def _show(message: Message, t, viewer, session, settings, offset: int) -> 
 
 def _card_buttons(t, submission_id: int, offset: int, more: bool):
     kb = InlineKeyboardBuilder()
-    kb.button(text=t("review.accept"), callback_data=ReviewCb(action="accept", submission_id=submission_id))
-    kb.button(text=t("review.reject"), callback_data=ReviewCb(action="reject", submission_id=submission_id))
+    kb.button(
+        text=t.label("review.accept"), callback_data=ReviewCb(action="accept", submission_id=submission_id)
+    )
+    kb.button(
+        text=t.label("review.reject"), callback_data=ReviewCb(action="reject", submission_id=submission_id)
+    )
     if more:
         kb.button(
-            text=t("review.next"),
+            text=t.label("review.next"),
             callback_data=ReviewCb(action="next", submission_id=submission_id, offset=offset + 1),
         )
     kb.adjust(2, 1)
@@ -117,11 +121,11 @@ def _card_buttons(t, submission_id: int, offset: int, more: bool):
 def _confirm_buttons(t, submission_id: int, offset: int):
     kb = InlineKeyboardBuilder()
     kb.button(
-        text=t("confirm.accept"),
+        text=t.label("confirm.accept"),
         callback_data=ReviewCb(action="confirm", submission_id=submission_id, offset=offset),
     )
     kb.button(
-        text=t("confirm.back"),
+        text=t.label("confirm.back"),
         callback_data=ReviewCb(action="keep", submission_id=submission_id, offset=offset),
     )
     return kb.as_markup()

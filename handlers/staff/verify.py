@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from html import unescape  # a button's label is plain text, not HTML
-
 from aiogram import Bot
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -70,7 +68,7 @@ async def _waiting_picker(t, viewer, session, page: int, search: str):
     kb = InlineKeyboardBuilder()
     for eid, name, n in groups:
         kb.button(
-            text=unescape(t("label.waiting_enterprise", name=name[:40], n=n)),
+            text=t.label("label.waiting_enterprise", name=name[:40], n=n),
             callback_data=WaitingCb(enterprise_id=eid),
         )
     nav = []
@@ -188,15 +186,15 @@ async def before_and_after(
 def verify_buttons(t, cb: type[CallbackData], hazard_id: int):
     """Approve or reject a rectification; `cb` is the agency's or the regulator's callback."""
     kb = InlineKeyboardBuilder()
-    kb.button(text=t("verify.approve"), callback_data=cb(action="verify", hazard_id=hazard_id))
-    kb.button(text=t("verify.reject"), callback_data=cb(action="reject", hazard_id=hazard_id))
+    kb.button(text=t.label("verify.approve"), callback_data=cb(action="verify", hazard_id=hazard_id))
+    kb.button(text=t.label("verify.reject"), callback_data=cb(action="reject", hazard_id=hazard_id))
     return kb.as_markup()
 
 
 def _confirm_close(t, cb: type[CallbackData], hazard_id: int):
     kb = InlineKeyboardBuilder()
-    kb.button(text=t("verify.confirm_close"), callback_data=cb(action="confirm", hazard_id=hazard_id))
-    kb.button(text=t("verify.keep_open"), callback_data=cb(action="keep", hazard_id=hazard_id))
+    kb.button(text=t.label("verify.confirm_close"), callback_data=cb(action="confirm", hazard_id=hazard_id))
+    kb.button(text=t.label("verify.keep_open"), callback_data=cb(action="keep", hazard_id=hazard_id))
     return kb.as_markup()
 
 

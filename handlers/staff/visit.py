@@ -94,7 +94,7 @@ async def visit_client(
 def _kind_buttons(t):
     kb = InlineKeyboardBuilder()
     for kind in VisitKind:
-        kb.button(text=t(f"visit.{kind}"), callback_data=KindCb(kind=kind))
+        kb.button(text=t.label(f"visit.{kind}"), callback_data=KindCb(kind=kind))
     kb.adjust(2)
     return kb.as_markup()
 
@@ -180,9 +180,9 @@ async def _review_visit(message: Message, day, t, viewer, session, settings, sta
     await state.update_data(day=day.isoformat())
     await state.set_state(VisitDialog.confirm)
     kb = InlineKeyboardBuilder()
-    kb.button(text=t("confirm.save"), callback_data=StepCb(action="save"))
-    kb.button(text=t("confirm.change"), callback_data=StepCb(action="change"))
-    kb.button(text=t("confirm.discard"), callback_data=StepCb(action="discard"))
+    kb.button(text=t.label("confirm.save"), callback_data=StepCb(action="save"))
+    kb.button(text=t.label("confirm.change"), callback_data=StepCb(action="change"))
+    kb.button(text=t.label("confirm.discard"), callback_data=StepCb(action="discard"))
     kb.adjust(1, 2)
     review = t(
         "confirm.visit_review", name=enterprise.name, kind=t(f"visit.{data['kind']}"), date=day.isoformat()

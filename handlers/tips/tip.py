@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-from html import unescape  # a button's label is plain text, not HTML
 
 from aiogram import Bot
 from aiogram.filters import CommandObject
@@ -79,11 +78,11 @@ async def tip_target_text(
     kb = InlineKeyboardBuilder()
     for target in found:
         kb.button(
-            text=unescape(t("label.tip_target", kind=t(f"tip.kind_{target.kind}"), name=target.name[:50])),
+            text=t.label("label.tip_target", kind=t.label(f"tip.kind_{target.kind}"), name=target.name[:50]),
             callback_data=TargetCb(kind=target.kind, target_id=target.id),
         )
     # A workshop nobody registered is exactly what a tip may be about.
-    kb.button(text=t("tip.not_listed"), callback_data=TargetCb(kind=UNLISTED, target_id=0))
+    kb.button(text=t.label("tip.not_listed"), callback_data=TargetCb(kind=UNLISTED, target_id=0))
     kb.adjust(1)
     await ask(message, state, t("tip.choose_target" if found else "tip.no_target"), kb.as_markup())
 
@@ -159,7 +158,7 @@ async def _ask_category(message: Message, t, state: FSMContext, name: str) -> No
     await state.set_state(TipDialog.category)
     kb = InlineKeyboardBuilder()
     for category in TipCategory:
-        kb.button(text=t(f"tip.category_{category}"), callback_data=CategoryCb(category=category))
+        kb.button(text=t.label(f"tip.category_{category}"), callback_data=CategoryCb(category=category))
     kb.adjust(1)
     await ask(message, state, t("tip.ask_category", name=name), kb.as_markup())
 
@@ -267,8 +266,8 @@ async def _review(message: Message, t, state: FSMContext) -> None:
     data = await state.get_data()
     await state.set_state(TipDialog.review)
     kb = InlineKeyboardBuilder()
-    kb.button(text=t("tip.confirm"), callback_data=StepCb(action="confirm"))
-    kb.button(text=t("tip.discard"), callback_data=StepCb(action="discard"))
+    kb.button(text=t.label("tip.confirm"), callback_data=StepCb(action="confirm"))
+    kb.button(text=t.label("tip.discard"), callback_data=StepCb(action="discard"))
     review = t(
         "tip.review",
         name=data["target_name"],
