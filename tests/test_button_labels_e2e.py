@@ -64,4 +64,6 @@ async def test_names_with_html_characters_read_as_written_on_buttons_and_in_mess
     assert f"About: {NAME}" in category.text
 
     every = [overdue, opened, picker, waiting, clients, targets, category]
-    _no_entities(*(b for r in every for m in r.messages for b in buttons(m)), *(t for r in every for t in r.texts))
+    _no_entities(
+        *(b for r in every for m in r.messages for b in buttons(m)), *(t for r in every for t in r.texts)
+    )
