@@ -1,7 +1,8 @@
 """Every user-facing text: Jinja2 templates in one TOML catalogue per locale.
 
 One mechanism everywhere: handlers, the importer's reports, the CLI and notifications all
-render through `Translator`. Templates are HTML-escaped (the bot speaks Telegram HTML)."""
+render through `Translator`. Templates are HTML-escaped (the bot speaks Telegram HTML), except
+button labels (`label`): Telegram shows those as written, so an escaped "&" would read "&amp;"."""
 
 from __future__ import annotations
 
@@ -48,21 +49,27 @@ def counted(n: object, noun: str, plural: str = "") -> str:
 class Translator:
     def __init__(self, default_locale: str = "zh", autoescape: bool = True) -> None:
         self.default_locale = default_locale
-        self._env = Environment(autoescape=autoescape, undefined=StrictUndefined, trim_blocks=True)
-        self._env.filters["clip"] = clip  # values that can grow are shortened with "…"
-        self._env.filters["count"] = counted
+        self._envs = {escape: _environment(escape) for escape in {autoescape, False}}
+        self._escape = autoescape
         self._texts = {loc: _load(loc) for loc in LOCALES}
-        self._cache: dict[tuple[str, str], Template] = {}
+        self._cache: dict[tuple[str, str, bool], Template] = {}
 
     def keys(self, locale: str) -> set[str]:
         return set(self._texts[locale])
 
     def __call__(self, key: str, locale: str | None = None, /, **params: object) -> str:
+        return self._render(key, locale, self._escape, params)
+
+    def label(self, key: str, locale: str | None = None, /, **params: object) -> str:
+        """A button's text: plain, never HTML-escaped (Telegram does not parse button texts)."""
+        return self._render(key, locale, False, params)
+
+    def _render(self, key: str, locale: str | None, escape: bool, params: dict) -> str:
         loc = locale if locale in LOCALES else self.default_locale
-        tpl = self._cache.get((loc, key))
+        tpl = self._cache.get((loc, key, escape))
         if tpl is None:
-            tpl = self._env.from_string(self._texts[loc][key])
-            self._cache[(loc, key)] = tpl
+            tpl = self._envs[escape].from_string(self._texts[loc][key])
+            self._cache[(loc, key, escape)] = tpl
         return tpl.render(**params).strip()
 
     def bind(self, locale: str) -> BoundTranslator:
@@ -78,6 +85,16 @@ class BoundTranslator:
 
     def __call__(self, key: str, /, **params: object) -> str:
         return self.translator(key, self.locale, **params)
+
+    def label(self, key: str, /, **params: object) -> str:
+        return self.translator.label(key, self.locale, **params)
+
+
+def _environment(autoescape: bool) -> Environment:
+    env = Environment(autoescape=autoescape, undefined=StrictUndefined, trim_blocks=True)
+    env.filters["clip"] = clip  # values that can grow are shortened with "…"
+    env.filters["count"] = counted
+    return env
 
 
 @cache

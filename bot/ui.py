@@ -29,7 +29,7 @@ def choice_buttons(
     """One button per value, worded by the text key `label` + value."""
     kb = InlineKeyboardBuilder()
     for value in values:
-        kb.button(text=t(f"{label}{value}"), callback_data=data(value))
+        kb.button(text=t.label(f"{label}{value}"), callback_data=data(value))
     kb.adjust(per_row)
     return kb.as_markup()
 

@@ -28,5 +28,5 @@ def stars_keyboard(visit_id: int) -> InlineKeyboardMarkup:
 
 def list_button(t: BoundTranslator, what: str) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
-    kb.button(text=t(f"notice.open_{what}"), callback_data=ListCb(what=what))
+    kb.button(text=t.label(f"notice.open_{what}"), callback_data=ListCb(what=what))
     return kb.as_markup()

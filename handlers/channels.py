@@ -50,10 +50,12 @@ def _keyboard(t: BoundTranslator, channel: Channel) -> InlineKeyboardMarkup:
     for topic in store.TOPICS:
         mark = "✅" if topic in on else "▫️"
         kb.button(
-            text=f"{mark} {t(f'channels.topic_{topic}')}",
+            text=f"{mark} {t.label(f'channels.topic_{topic}')}",
             callback_data=ChannelCb(action="topic", channel_id=channel.id, topic=topic),
         )
-    kb.button(text=t("channels.delete"), callback_data=ChannelCb(action="delete", channel_id=channel.id))
+    kb.button(
+        text=t.label("channels.delete"), callback_data=ChannelCb(action="delete", channel_id=channel.id)
+    )
     kb.adjust(2)
     return kb.as_markup()
 

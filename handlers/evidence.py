@@ -183,10 +183,10 @@ async def pick_pressed(
     kb = InlineKeyboardBuilder()
     if ind.code not in await ev.pending_codes(session, enterprise.id):
         kb.button(
-            text=t("evidence.send_button"),
+            text=t.label("evidence.send_button"),
             callback_data=EvCb(action="send", enterprise_id=enterprise.id, code=ind.code),
         )
-    kb.button(text=t("evidence.back"), callback_data=EvCb(action="page", enterprise_id=enterprise.id))
+    kb.button(text=t.label("evidence.back"), callback_data=EvCb(action="page", enterprise_id=enterprise.id))
     kb.adjust(1)
     await query.message.answer(text, reply_markup=kb.as_markup())
 

@@ -58,7 +58,7 @@ async def headline_text(
         drilled=h.drilled,
         drilled_rate=f"{h.share(h.drilled):.1%}",
         reviews=h.reviews_waiting,
-        inspections=[{"division": label(d, known), "week": w, "year": y} for d, w, y in h.inspections],
+        inspections=[{"division": known.get(d, d), "week": w, "year": y} for d, w, y in h.inspections],
         week_total=sum(w for _, w, _ in h.inspections),
         year_total=sum(y for _, _, y in h.inspections),
     )
@@ -79,7 +79,7 @@ async def send_headline(
     listed = await _enforcement(session, settings, prefixes, today)
     kb = InlineKeyboardBuilder()
     if listed:
-        kb.button(text=t("headline.export"), callback_data=EnforcementCb(action="export"))
+        kb.button(text=t.label("headline.export"), callback_data=EnforcementCb(action="export"))
     await message.answer(
         text + "\n" + t("headline.enforcement", n=len(listed), months=settings.enforcement_months),
         reply_markup=kb.as_markup() if listed else None,

@@ -160,9 +160,9 @@ async def kind_pressed(
         await state.set_state(InspectDialog.tip)
         kb = InlineKeyboardBuilder()
         for tip in tips:
-            label = t("inspect.tip_button", id=tip.id, date=tip.created_hour.date().isoformat())
+            label = t.label("inspect.tip_button", id=tip.id, date=tip.created_hour.date().isoformat())
             kb.button(text=label, callback_data=InspCb(action="tip", value=str(tip.id)))
-        kb.button(text=t("inspect.no_tip"), callback_data=InspCb(action="tip", value="0"))
+        kb.button(text=t.label("inspect.no_tip"), callback_data=InspCb(action="tip", value="0"))
         kb.adjust(1)
         await ask(query.message, state, t("inspect.ask_tip"), kb.as_markup())
         return
@@ -204,8 +204,8 @@ async def _findings_menu(message: Message, t, state: FSMContext) -> None:
     await state.set_state(InspectDialog.findings)
     findings = (await state.get_data())["findings"]
     kb = InlineKeyboardBuilder()
-    kb.button(text=t("inspect.add_hazard"), callback_data=InspCb(action="add"))
-    kb.button(text=t("inspect.finish"), callback_data=InspCb(action="finish"))
+    kb.button(text=t.label("inspect.add_hazard"), callback_data=InspCb(action="add"))
+    kb.button(text=t.label("inspect.finish"), callback_data=InspCb(action="finish"))
     kb.adjust(1)
     await ask(
         message, state, t("inspect.findings", items=[f["description"] for f in findings]), kb.as_markup()

@@ -138,10 +138,13 @@ async def _send_hazards(
     kb = InlineKeyboardBuilder()
     for item in shown.entries:
         if item["open"]:
-            kb.button(text=t("hazards.fix_button", n=item["n"]), callback_data=FixCb(hazard_id=item["id"]))
+            kb.button(
+                text=t.label("hazards.fix_button", n=item["n"]), callback_data=FixCb(hazard_id=item["id"])
+            )
         if item["clipped"]:
             kb.button(
-                text=t("hazards.full_button", n=item["n"]), callback_data=FullTextCb(hazard_id=item["id"])
+                text=t.label("hazards.full_button", n=item["n"]),
+                callback_data=FullTextCb(hazard_id=item["id"]),
             )
     kb.adjust(2)
     kb.row(*pager_buttons("hz", shown))
@@ -280,7 +283,7 @@ async def rate_command(
     kb = InlineKeyboardBuilder()
     for visit, name, agency in rows:
         kb.button(
-            text=f"{visit.date.isoformat()} {name[:20]} · {agency[:20]} · {t(f'visit.{visit.kind}')}",
+            text=f"{visit.date.isoformat()} {name[:20]} · {agency[:20]} · {t.label(f'visit.{visit.kind}')}",
             callback_data=RateCb(visit_id=visit.id, stars=0),
         )
     kb.adjust(1)

@@ -142,7 +142,7 @@ async def public_status(
         await message.answer(t("start.bad_link"))
         return
     tip_link = await create_start_link(bot, f"tip_{enterprise.public_code}")
-    button = InlineKeyboardButton(text=t("public.tip_button"), url=tip_link)
+    button = InlineKeyboardButton(text=t.label("public.tip_button"), url=tip_link)
     await message.answer(
         await render_card(session, settings, t, enterprise, "public.card"),
         reply_markup=InlineKeyboardMarkup(inline_keyboard=[[button]]),

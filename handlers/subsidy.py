@@ -130,17 +130,17 @@ async def _screen(
     if county:
         text, shown = _county_text(t, year, views, stage, places, page)
         if stage in q.STEPS:
-            kb.button(text=t(f"subsidy.do_{stage}"), callback_data=SubsidyCb(action=stage, year=year))
+            kb.button(text=t.label(f"subsidy.do_{stage}"), callback_data=SubsidyCb(action=stage, year=year))
     else:
         text, shown = _township_text(t, year, views, stage, places, page)
         unchecked = sum(v.status == q.Status.computed for v in views)
         if unchecked:
             kb.button(
-                text=t("subsidy.do_confirm", n=unchecked),
+                text=t.label("subsidy.do_confirm", n=unchecked),
                 callback_data=SubsidyCb(action="confirm", year=year),
             )
         if any(v.status in (q.Status.computed, q.Status.confirmed) for v in views):
-            kb.button(text=t("subsidy.do_flag"), callback_data=SubsidyCb(action="flag", year=year))
+            kb.button(text=t.label("subsidy.do_flag"), callback_data=SubsidyCb(action="flag", year=year))
     kb.adjust(1)
     kb.row(*pager_buttons("sub", shown, str(year)))
     return text, kb.as_markup() if list(kb.buttons) else None
@@ -325,8 +325,8 @@ async def subsidy_pressed(
 
 async def _ask_sure(message: Message, t: BoundTranslator, action: str, year: int) -> None:
     kb = InlineKeyboardBuilder()
-    kb.button(text=t("subsidy.sure_yes"), callback_data=SubsidyCb(action=action, year=year, sure=True))
-    kb.button(text=t("subsidy.sure_no"), callback_data=SubsidyCb(action="cancel", year=year))
+    kb.button(text=t.label("subsidy.sure_yes"), callback_data=SubsidyCb(action=action, year=year, sure=True))
+    kb.button(text=t.label("subsidy.sure_no"), callback_data=SubsidyCb(action="cancel", year=year))
     await message.answer(t(f"subsidy.sure_{action}", year=year), reply_markup=kb.as_markup())
 
 

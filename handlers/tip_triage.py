@@ -170,12 +170,14 @@ async def _detail(tip: Tip, t, session, settings, tip_keys: TipKeys, photos: int
     text, shown = paginate(lambda part: t("tips.detail", thread=part, **params), thread, page)
     kb = InlineKeyboardBuilder()
     if tip.status == TipStatus.new:
-        kb.button(text=t("tips.do_review"), callback_data=TipActionCb(action="review", tip_id=tip.id))
-    kb.button(text=t("tips.do_reply"), callback_data=TipActionCb(action="reply", tip_id=tip.id))
-    kb.button(text=t("tips.do_note"), callback_data=TipActionCb(action="note", tip_id=tip.id))
+        kb.button(text=t.label("tips.do_review"), callback_data=TipActionCb(action="review", tip_id=tip.id))
+    kb.button(text=t.label("tips.do_reply"), callback_data=TipActionCb(action="reply", tip_id=tip.id))
+    kb.button(text=t.label("tips.do_note"), callback_data=TipActionCb(action="note", tip_id=tip.id))
     if tip.status not in store.CLOSED:
         for status in store.CLOSED:
-            kb.button(text=t(f"tips.do_{status}"), callback_data=TipActionCb(action=status, tip_id=tip.id))
+            kb.button(
+                text=t.label(f"tips.do_{status}"), callback_data=TipActionCb(action=status, tip_id=tip.id)
+            )
     kb.adjust(3)
     kb.row(*pager_buttons("tv", shown, str(tip.id)))
     return text, kb.as_markup()

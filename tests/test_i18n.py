@@ -1,5 +1,6 @@
 """Every text exists in both languages and the locale is chosen as promised."""
 
+import ast
 import re
 import tomllib
 from pathlib import Path
@@ -53,6 +54,30 @@ def test_user_values_are_escaped_for_telegram_html():
     assert "&lt;b&gt;&amp;" in out
     plain = Translator(autoescape=False)
     assert "<b>&" in plain("invite.bad.agency_code", "en", value="<b>&")
+    # A button's text is not parsed by Telegram: it is made plain, never escaped.
+    assert t.bind("zh").label("label.tip_target", kind="企业", name="A&B <五金> 厂") == "企业：A&B <五金> 厂"
+
+
+def _button_texts(tree: ast.AST):
+    """The `text=` of every button made in a module."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if name in ("button", "InlineKeyboardButton", "KeyboardButton"):
+                yield from (kw.value for kw in node.keywords if kw.arg == "text")
+
+
+def test_button_texts_are_made_by_the_label_translator():
+    """`t(...)` escapes for HTML messages; a button shows its text as written, so a button's
+    text comes from `t.label(...)` (an escaped name would read "A&amp;B")."""
+    root = Path(__file__).parents[1]
+    wrong = []
+    for path in [*root.glob("handlers/**/*.py"), *root.glob("bot/*.py")]:
+        for text in _button_texts(ast.parse(path.read_text(encoding="utf-8"))):
+            for call in ast.walk(text):
+                if isinstance(call, ast.Call) and getattr(call.func, "id", "") == "t":
+                    wrong.append(f"{path.relative_to(root)}:{call.lineno}")
+    assert not wrong
 
 
 def test_english_counts_are_singular_or_plural():

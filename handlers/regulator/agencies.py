@@ -96,7 +96,8 @@ async def _agencies_page(t, viewer, session, settings, period: Period, page: int
             callback_data=AgencyCb(action="staff", agency_id=item["id"], period=period.label),
         )
     kb.button(
-        text=t("overdue.export"), callback_data=AgencyCb(action="export", agency_id=0, period=period.label)
+        text=t.label("overdue.export"),
+        callback_data=AgencyCb(action="export", agency_id=0, period=period.label),
     )
     kb.adjust(4)
     kb.row(*pager_buttons("ag", shown, period.label))

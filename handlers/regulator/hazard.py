@@ -58,10 +58,10 @@ async def hazard_pressed(
     if callback_data.action == "enforce":
         kb = InlineKeyboardBuilder()
         kb.button(
-            text=t("overdue.confirm_enforce"),
+            text=t.label("overdue.confirm_enforce"),
             callback_data=RegHazardCb(action="enforce_yes", hazard_id=hazard.id),
         )
-        kb.button(text=t("overdue.back"), callback_data=RegHazardCb(action="open", hazard_id=hazard.id))
+        kb.button(text=t.label("overdue.back"), callback_data=RegHazardCb(action="open", hazard_id=hazard.id))
         asked = t("overdue.ask_enforce", description=hazard.description, name=enterprise.name)
         await show_card(query.message, state, asked, kb.as_markup())
         return
@@ -134,16 +134,19 @@ async def _hazard_detail(t, session, settings, hazard, enterprise, page: int, ba
     }
     text, shown = paginate(lambda part: t("overdue.detail", events=part, **params), events, page)
     kb = InlineKeyboardBuilder()
-    kb.button(text=t("overdue.do_extend"), callback_data=RegHazardCb(action="extend", hazard_id=hazard.id))
+    kb.button(
+        text=t.label("overdue.do_extend"), callback_data=RegHazardCb(action="extend", hazard_id=hazard.id)
+    )
     if not await q.marked_for_enforcement(session, hazard.id):  # once marked, the history says so
         kb.button(
-            text=t("overdue.do_enforce"), callback_data=RegHazardCb(action="enforce", hazard_id=hazard.id)
+            text=t.label("overdue.do_enforce"),
+            callback_data=RegHazardCb(action="enforce", hazard_id=hazard.id),
         )
     kb.row(*pager_buttons("odh", shown, str(hazard.id)))
     if back is not None:
         kb.row(
             InlineKeyboardButton(
-                text=t("overdue.back_to_list", page=back.page + 1), callback_data=back.pack()
+                text=t.label("overdue.back_to_list", page=back.page + 1), callback_data=back.pack()
             )
         )
     return text, kb.as_markup()
@@ -178,8 +181,8 @@ async def extend_reason(
     await state.update_data(reason=message.text.strip())
     await state.set_state(ExtendDialog.confirm)
     kb = InlineKeyboardBuilder()
-    kb.button(text=t("overdue.confirm_extend"), callback_data=StepCb(action="save"))
-    kb.button(text=t("overdue.drop_extend"), callback_data=StepCb(action="drop"))
+    kb.button(text=t.label("overdue.confirm_extend"), callback_data=StepCb(action="save"))
+    kb.button(text=t.label("overdue.drop_extend"), callback_data=StepCb(action="drop"))
     check = t(
         "overdue.check_extend",
         name=enterprise.name,

@@ -65,7 +65,7 @@ async def _overdue_page(t, viewer, session, settings, page: int, township: str, 
     )
     kb = InlineKeyboardBuilder()
     for item, r in zip(items, rows, strict=True):  # each button names what it opens
-        label = t(
+        label = t.label(
             "overdue.open",
             n=item["n"],
             major=item["major"],
@@ -84,7 +84,7 @@ async def _overdue_page(t, viewer, session, settings, page: int, township: str, 
         nav.append(("›", OverdueCb(action="page", page=page + 1, township=township, agency=agency)))
     if total:
         nav.append(
-            (t("overdue.export"), OverdueCb(action="export", page=0, township=township, agency=agency))
+            (t.label("overdue.export"), OverdueCb(action="export", page=0, township=township, agency=agency))
         )
     kb.row(*(InlineKeyboardButton(text=label, callback_data=data.pack()) for label, data in nav))
     return text, kb.as_markup() if total else None

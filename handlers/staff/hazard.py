@@ -141,7 +141,7 @@ async def _ask_level(message: Message, t: BoundTranslator, state: FSMContext) ->
     await state.set_state(HazardDialog.level)
     kb = InlineKeyboardBuilder()
     for level in HazardLevel:
-        kb.button(text=t(f"level.{level}"), callback_data=LevelCb(level=level))
+        kb.button(text=t.label(f"level.{level}"), callback_data=LevelCb(level=level))
     await ask(message, state, t("hazard.ask_level"), kb.as_markup())
 
 
@@ -184,9 +184,11 @@ async def _ask_deadline(message: Message, t, settings, state: FSMContext) -> Non
     proposed = default_deadline(data["level"], parse_day(data["found_on"]), settings.lifecycle())
     today = local_today(settings.tz)
     kb = InlineKeyboardBuilder()
-    kb.button(text=t("hazard.use_default", date=proposed.isoformat()), callback_data=StepCb(action="default"))
+    kb.button(
+        text=t.label("hazard.use_default", date=proposed.isoformat()), callback_data=StepCb(action="default")
+    )
     for days in QUICK_DEADLINES:
-        label = t("hazard.in_days", n=days, date=(today + timedelta(days=days)).isoformat())
+        label = t.label("hazard.in_days", n=days, date=(today + timedelta(days=days)).isoformat())
         kb.button(text=label, callback_data=StepCb(action=f"in{days}"))
     kb.adjust(1, len(QUICK_DEADLINES))
     await ask(message, state, t("hazard.ask_deadline", default=proposed.isoformat()), kb.as_markup())
@@ -229,8 +231,10 @@ async def _review_hazard(message: Message, deadline: date, t, settings, state: F
     await state.update_data(deadline=deadline.isoformat())
     await state.set_state(HazardDialog.confirm)
     kb = InlineKeyboardBuilder()
-    kb.button(text=t("hazard.confirm_save"), callback_data=StepCb(action="save"))
-    kb.button(text=t("hazard.change_deadline"), callback_data=StepCb(action="redo"))
+    kb.button(text=t.label("hazard.confirm_save"), callback_data=StepCb(action="save"))
+    kb.button(text=t.label("hazard.change_deadline"), callback_data=StepCb(action="redo"))
+    kb.button(text=t.label("confirm.discard"), callback_data=StepCb(action="discard"))
+    kb.adjust(1, 2)
     review = t(
         "hazard.review",
         description=data["description"],

@@ -118,7 +118,7 @@ async def _picker(
         due = report_due(visit.date, settings.lifecycle())
         unassigned = f" · {t('due.unassigned')}" if visit.staff_id is None else ""
         kb.button(
-            text=f"{visit.date.isoformat()} {name[:30]} · {days_text(t, due, today)}{unassigned}",
+            text=f"{visit.date.isoformat()} {name[:30]} · {days_text(t.label, due, today)}{unassigned}",
             callback_data=VisitCb(purpose="report", visit_id=visit.id),
         )
     kb.adjust(1)

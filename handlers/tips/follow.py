@@ -107,7 +107,7 @@ async def _follow_page(t, session, tip_keys, settings, tip: Tip, page: int):
     text, shown = paginate(lambda part: t("follow.status", replies=part, **params), replies, page)
     ref = seal_ref(tip_keys, tip.id)
     kb = InlineKeyboardBuilder()
-    kb.button(text=t("follow.add"), callback_data=FollowCb(action="add", ref=ref))
+    kb.button(text=t.label("follow.add"), callback_data=FollowCb(action="add", ref=ref))
     kb.row(*pager_buttons("fl", shown, arg=ref))
     return text, kb.as_markup()
 

@@ -16,7 +16,7 @@ from bot.config import Settings
 from bot.i18n import BoundTranslator
 from bot.images import ImageRefused, clean_image
 from bot.tip_guard import TipGuard
-from bot.ui import StepCb, ask, collect_photo, fits, settle_press, step_button
+from bot.ui import StepCb, ask, ask_again, collect_photo, fits, settle_press, step_button
 from bot.viewer import Viewer
 from domain.anonymity import TipKeys
 from domain.enums import TipCategory, TipTarget
@@ -78,11 +78,11 @@ async def tip_target_text(
     kb = InlineKeyboardBuilder()
     for target in found:
         kb.button(
-            text=f"{t(f'tip.kind_{target.kind}')}: {target.name[:50]}",
+            text=t.label("label.tip_target", kind=t.label(f"tip.kind_{target.kind}"), name=target.name[:50]),
             callback_data=TargetCb(kind=target.kind, target_id=target.id),
         )
     # A workshop nobody registered is exactly what a tip may be about.
-    kb.button(text=t("tip.not_listed"), callback_data=TargetCb(kind=UNLISTED, target_id=0))
+    kb.button(text=t.label("tip.not_listed"), callback_data=TargetCb(kind=UNLISTED, target_id=0))
     kb.adjust(1)
     await ask(message, state, t("tip.choose_target" if found else "tip.no_target"), kb.as_markup())
 
@@ -158,7 +158,7 @@ async def _ask_category(message: Message, t, state: FSMContext, name: str) -> No
     await state.set_state(TipDialog.category)
     kb = InlineKeyboardBuilder()
     for category in TipCategory:
-        kb.button(text=t(f"tip.category_{category}"), callback_data=CategoryCb(category=category))
+        kb.button(text=t.label(f"tip.category_{category}"), callback_data=CategoryCb(category=category))
     kb.adjust(1)
     await ask(message, state, t("tip.ask_category", name=name), kb.as_markup())
 
@@ -179,13 +179,49 @@ async def tip_category(
 
 
 async def tip_text(message: Message, t: BoundTranslator, state: FSMContext) -> None:
-    text = (message.text or "").strip()
+    await _take_text(message, t, state, message.text)
+
+
+async def _take_text(message: Message, t, state: FSMContext, typed: str | None) -> None:
+    text = (typed or "").strip()
     if not text_fits(text):
         await message.answer(t("tip.text_length", min=TEXT_MIN, max=TEXT_MAX, n=len(text)))
         return
-    await state.update_data(text=text, photos=[])
+    photos = (await state.get_data()).get("photos", [])  # sent before they were asked for
+    kept = len(photos)
+    await state.update_data(text=text, photos=photos)
+    if kept >= MAX_PHOTOS:
+        await _review(message, t, state)
+        return
     await state.set_state(TipDialog.photos)
-    await ask(message, state, t("tip.ask_photos", limit=MAX_PHOTOS), step_button(t("dialog.done"), "done"))
+    question = (
+        t("confirm.tip_ask_more_photos", n=kept, left=MAX_PHOTOS - kept)
+        if kept
+        else t("tip.ask_photos", limit=MAX_PHOTOS)
+    )
+    await ask(message, state, question, step_button(t("dialog.done"), "done"))
+
+
+async def tip_photo_early(
+    message: Message, t: BoundTranslator, state: FSMContext, bot: Bot, settings: Settings
+) -> None:
+    """A photo sent before the photos are asked for (at the target, the category or the text)
+    is kept for the tip, cleaned like the others; the question still open is put again with
+    its buttons. A caption sent with it at the text step is the text."""
+    photos = (await state.get_data()).get("photos", [])
+    if len(photos) >= MAX_PHOTOS:
+        await message.answer(t("confirm.tip_photos_full", limit=MAX_PHOTOS))
+    else:
+        try:
+            photos.append(base64.b64encode(await cleaned_image(message, bot, settings)).decode())
+            await state.update_data(photos=photos)
+            await message.answer(t("confirm.tip_photo_kept", n=len(photos), limit=MAX_PHOTOS))
+        except ImageRefused:
+            await message.answer(t("confirm.tip_photo_unusable"))
+    if await state.get_state() == TipDialog.text and message.caption:
+        await _take_text(message, t, state, message.caption)
+    elif not await ask_again(message, state):
+        await message.answer(t("tip.ask_target"))
 
 
 async def tip_photo(
@@ -230,8 +266,8 @@ async def _review(message: Message, t, state: FSMContext) -> None:
     data = await state.get_data()
     await state.set_state(TipDialog.review)
     kb = InlineKeyboardBuilder()
-    kb.button(text=t("tip.confirm"), callback_data=StepCb(action="confirm"))
-    kb.button(text=t("tip.discard"), callback_data=StepCb(action="discard"))
+    kb.button(text=t.label("tip.confirm"), callback_data=StepCb(action="confirm"))
+    kb.button(text=t.label("tip.discard"), callback_data=StepCb(action="discard"))
     review = t(
         "tip.review",
         name=data["target_name"],
@@ -272,12 +308,6 @@ async def tip_confirm(
     )
     await tip_guard.count_tip(viewer.user_id)
     await query.message.answer(t("tip.filed", receipt=receipt))
-
-
-async def tip_discard(query: CallbackQuery, t: BoundTranslator, state: FSMContext) -> None:
-    await state.clear()
-    await settle_press(query)
-    await query.message.answer(t("cancel.done"))
 
 
 async def private_only(message: Message, t: BoundTranslator) -> None:
