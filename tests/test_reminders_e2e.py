@@ -184,7 +184,9 @@ async def test_two_planners_at_once_remind_each_person_once(town):
         assert len(await reminders_for(run, person)) == 1, person
 
 
-async def test_a_planner_kept_waiting_on_sqlite_skips_cleanly_and_the_next_run_plans(town, monkeypatch, caplog):
+async def test_a_planner_kept_waiting_on_sqlite_skips_cleanly_and_the_next_run_plans(
+    town, monkeypatch, caplog
+):
     """`jobs run reminders` while another planner holds SQLite past the busy timeout: it says
     so in the log, exits 0 and writes nothing; the next run plans each person once."""
     run = town
