@@ -204,13 +204,14 @@ async def plan(
     validity = {i.code: i.validity_months for i in catalogue if i.validity_months}
     applying: dict[tuple[str, str], set[str]] = {}
     recipients: dict[int, Recipient] = {}
+    conn = await session.connection()  # Core rows: the ORM's row handling is not needed here
     for occasion, key, stmt in occasion_queries(session, today, s, validity):
         stmt = (
             stmt.where(not_logged(key))
             .join(User, User.id == RoleGrant.user_id)
             .add_columns(User.locale, User.telegram_language)
         )
-        for row in await session.execute(stmt):
+        for row in await conn.execute(stmt):
             uid, name, what, day, item = row[:5]
             if occasion == "indicators":
                 fulfilled, expires, tags, industry = row[5:9]
