@@ -4,6 +4,8 @@ the sender only when there is something to send."""
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -12,9 +14,11 @@ from bot.i18n import Translator
 from channels import fanout
 from domain.enums import OutboxStatus
 from domain.indicators import load_catalogue
-from notifications.reminders import run_reminders
+from notifications.reminders import PlannerBusy, run_reminders
 from storage.clock import today
 from storage.models import Outbox
+
+log = logging.getLogger(__name__)
 
 
 async def plan_reminders(
@@ -24,7 +28,12 @@ async def plan_reminders(
     day = today(settings.tz)
     catalogue = load_catalogue(settings.indicator_catalogue)
     async with sessions() as session:
-        recipients, items = await run_reminders(session, translator, day, settings.reminders(), catalogue)
+        try:
+            recipients, items = await run_reminders(session, translator, day, settings.reminders(), catalogue)
+        except PlannerBusy:
+            # Skipping loses nothing: the planner holding the lock plans and logs the same items.
+            log.warning("reminders: skipped, another planner has held the database past its busy timeout")
+            return "skipped (another planner is running)"
         await fanout.overdue(session, translator, day)
         await session.commit()
     return f"{items} items for {recipients} recipients"

@@ -53,8 +53,11 @@ async def build(
     due, th = settings.report_due_days, settings.thresholds()
     catalogue = load_catalogue(settings.indicator_catalogue)
     cs, kinds = settings.coverage(), settings.report_visit_kinds
+    # Every enterprise is decided once for the week's end: the workbook lists the decisions
+    # and the text counts them.
+    listed = await q.colour_list(session, prefix, week.end, catalogue, th)
     now, before = (
-        await q.figures(session, prefix, week, due, catalogue, th, cs, kinds),
+        await q.figures(session, prefix, week, due, catalogue, th, cs, kinds, q.colour_counts(listed)),
         await q.figures(session, prefix, week.previous(), due, catalogue, th, cs, kinds),
     )
     agencies = await q.agency_table(session, prefix, week, due, kinds)
@@ -153,10 +156,7 @@ async def build(
                     t(f"digest.col_{c}")
                     for c in ("enterprise", "uscc", "division", "colour", "fulfilled", "applicable", "veto")
                 ],
-                [
-                    (n, u, d, t(f"colour.{c}"), f, m, "✓" if v else "")
-                    for n, u, d, c, f, m, v in await q.colour_list(session, prefix, week.end, catalogue, th)
-                ],
+                [(n, u, d, t(f"colour.{c}"), f, m, "✓" if v else "") for n, u, d, c, f, m, v in listed],
             ),
             t("digest.sheet_agencies"): (
                 [t(f"digest.col_{c}") for c in ("code", "agency", "visits", "ratings", "stars", "on_time")],
@@ -228,9 +228,14 @@ async def enqueue_weekly(
         )
     ).all()
     locales = await locales_of(session, sorted({uid for uid, _ in grants}), translator.default_locale)
+    # Regulators of one area and language share one digest: built once, for them in a row.
+    grants = sorted(grants, key=lambda g: (g.target, locales[g.user_id]))
+    shared: tuple[str, str] | None = None
     for uid, prefix in grants:
         t = translator.bind(locales[uid])
-        d = await build(session, t, prefix, today, settings)
+        if shared != (prefix, locales[uid]):
+            d = await build(session, t, prefix, today, settings)
+            shared = (prefix, locales[uid])
         span = {"start": d.week.start.isoformat(), "end": d.week.end.isoformat()}
         key = f"digest:{prefix}:{d.week.start.isoformat()}:{uid}"
         await enqueue(session, uid, "digest", d.text, dedupe_key=f"{key}:text")

@@ -5,7 +5,9 @@ languages come from one query per occasion, the reminder log and the outbox are 
 few bulk statements, and a text is rendered once per distinct content and language (the
 staff of one agency share theirs). Exactly once per item and recipient: the log is unique
 per (recipient, item), and a planner first takes a row lock (the "reminders" job mark), so
-a second planner waits for the first to commit and then finds nothing new.
+a second planner waits for the first to commit and then finds nothing new. On SQLite that
+wait is bounded by the busy timeout: a planner still waiting then gives up with
+`PlannerBusy`, having written nothing (the one holding the lock plans the same items).
 Nothing here imports aiogram: `jobs run reminders` plans without it."""
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from datetime import date
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import Translator
@@ -69,12 +72,22 @@ async def run_reminders(
     return len(recipients), len(logged)
 
 
+class PlannerBusy(Exception):
+    """Another planner held the database longer than SQLite's busy timeout."""
+
+
 async def _hold_planning_lock(session: AsyncSession, now) -> None:
     """Write the job's mark first: the row (and on SQLite the database) stays locked until
     commit, so two planners take turns instead of both planning the same items."""
     upsert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
     stmt = upsert(JobMark).values(name="reminders", until=now)
-    await session.execute(stmt.on_conflict_do_update(index_elements=["name"], set_={"until": now}))
+    try:
+        await session.execute(stmt.on_conflict_do_update(index_elements=["name"], set_={"until": now}))
+    except OperationalError as e:
+        if "database is locked" not in str(e.orig):
+            raise
+        await session.rollback()
+        raise PlannerBusy from e
 
 
 class _Renderer:

@@ -90,9 +90,11 @@ async def figures(
     th: Thresholds,
     cs: CoverageSettings = COVERAGE,
     report_kinds: frozenset[str] = REPORT_KINDS,
+    colours: dict[str, int] | None = None,
 ) -> Figures:
     """Counts of the week (visits, found, rectified, late reports, tips received) and standing
-    figures as of its last day (coverage, overdue, missing reports, colours)."""
+    figures as of its last day (coverage, overdue, missing reports, colours). `colours`: the
+    distribution when the caller has decided every enterprise already (see `colour_list`)."""
     end, start = week.end, week.start
     area = in_area(prefix)
     ent_ids = select(Enterprise.id).where(area)
@@ -191,7 +193,9 @@ async def figures(
             User.unreachable.is_(True), RoleGrant.role == Role.owner, RoleGrant.enterprise_id.in_(ent_ids)
         ),
     )
-    f.colours = await colour_distribution(session, prefix, end, catalogue, th)
+    f.colours = (
+        colours if colours is not None else await colour_distribution(session, prefix, end, catalogue, th)
+    )
     return f
 
 
@@ -214,6 +218,14 @@ async def colour_distribution(
     counts = {c.value: 0 for c in Colour}
     async for d in stream_decisions(session, in_area(prefix), end, catalogue, th):
         counts[d.compliance.colour] += 1
+    return counts
+
+
+def colour_counts(listed: list[tuple]) -> dict[str, int]:
+    """The distribution of a `colour_list`: the same decisions, counted."""
+    counts = {c.value: 0 for c in Colour}
+    for row in listed:
+        counts[row[3]] += 1
     return counts
 
 

@@ -10,10 +10,12 @@ from collections.abc import Iterable, Sequence
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _as_text(row) -> None:
-    for cell in row:
-        if isinstance(cell.value, str) and cell.value.startswith(FORMULA_STARTS):
-            cell.data_type = "s"
+def _as_text(sheet, row: int, values: Sequence[object]) -> None:
+    """Cells are reached by their coordinates: `sheet[row]` measures the whole sheet each
+    time, which made a digest's workbook of thousands of rows quadratic."""
+    for column, value in enumerate(values, start=1):
+        if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+            sheet.cell(row=row, column=column).data_type = "s"
 
 
 def _width(value: object) -> int:
@@ -36,11 +38,11 @@ def workbook(sheets: dict[str, tuple[Sequence[str], Iterable[Sequence[object]]]]
         sheet.append(list(header))
         for cell in sheet[1]:
             cell.font = Font(bold=True)
-        _as_text(sheet[1])
+        _as_text(sheet, 1, header)
         widths = [_width(h) for h in header]
-        for row in rows:
+        for number, row in enumerate(rows, start=2):
             sheet.append(list(row))
-            _as_text(sheet[sheet.max_row])
+            _as_text(sheet, number, row)
             widths = [max(w, _width(v)) for w, v in zip(widths, row, strict=False)]
         sheet.freeze_panes = "A2"
         for i, w in enumerate(widths, start=1):

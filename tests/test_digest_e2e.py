@@ -328,3 +328,28 @@ async def test_the_scheduled_digest_arrives_through_the_outbox(local, seeded, co
 
 async def test_digest_is_for_regulators_only(local):
     assert "for regulator only" in (await local.client.send(TOWN_REG, "/digest")).text
+
+
+async def test_regulators_of_one_area_each_get_the_digest_in_their_language(local, seeded, county):
+    """Two county regulators (English, Chinese) and a township's: each receives text, chart
+    and workbook, the two of the county the same figures (one digest built per area and language)."""
+    second = TgUser(993000003, "县", "监管", "", "zh")
+    town = rows(county, "enterprises")[0]["division"]
+    for user, target in ((COUNTY_REG, "330226"), (second, "330226"), (TOWN_REG, town)):
+        await grant(seeded, user, "regulator", target)
+        await local.client.send(user, "/start")
+    assert (await digest_job(local.app, local.bot)).startswith("digest for 3 jurisdiction(s)")
+    await local.flush()
+    texts = {}
+    for user in (COUNTY_REG, second, TOWN_REG):
+        chat = [m for m in await local.client.chat(user.id) if m["from"]["is_bot"]]
+        assert any("photo" in m for m in chat) and any("document" in m for m in chat), user
+        texts[user.id] = next(
+            m["text"]
+            for m in chat
+            if "企业总数" in (m.get("text") or "") or "Weekly digest" in (m.get("text") or "")
+        )
+    assert "Weekly digest" in texts[COUNTY_REG.id] and "企业总数" in texts[second.id]
+    n = len(rows(county, "enterprises"))
+    assert f"Enterprises (at week's end): {n} " in texts[COUNTY_REG.id]
+    assert f"企业总数（截至周末）：{n}" in texts[second.id]

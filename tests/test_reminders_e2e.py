@@ -1,21 +1,23 @@
 """Reminders end to end over HTTP: who gets what, once per occasion, repeated, escalated."""
 
 import asyncio
+from argparse import Namespace
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
+from bot import commands
 from bot.emulator.harness import LocalRun, TgUser
 from domain.compliance import Thresholds
 from domain.indicators import load_catalogue
 from domain.lifecycle import Action
 from domain.uscc import complete
 from notifications.reminders import run_reminders
-from storage import hazards
-from storage.clock import today
+from storage import db, hazards
+from storage.clock import today, utcnow
 from storage.importer import import_file
-from storage.models import Enterprise, Hazard
+from storage.models import Enterprise, Hazard, JobMark
 from storage.profiles import build_profile
 from tests.conftest import TZ_SETTINGS, grant
 
@@ -178,5 +180,28 @@ async def test_two_planners_at_once_remind_each_person_once(town):
     first, second = await asyncio.gather(planner(), planner())
     assert sorted([first, second])[0] == (0, 0) and sorted([first, second])[1][0] == 4
     await run.flush()
+    for person in (OWNER_A, OWNER_B, STAFF, REG_B):
+        assert len(await reminders_for(run, person)) == 1, person
+
+
+async def test_a_planner_kept_waiting_on_sqlite_skips_cleanly_and_the_next_run_plans(
+    town, monkeypatch, caplog
+):
+    """`jobs run reminders` while another planner holds SQLite past the busy timeout: it says
+    so in the log, exits 0 and writes nothing; the next run plans each person once."""
+    run = town
+    if not run.settings.database_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL waits on the row lock instead")
+    monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 50)  # the command's own engine waits 50 ms, not 10 s
+    args = Namespace(name="reminders")
+    async with run.app.sessions() as other:  # a planner in the middle of its run
+        other.add(JobMark(name="reminders", until=utcnow()))
+        await other.flush()
+        assert await commands.jobs(run.settings, args) == 0
+        await other.rollback()
+    assert "reminders: skipped, another planner" in caplog.text
+    assert await reminders_for(run, OWNER_A) == []
+    assert await commands.jobs(run.settings, args) == 0
+    assert await commands.jobs(run.settings, args) == 0
     for person in (OWNER_A, OWNER_B, STAFF, REG_B):
         assert len(await reminders_for(run, person)) == 1, person
