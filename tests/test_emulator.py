@@ -124,9 +124,7 @@ async def test_a_31st_message_within_a_second_is_refused(emu):
     users = [TgUser(941000000 + n, f"G{n}") for n in range(31)]
     await client.control("users", users=[u.as_dict() for u in users])
     await client.control("limits", enforce=True)
-    results = await asyncio.gather(
-        *(bot.send_message(u.id, "burst") for u in users), return_exceptions=True
-    )
+    results = await asyncio.gather(*(bot.send_message(u.id, "burst") for u in users), return_exceptions=True)
     refused = [r for r in results if isinstance(r, TelegramRetryAfter)]
     assert len(refused) == 1 and (await client.stats())["too_many"] == 1
 
