@@ -163,8 +163,11 @@ class _Run:
                 if not await s.may_send():
                     return
                 renew_at = now + s.lease / 3
+            back = []
             while self.later and self.later[0][0] <= now:
-                self.ready.append(heapq.heappop(self.later)[2])
+                back.append(heapq.heappop(self.later)[2])
+            # Rows back from a wait go first: they were due before the rows claimed since.
+            self.ready[:0] = back
             if len(self.ready) < s.in_flight and now >= self.claim_at and self.claiming is None:
                 # In the background: slots keep being handed out while the database answers.
                 self.claiming = asyncio.create_task(self._claim())
@@ -239,6 +242,7 @@ class _Run:
 
     async def _send(self, row: Outbox, delay: float) -> None:
         s = self.s
+        started = time.monotonic() + max(0.0, delay)
         try:
             if delay > 0:
                 await asyncio.sleep(delay)
@@ -274,7 +278,8 @@ class _Run:
             elif backoff <= self.hold:  # soon: again from memory, counted as an attempt
                 row.attempts += 1
                 row.error = type(exc).__name__
-                heapq.heappush(self.later, (time.monotonic() + backoff, row.id, row))
+                # The backoff runs from the attempt's start: a slow answer has waited part of it.
+                heapq.heappush(self.later, (started + backoff, row.id, row))
             else:
                 self._change(
                     row,

@@ -8,6 +8,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from storage.sqlite_driver import OneTripDBAPI
+
 # How long a SQLite writer waits for another one before "database is locked".
 BUSY_TIMEOUT_MS = 10_000
 
@@ -32,7 +34,7 @@ def create_engine(url: str, **kw) -> AsyncEngine:
         db = make_url(url).database
         if db and db != ":memory:":
             Path(db).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, **kw)
+        engine = create_async_engine(url, module=OneTripDBAPI(), **kw)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(url, pool_pre_ping=True, **kw)

@@ -42,6 +42,7 @@ from storage.models import (
     Tip,
     Visit,
 )
+from storage.users import OWNED
 
 UNCLOSED = (HazardStatus.open, HazardStatus.submitted)
 SEARCH_LIMIT = 10
@@ -192,9 +193,12 @@ _BY_IDS = (
 
 
 async def enterprises_by_ids(session: AsyncSession, ids: list[int]) -> list[Enterprise]:
-    """An owner's enterprises, on every /status and /qr (the statement is built once)."""
+    """An owner's enterprises, on every /status and /qr (the statement is built once). One
+    enterprise was most often loaded with the owner's grants (`load_user`): no statement."""
     if not ids:
         return []
+    if len(ids) == 1 and (known := session.info.get(OWNED, {}).get(ids[0])):
+        return [known]
     return list((await session.scalars(_BY_IDS, {"ids": ids})).all())
 
 

@@ -18,10 +18,14 @@ class InviteError(Exception):
     """Why an invite cannot be made or used; the message is a reason key."""
 
 
-# Every update reads the user and their grants: one statement, built once.
+OWNED = "granted_enterprises"  # session.info key
+
+# Every update reads the user and their grants: one statement, built once. The enterprise an
+# owner's grant names comes along, so /status and /qr find it in the session without another.
 _USER_AND_GRANTS = (
-    select(User, RoleGrant)
+    select(User, RoleGrant, Enterprise)
     .outerjoin(RoleGrant, RoleGrant.user_id == User.id)
+    .outerjoin(Enterprise, Enterprise.id == RoleGrant.enterprise_id)
     .where(User.id == bindparam("user_id"))
     .order_by(RoleGrant.id)
 )
@@ -31,7 +35,9 @@ async def load_user(session: AsyncSession, user_id: int) -> tuple[User | None, l
     rows = (await session.execute(_USER_AND_GRANTS, {"user_id": user_id})).all()
     if not rows:
         return None, []
-    return rows[0][0], [grant for _, grant in rows if grant is not None]
+    # Kept with the session (the update's): `enterprises_by_ids` looks here first.
+    session.info[OWNED] = {e.id: e for _, _, e in rows if e is not None}
+    return rows[0][0], [grant for _, grant, _ in rows if grant is not None]
 
 
 async def ensure_user(session: AsyncSession, user_id: int) -> User:

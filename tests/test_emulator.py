@@ -1,5 +1,6 @@
 """The emulator behaves like the Bot API where a lenient fake would hide bugs."""
 
+import asyncio
 import time
 
 import aiohttp
@@ -115,6 +116,17 @@ async def test_flood_limits_answer_429_with_retry_after(emu):
         await bot.send_message(USER.id, "two, too soon")
     assert err.value.retry_after == 1
     assert (await client.stats())["too_many"] == 1
+
+
+async def test_a_31st_message_within_a_second_is_refused(emu):
+    """The cap the outbox benchmark measures against: a sender over 30/s is caught."""
+    _, bot, client = emu
+    users = [TgUser(941000000 + n, f"G{n}") for n in range(31)]
+    await client.control("users", users=[u.as_dict() for u in users])
+    await client.control("limits", enforce=True)
+    results = await asyncio.gather(*(bot.send_message(u.id, "burst") for u in users), return_exceptions=True)
+    refused = [r for r in results if isinstance(r, TelegramRetryAfter)]
+    assert len(refused) == 1 and (await client.stats())["too_many"] == 1
 
 
 async def test_a_flood_wait_holds_until_retry_after_and_grows_for_repeat_offenders(emu):

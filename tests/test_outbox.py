@@ -153,6 +153,23 @@ async def test_sends_are_pipelined_over_a_slow_link_within_the_limits(sessions, 
     assert {r.status for r in await _rows(sessions)} == {"sent"}
 
 
+async def test_a_retry_after_a_server_error_does_not_queue_behind_later_rows(sessions, wire):
+    bot, client, _ = wire
+    users = [TgUser(954000000 + n, f"Q{n}") for n in range(60)]
+    await client.control("users", users=[u.as_dict() for u in users])
+    await client.control("limits", enforce=True)
+    await client.control("latency", seconds=0.3)
+    await client.control("faults", method="sendMessage", status=502, count=1)  # the first send
+    await _enqueue(sessions, *[(u.id, f"to {u.first_name}", None) for u in users])
+    assert await Sender(sessions).flush(bot, horizon=2) == 60
+    events = [e for e in (await client.events(count=0))["events"] if e["kind"] == "message"]
+    order = [e["message"]["text"] for e in events]
+    # Its answer came a round trip after it left, longer than the first backoff: the retry
+    # takes the next free slot, not one behind the 30-odd rows claimed meanwhile.
+    assert order.index("to Q0") < 30, order
+    assert (await client.stats())["too_many"] == 0
+
+
 async def test_a_send_held_up_on_the_way_holds_back_the_sends_a_window_later(sessions, wire):
     bot, client, _ = wire
     users = [TgUser(953000000 + n, f"H{n}") for n in range(45)]

@@ -13,8 +13,8 @@ from bot.emulator.harness import TgUser
 from tests.conftest import grant, rows
 
 OWNER = TgUser(970000101, "Wu", "Owner", "wu_owner", "en")
-# Who is asking (user and roles), which enterprises they own, the profile's figures and lists.
-STATEMENTS_PER_STATUS = 4
+# Who is asking (user, roles and the enterprise they own), the profile's figures and lists.
+STATEMENTS_PER_STATUS = 3
 
 
 class Statements:
@@ -33,7 +33,7 @@ class Statements:
         self.seen.append(statement)
 
 
-async def test_status_card_costs_four_statements(local, seeded, county):
+async def test_status_card_costs_three_statements(local, seeded, county):
     enterprise = rows(county, "enterprises")[0]
     await grant(seeded, OWNER, "owner", enterprise["uscc"])
     await local.client.send(OWNER, "/status")  # the first: connections opened, caches warm
