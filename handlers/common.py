@@ -105,6 +105,13 @@ async def cancel(message: Message, t: BoundTranslator, state: FSMContext) -> Non
     await message.answer(t("cancel.done"))
 
 
+async def discard(query: CallbackQuery, t: BoundTranslator, state: FSMContext) -> None:
+    """A draft's Discard button: what /cancel does, from the review before saving."""
+    await state.clear()
+    await settle_press(query)
+    await query.message.answer(t("cancel.done"))
+
+
 def build_router() -> Router:
     router = Router(name="common")
     router.message.register(start, CommandStart(deep_link=False), F.text.regexp(r"^/start(@\w+)?$"))

@@ -58,7 +58,7 @@ async def headline_text(
         drilled=h.drilled,
         drilled_rate=f"{h.share(h.drilled):.1%}",
         reviews=h.reviews_waiting,
-        inspections=[{"division": label(d, known), "week": w, "year": y} for d, w, y in h.inspections],
+        inspections=[{"division": known.get(d, d), "week": w, "year": y} for d, w, y in h.inspections],
         week_total=sum(w for _, w, _ in h.inspections),
         year_total=sum(y for _, _, y in h.inspections),
     )

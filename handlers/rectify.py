@@ -14,20 +14,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.filters import HasRole
 from bot.i18n import BoundTranslator, Translator
-from bot.ui import settle_press
 from bot.viewer import Viewer
 from domain.enums import Role
 from domain.lifecycle import Action
 from handlers.callbacks import ListCb
 from handlers.lookup import jurisdictions
-from handlers.staff.verify import decide_rectification, read_reason
+from handlers.staff.verify import (
+    before_and_after,
+    decide_rectification,
+    press_verification,
+    read_reason,
+    verify_buttons,
+)
 from notifications.sender import Sender
 from storage import gov_inspections as gov
 from storage import hazards
 
 
 class GovVerifyCb(CallbackData, prefix="gv"):
-    action: str  # verify | reject
+    action: str  # verify | confirm | keep | reject
     hazard_id: int
 
 
@@ -57,11 +62,8 @@ async def list_pressed(
     await query.message.answer(t("rectify.header", n=total, shown=len(waiting), more=total - len(waiting)))
     for hazard, enterprise in waiting:
         event, photos = await hazards.latest_event(session, hazard.id, "submitted")
-        for file_id in photos:
-            await query.message.answer_photo(file_id)
-        kb = InlineKeyboardBuilder()
-        kb.button(text=t("verify.approve"), callback_data=GovVerifyCb(action="verify", hazard_id=hazard.id))
-        kb.button(text=t("verify.reject"), callback_data=GovVerifyCb(action="reject", hazard_id=hazard.id))
+        _, before = await hazards.latest_event(session, hazard.id, "created")
+        await before_and_after(query.message, t, hazard.description, before, photos)
         await query.message.answer(
             t(
                 "verify.item",
@@ -72,7 +74,7 @@ async def list_pressed(
                 photos=len(photos),
                 level=t(f"level.{hazard.level}"),
             ),
-            reply_markup=kb.as_markup(),
+            reply_markup=verify_buttons(t, GovVerifyCb, hazard.id),
         )
 
 
@@ -89,29 +91,10 @@ async def verify_pressed(
     translator: Translator,
 ) -> None:
     found = await gov.verifiable(session, jurisdictions(viewer), callback_data.hazard_id)
-    if found is None or callback_data.action not in ("verify", "reject"):
-        await query.answer(t("verify.gone"), show_alert=True)
-        return
-    hazard, _ = found
-    await settle_press(query)
-    if callback_data.action == "reject":
-        await state.set_state(GovRejectDialog.reason)
-        await state.update_data(hazard_id=hazard.id)
-        await query.message.answer(t("verify.ask_reason", description=hazard.description))
-        return
-    await decide_rectification(
-        query.message,
-        hazard,
-        Action.verify,
-        "",
-        t,
-        viewer,
-        session,
-        settings,
-        bot,
-        sender,
-        translator,
-    )
+    await press_verification(
+        query, callback_data, found[0] if found else None, GovRejectDialog.reason, t, viewer, session,
+        settings, state, bot, sender, translator,
+    )  # fmt: skip
 
 
 async def reject_reason(

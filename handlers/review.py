@@ -13,6 +13,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.clipping import clip
 from bot.config import Settings
 from bot.filters import HasRole
 from bot.i18n import BoundTranslator, Translator
@@ -29,14 +30,16 @@ from notifications.notices import notify
 from notifications.sender import Sender
 from storage import evidence as ev
 from storage.clock import local
+from storage.division_names import names
 from storage.inspections import users_with_role
 from storage.models import Enterprise, EvidenceSubmission
 
 REASON_LIMIT = 500
+ALERT_LIMIT = 200  # characters Telegram shows in a callback's alert
 
 
 class ReviewCb(CallbackData, prefix="rv"):
-    action: str  # accept | reject | next
+    action: str  # accept | confirm | keep | reject | next
     submission_id: int
     offset: int = 0
 
@@ -79,15 +82,7 @@ async def _show(message: Message, t, viewer, session, settings, offset: int) -> 
     expiry = expiry_of(sub.fulfilled_on, sub.expires_on, ind.validity_months if ind else None)
     files = await ev.files_of(session, sub.id)
     await files_step.show(message, files)
-    kb = InlineKeyboardBuilder()
-    kb.button(text=t("review.accept"), callback_data=ReviewCb(action="accept", submission_id=sub.id))
-    kb.button(text=t("review.reject"), callback_data=ReviewCb(action="reject", submission_id=sub.id))
-    if total > 1:
-        kb.button(
-            text=t("review.next"),
-            callback_data=ReviewCb(action="next", submission_id=sub.id, offset=offset + 1),
-        )
-    kb.adjust(2, 1)
+    place = (await names(session, [enterprise.division])).get(enterprise.division, enterprise.division)
     await message.answer(
         t(
             "review.card",
@@ -95,15 +90,41 @@ async def _show(message: Message, t, viewer, session, settings, offset: int) -> 
             total=total,
             name=enterprise.name,
             uscc=enterprise.uscc,
-            division=enterprise.division,
+            division=place,
             indicator=ind.name(t.locale) if ind else sub.indicator,
             fulfilled=sub.fulfilled_on.isoformat(),
             expiry=expiry.isoformat() if expiry else "",
             submitted=local(sub.submitted_at, settings.tz).date().isoformat(),
             files=len(files),
         ),
-        reply_markup=kb.as_markup(),
+        reply_markup=_card_buttons(t, sub.id, offset, total > 1),
     )
+
+
+def _card_buttons(t, submission_id: int, offset: int, more: bool):
+    kb = InlineKeyboardBuilder()
+    kb.button(text=t("review.accept"), callback_data=ReviewCb(action="accept", submission_id=submission_id))
+    kb.button(text=t("review.reject"), callback_data=ReviewCb(action="reject", submission_id=submission_id))
+    if more:
+        kb.button(
+            text=t("review.next"),
+            callback_data=ReviewCb(action="next", submission_id=submission_id, offset=offset + 1),
+        )
+    kb.adjust(2, 1)
+    return kb.as_markup()
+
+
+def _confirm_buttons(t, submission_id: int, offset: int):
+    kb = InlineKeyboardBuilder()
+    kb.button(
+        text=t("confirm.accept"),
+        callback_data=ReviewCb(action="confirm", submission_id=submission_id, offset=offset),
+    )
+    kb.button(
+        text=t("confirm.back"),
+        callback_data=ReviewCb(action="keep", submission_id=submission_id, offset=offset),
+    )
+    return kb.as_markup()
 
 
 async def review_pressed(
@@ -123,10 +144,33 @@ async def review_pressed(
         await _show(query.message, t, viewer, session, settings, callback_data.offset)
         return
     found = await ev.waiting_in(session, jurisdictions(viewer), callback_data.submission_id)
-    if found is None or callback_data.action not in ("accept", "reject"):
+    if found is None or callback_data.action not in ("accept", "confirm", "keep", "reject"):
         await query.answer(t("review.gone"), show_alert=True)
         return
     sub, enterprise = found
+    if callback_data.action == "accept":
+        # Accepting changes the enterprise's compliance at once: said, and asked once more.
+        ind = _names(settings).get(sub.indicator)
+        await query.answer(
+            clip(
+                t(
+                    "confirm.accept_ask",
+                    name=enterprise.name,
+                    indicator=ind.name(t.locale) if ind else sub.indicator,
+                    fulfilled=sub.fulfilled_on.isoformat(),
+                ),
+                ALERT_LIMIT,
+            ),
+            show_alert=True,
+        )
+        await query.message.edit_reply_markup(reply_markup=_confirm_buttons(t, sub.id, callback_data.offset))
+        return
+    if callback_data.action == "keep":
+        await query.answer()
+        _, total = await ev.queue(session, jurisdictions(viewer), callback_data.offset)
+        markup = _card_buttons(t, sub.id, callback_data.offset, total > 1)
+        await query.message.edit_reply_markup(reply_markup=markup)
+        return
     await settle_press(query)
     if callback_data.action == "reject":
         await state.set_state(RejectDialog.reason)

@@ -80,7 +80,7 @@ BUTTONS = {
     "vk": ["vk:monthly"],
     "pv": ["pv:hazard:{visit}", "pv:report:{visit}"],
     "lv": ["lv:major"],
-    "vf": ["vf:verify:{hazard}", "vf:reject:{hazard}"],
+    "vf": ["vf:verify:{hazard}", "vf:confirm:{hazard}", "vf:reject:{hazard}"],
     "vw": ["vw:{enterprise}"],
     "prof": ["prof:{enterprise}"],
     "ov": ["ov:page:1:{township}:", "ov:export:0:{township}:"],
@@ -92,9 +92,9 @@ BUTTONS = {
     "ch": ["ch:delete:999999:", "ch:topic:999999:tips"],  # no such channel: nobody's
     "sub": ["sub:approve:{year}:1", "sub:publish:{year}:1"],  # county steps; no role here is county
     "ev": ["ev:ent:{enterprise}:0:", "ev:pick:{enterprise}:0:TRAIN", "ev:send:{enterprise}:0:TRAIN"],
-    "rv": ["rv:accept:999999:0", "rv:reject:999999:0"],  # no such submission: nobody's
+    "rv": ["rv:accept:999999:0", "rv:confirm:999999:0", "rv:reject:999999:0"],  # no such submission: nobody's
     "insp": ["insp:ent:{enterprise}"],
-    "gv": ["gv:verify:{hazard}", "gv:reject:{hazard}"],
+    "gv": ["gv:verify:{hazard}", "gv:confirm:{hazard}", "gv:reject:{hazard}"],
     "enf": ["enf:export"],  # the viewer's own jurisdiction's list
 }
 

@@ -175,5 +175,6 @@ async def test_the_enforcement_list_is_who_neither_inspected_themselves_nor_enga
 
     review = await local.client.send(COUNTY, "/review")
     assert "执法名单测试 investigation awaiting review" in review.text
-    await local.client.press(COUNTY, review.last_with_buttons(), button=0)  # Accept
+    asked = await local.client.press(COUNTY, review.last_with_buttons(), button=0)  # Accept
+    await local.client.press(COUNTY, asked.last_with_buttons(), button=0)  # Accept it (confirmed)
     assert uscc["investigation awaiting review"] not in await exported(local, COUNTY)

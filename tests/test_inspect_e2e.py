@@ -97,7 +97,10 @@ async def test_a_major_finding_vetoes_until_the_regulator_verifies_its_rectifica
     assert "1 rectification(s) of hazards found by inspections" in review.text
     listing = await local.client.press(REG, review.messages[0], button=0)
     assert "Pallets moved" in listing.text
-    verified = await local.client.press(REG, listing.last_with_buttons(), button=0)
+    assert "Before (1) and after (1): Fire exit blocked" in listing.text  # one album, side by side
+    asked = await local.client.press(REG, listing.last_with_buttons(), button=0)
+    assert "Verified and closed" not in asked.text  # closing cannot be undone: asked once more
+    verified = await local.client.press(REG, asked.last_with_buttons(), button=0)
     assert "Verified and closed" in verified.text
 
     assert card((await local.client.send(OWNER, "/status")).text) == before

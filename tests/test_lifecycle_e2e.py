@@ -66,8 +66,12 @@ async def record_visit(local, ent, when: str | None = None) -> Reply:
     kinds = await press(local, STAFF, found, ent["name"])
     asked = await press(local, STAFF, kinds, "monthly inspection")
     if when is None:
-        return await press(local, STAFF, asked, "Today")
-    return await local.client.send(STAFF, when)
+        review = await press(local, STAFF, asked, "Today")
+    else:
+        review = await local.client.send(STAFF, when)
+    if "Please check the visit before saving" not in review.text:
+        return review  # refused: the date is asked again
+    return await press(local, STAFF, review, "Save the visit")
 
 
 async def record_hazard(local, description: str, level: str = "general hazard") -> Reply:
@@ -446,7 +450,9 @@ async def test_dates_typed_as_people_say_them(scene):
     button(again, "monthly inspection")
     asked = await local.client.send(STAFF, "全面排查")  # a button's words, typed, count as the press
     assert "Date of the visit" in asked.text
-    visit = await local.client.send(STAFF, "昨天")
+    review = await local.client.send(STAFF, "昨天")
+    assert "Please check the visit before saving" in review.text
+    visit = await local.client.send(STAFF, "save")
     assert f"Visit recorded: {ent['name']}, {yesterday.isoformat()}, comprehensive" in visit.text
     visits = await local.client.send(STAFF, "/hazard")
     await local.client.press(STAFF, visits.last_with_buttons(), button=0)

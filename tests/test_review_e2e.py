@@ -66,7 +66,24 @@ async def test_evidence_accepted_and_rejected_moves_the_status(local, seeded, co
     # Oldest first, files shown, then accept it.
     assert "Evidence 1 of 2 awaiting review" in first.text and "Safety training and education" in first.text
     assert any("document" in m for m in first.messages)
-    accepted = await local.client.press(REG, first.last_with_buttons(), button=0)
+    # Accepting changes the enterprise's compliance: said, and asked once more.
+    asked = await local.client.press(REG, first.last_with_buttons(), button=0)
+    assert asked.alerts and asked.alerts[0].startswith("Accept this evidence?")
+    assert "Safety training and education" in asked.alerts[0] and "Accepted" not in asked.text
+    assert [b["text"] for b in asked.last_with_buttons()["reply_markup"]["inline_keyboard"][0]] == [
+        "✅ Accept it",
+        "← Back",
+    ]
+    forged = await local.client.press(
+        OTHER_REG, asked.last_with_buttons(), data=f"rv:confirm:{ids[0]}:0", forge=True
+    )
+    assert forged.alerts == ["This evidence is no longer awaiting review in your jurisdiction."]
+    back = await local.client.press(REG, asked.last_with_buttons(), button=1)
+    assert "Accept" in str(back.last_with_buttons()) and "Next" in str(back.last_with_buttons())
+    async with seeded() as s:
+        assert (await s.get(EvidenceSubmission, ids[0])).status == "submitted"
+    asked = await local.client.press(REG, back.last_with_buttons(), button=0)
+    accepted = await local.client.press(REG, asked.last_with_buttons(), button=0)
     assert "Accepted: Safety training and education" in accepted.text
     assert "Evidence 1 of 1 awaiting review" in accepted.text and "Emergency plans" in accepted.text
     assert any("photo" in m for m in accepted.messages)

@@ -63,7 +63,9 @@ async def test_owner_staff_regulator_and_tipster_walk_their_flows(local, seeded,
     kinds = await press(staff, found, ent["name"][:20])
     assert t("visit.monthly") == "按月排查" or loc == "en"
     day = await press(staff, kinds, t("visit.monthly"))
-    assert ent["name"] in (await press(staff, day, t("visit.today"))).text
+    review = await press(staff, day, t("visit.today"))
+    assert ent["name"] in review.text and t("confirm.save") in str(review.last_with_buttons())
+    assert ent["name"] in (await send(staff, t("confirm.save").removeprefix("✅ ")[:2])).text
     visits = await send(staff, "/hazard")
     again = await send(staff, "?")
     assert t("fallback.ask_again") in again.text and t("hazard.choose_visit") in again.texts[-1]

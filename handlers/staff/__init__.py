@@ -12,6 +12,7 @@ from bot.filters import HasRole
 from bot.ui import StepCb
 from domain.enums import Role
 from handlers.callbacks import ListCb
+from handlers.common import discard
 from handlers.staff.clients import clients_command, clients_page
 from handlers.staff.common import (
     DEADLINE_BUTTONS,
@@ -64,8 +65,10 @@ from handlers.staff.verify import (
     verify_search,
 )
 from handlers.staff.visit import (
+    visit_change,
     visit_client,
     visit_command,
+    visit_confirmed,
     visit_day_text,
     visit_kind,
     visit_kind_typed,
@@ -99,6 +102,9 @@ def build_router() -> Router:
     m(typed_press, HazardDialog.deadline, F.text, TypedButton())
     c(visit_today, VisitDialog.day, StepCb.filter(F.action == "today"))
     m(visit_day_text, VisitDialog.day, F.text, not_command)
+    c(visit_confirmed, VisitDialog.confirm, StepCb.filter(F.action == "save"))
+    c(visit_change, VisitDialog.confirm, StepCb.filter(F.action == "change"))
+    c(discard, VisitDialog.confirm, StepCb.filter(F.action == "discard"))
     c(hazard_visit, HazardDialog.visit, VisitCb.filter(F.purpose == "hazard"))
     m(hazard_description, HazardDialog.description, not_command)
     m(hazard_location, HazardDialog.location, not_command)
@@ -112,6 +118,7 @@ def build_router() -> Router:
     m(hazard_deadline_text, HazardDialog.deadline, F.text, not_command)
     c(hazard_confirmed, HazardDialog.confirm, StepCb.filter(F.action == "save"))
     c(hazard_change_deadline, HazardDialog.confirm, StepCb.filter(F.action == "redo"))
+    c(discard, HazardDialog.confirm, StepCb.filter(F.action == "discard"))
     c(report_visit, ReportDialog.visit, VisitCb.filter(F.purpose == "report"))
     c(report_page, ReportDialog.visit, ReportPageCb.filter())
     m(report_search, ReportDialog.visit, F.text, not_command)

@@ -43,7 +43,7 @@ class LevelCb(CallbackData, prefix="lv"):
 
 
 class VerifyCb(CallbackData, prefix="vf"):
-    action: str  # verify | reject
+    action: str  # verify | confirm | keep | reject
     hazard_id: int
 
 
@@ -59,6 +59,7 @@ class VisitDialog(StatesGroup):
     client = State()
     kind = State()
     day = State()
+    confirm = State()
 
 
 class HazardDialog(StatesGroup):

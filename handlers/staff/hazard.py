@@ -231,6 +231,8 @@ async def _review_hazard(message: Message, deadline: date, t, settings, state: F
     kb = InlineKeyboardBuilder()
     kb.button(text=t("hazard.confirm_save"), callback_data=StepCb(action="save"))
     kb.button(text=t("hazard.change_deadline"), callback_data=StepCb(action="redo"))
+    kb.button(text=t("confirm.discard"), callback_data=StepCb(action="discard"))
+    kb.adjust(1, 2)
     review = t(
         "hazard.review",
         description=data["description"],

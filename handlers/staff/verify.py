@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from html import unescape  # a button's label is plain text, not HTML
+
 from aiogram import Bot
+from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InputMediaPhoto, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -65,7 +69,10 @@ async def _waiting_picker(t, viewer, session, page: int, search: str):
     pages = max(1, -(-total // PICK_PAGE))
     kb = InlineKeyboardBuilder()
     for eid, name, n in groups:
-        kb.button(text=f"{name[:40]} ({n})", callback_data=WaitingCb(enterprise_id=eid))
+        kb.button(
+            text=unescape(t("label.waiting_enterprise", name=name[:40], n=n)),
+            callback_data=WaitingCb(enterprise_id=eid),
+        )
     nav = []
     if page > 0:
         nav.append(InlineKeyboardButton(text="◀️", callback_data=WaitingPageCb(page=page - 1).pack()))
@@ -146,7 +153,7 @@ async def _send_waiting(message: Message, t, viewer, session, settings, enterpri
     for hazard, name in waiting:
         event, photos = await hazards.latest_event(session, hazard.id, "submitted")
         _, before = await hazards.latest_event(session, hazard.id, "created")
-        await _before_and_after(message, t, hazard.description, before, photos)
+        await before_and_after(message, t, hazard.description, before, photos)
         await message.answer(
             t(
                 "verify.item",
@@ -157,11 +164,11 @@ async def _send_waiting(message: Message, t, viewer, session, settings, enterpri
                 photos=len(photos),
                 level=t(f"level.{hazard.level}"),
             ),
-            reply_markup=_verify_buttons(t, hazard.id),
+            reply_markup=verify_buttons(t, VerifyCb, hazard.id),
         )
 
 
-async def _before_and_after(
+async def before_and_after(
     message: Message, t, description: str, before: list[str], after: list[str]
 ) -> None:
     """The hazard's photos and the rectification's, side by side in one album captioned with
@@ -178,17 +185,18 @@ async def _before_and_after(
     await message.answer_media_group(media)
 
 
-def _verify_buttons(t, hazard_id: int):
+def verify_buttons(t, cb: type[CallbackData], hazard_id: int):
+    """Approve or reject a rectification; `cb` is the agency's or the regulator's callback."""
     kb = InlineKeyboardBuilder()
-    kb.button(text=t("verify.approve"), callback_data=VerifyCb(action="verify", hazard_id=hazard_id))
-    kb.button(text=t("verify.reject"), callback_data=VerifyCb(action="reject", hazard_id=hazard_id))
+    kb.button(text=t("verify.approve"), callback_data=cb(action="verify", hazard_id=hazard_id))
+    kb.button(text=t("verify.reject"), callback_data=cb(action="reject", hazard_id=hazard_id))
     return kb.as_markup()
 
 
-def _confirm_close(t, hazard_id: int):
+def _confirm_close(t, cb: type[CallbackData], hazard_id: int):
     kb = InlineKeyboardBuilder()
-    kb.button(text=t("verify.confirm_close"), callback_data=VerifyCb(action="confirm", hazard_id=hazard_id))
-    kb.button(text=t("verify.keep_open"), callback_data=VerifyCb(action="keep", hazard_id=hazard_id))
+    kb.button(text=t("verify.confirm_close"), callback_data=cb(action="confirm", hazard_id=hazard_id))
+    kb.button(text=t("verify.keep_open"), callback_data=cb(action="keep", hazard_id=hazard_id))
     return kb.as_markup()
 
 
@@ -219,22 +227,43 @@ async def verify_pressed(
     translator: Translator,
 ) -> None:
     hazard = await _verifiable(session, viewer, settings, callback_data.hazard_id)
-    if hazard is None or callback_data.action not in ("verify", "confirm", "keep", "reject"):
+    await press_verification(
+        query, callback_data, hazard, RejectDialog.reason, t, viewer, session, settings, state, bot, sender,
+        translator,
+    )  # fmt: skip
+
+
+async def press_verification(
+    query: CallbackQuery,
+    callback_data: CallbackData,
+    hazard: Hazard | None,
+    reject_state: State,
+    t: BoundTranslator,
+    viewer: Viewer,
+    session: AsyncSession,
+    settings: Settings,
+    state: FSMContext,
+    bot: Bot,
+    sender: Sender,
+    translator: Translator,
+) -> None:
+    """A press on a rectification's card, the same for the agency's /verify and a regulator's
+    check of a government finding: `hazard` is None unless the presser may verify it, so a
+    forged or stale press gets an alert and changes nothing."""
+    action = callback_data.action
+    if hazard is None or action not in ("verify", "confirm", "keep", "reject"):
         await query.answer(t("verify.gone"), show_alert=True)
         return
-    if callback_data.action in ("verify", "keep"):
+    if action in ("verify", "keep"):
         # Closing cannot be undone: "approve" first asks once more on the same card.
         await query.answer()
-        markup = (
-            _confirm_close(t, hazard.id)
-            if callback_data.action == "verify"
-            else _verify_buttons(t, hazard.id)
-        )
+        cb = type(callback_data)
+        markup = _confirm_close(t, cb, hazard.id) if action == "verify" else verify_buttons(t, cb, hazard.id)
         await query.message.edit_reply_markup(reply_markup=markup)
         return
     await settle_press(query)
-    if callback_data.action == "reject":
-        await state.set_state(RejectDialog.reason)
+    if action == "reject":
+        await state.set_state(reject_state)
         await state.update_data(hazard_id=hazard.id)
         await ask(query.message, state, t("verify.ask_reason", description=hazard.description))
         return

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.i18n import BoundTranslator, Translator
-from bot.ui import ask, date_hint, fits, parse_day, settle_press, step_button, typed_choice
+from bot.ui import StepCb, ask, date_hint, fits, parse_day, settle_press, step_button, typed_choice
 from bot.viewer import Viewer
 from domain.enums import Role, VisitKind
 from domain.lifecycle import check_visit_date
@@ -129,19 +129,75 @@ async def visit_day_text(
     session: AsyncSession,
     settings: Settings,
     state: FSMContext,
-    bot: Bot,
-    sender: Sender,
-    translator: Translator,
 ) -> None:
     day = parse_day(message.text or "", local_today(settings.tz))
     if day is None:
         hint = date_hint(t, local_today(settings.tz), past=True)
         await ask(message, state, hint, step_button(t("visit.today"), "today"))
         return
-    await _save_visit(message, day, t, viewer, session, settings, state, bot, sender, translator)
+    await _review_visit(message, day, t, viewer, session, settings, state)
 
 
 async def visit_today(
+    query: CallbackQuery,
+    t: BoundTranslator,
+    viewer: Viewer,
+    session: AsyncSession,
+    settings: Settings,
+    state: FSMContext,
+) -> None:
+    await settle_press(query)
+    await _review_visit(query.message, local_today(settings.tz), t, viewer, session, settings, state)
+
+
+async def _serving(message: Message, t, viewer, session, settings, state: FSMContext):
+    """The contract the visit is recorded under; None (the dialog ends) once it is gone."""
+    data = await state.get_data()
+    today = local_today(settings.tz)
+    contract = await q.serving_contract(session, agency_of(viewer), data["enterprise_id"], today)
+    if contract is None:
+        await state.clear()
+        await message.answer(refuse(t))
+    return contract
+
+
+async def _review_visit(message: Message, day, t, viewer, session, settings, state: FSMContext) -> None:
+    """A visit asks the owners for a rating at once: it is seen whole and confirmed first."""
+    contract = await _serving(message, t, viewer, session, settings, state)
+    if contract is None:
+        return
+    problem = check_visit_date(day, local_today(settings.tz), contract.start_date)
+    if problem is not None:
+        await ask(
+            message,
+            state,
+            t(f"visit.date_{problem}", start=contract.start_date.isoformat()),
+            step_button(t("visit.today"), "today"),
+        )
+        return
+    data = await state.get_data()
+    enterprise = await session.get(Enterprise, data["enterprise_id"])
+    await state.update_data(day=day.isoformat())
+    await state.set_state(VisitDialog.confirm)
+    kb = InlineKeyboardBuilder()
+    kb.button(text=t("confirm.save"), callback_data=StepCb(action="save"))
+    kb.button(text=t("confirm.change"), callback_data=StepCb(action="change"))
+    kb.button(text=t("confirm.discard"), callback_data=StepCb(action="discard"))
+    kb.adjust(1, 2)
+    review = t(
+        "confirm.visit_review", name=enterprise.name, kind=t(f"visit.{data['kind']}"), date=day.isoformat()
+    )
+    await ask(message, state, review, kb.as_markup())
+
+
+async def visit_change(query: CallbackQuery, t: BoundTranslator, state: FSMContext) -> None:
+    """Back to the kind and the date; the client stays (another client is another /visit)."""
+    await settle_press(query)
+    await state.set_state(VisitDialog.kind)
+    await ask(query.message, state, t("visit.choose_kind"), _kind_buttons(t))
+
+
+async def visit_confirmed(
     query: CallbackQuery,
     t: BoundTranslator,
     viewer: Viewer,
@@ -153,29 +209,13 @@ async def visit_today(
     translator: Translator,
 ) -> None:
     await settle_press(query)
-    await _save_visit(
-        query.message, local_today(settings.tz), t, viewer, session, settings, state, bot, sender, translator
-    )
-
-
-async def _save_visit(
-    message: Message, day, t, viewer, session, settings, state, bot, sender, translator
-) -> None:
-    data = await state.get_data()
-    today = local_today(settings.tz)
-    agency_id = agency_of(viewer)
-    contract = await q.serving_contract(session, agency_id, data["enterprise_id"], today)
+    message = query.message
+    contract = await _serving(message, t, viewer, session, settings, state)
     if contract is None:
-        await state.clear()
-        await message.answer(refuse(t))
         return
-    problem = check_visit_date(day, today, contract.start_date)
-    if problem is not None:
-        await message.answer(
-            t(f"visit.date_{problem}", start=contract.start_date.isoformat()),
-            reply_markup=step_button(t("visit.today"), "today"),
-        )
-        return
+    data = await state.get_data()
+    day = parse_day(data["day"])
+    agency_id = agency_of(viewer)
     staff = await q.staff_row(session, agency_id, viewer.user_id)
     visit = await q.record_visit(
         session, agency_id, staff.id if staff else None, data["enterprise_id"], day, data["kind"]

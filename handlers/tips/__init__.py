@@ -9,11 +9,12 @@ sealed, and only a press on it puts the id (sealed) into the state until the mat
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.filters import Command, CommandStart
+from aiogram.filters import Command, CommandStart, StateFilter
 
 from bot.filters import InPrivate
 from bot.paging import PageCb
 from bot.ui import StepCb
+from handlers.common import discard
 from handlers.tip_triage import OpenTipCb, TipActionCb
 from handlers.tips.common import CategoryCb, FollowCb, FollowDialog, TargetCb, TipDialog, TownshipCb
 from handlers.tips.follow import follow_add, follow_command, follow_message, follow_page, follow_receipt
@@ -23,9 +24,9 @@ from handlers.tips.tip import (
     tip_category,
     tip_command,
     tip_confirm,
-    tip_discard,
     tip_link,
     tip_photo,
+    tip_photo_early,
     tip_photo_expected,
     tip_photos_done,
     tip_target_chosen,
@@ -56,13 +57,17 @@ def build_router() -> Router:
     m(tip_unlisted_name, TipDialog.unlisted_name, F.text, not_command)
     c(tip_township, TipDialog.township, TownshipCb.filter())
     c(tip_category, TipDialog.category, CategoryCb.filter())
+    early = StateFilter(
+        TipDialog.target, TipDialog.unlisted_name, TipDialog.township, TipDialog.category, TipDialog.text
+    )
+    m(tip_photo_early, early, image)  # a photo before its step: kept, the question put again
     m(tip_text, TipDialog.text, F.text, not_command)
     m(typed_press, TipDialog.photos, F.text, TypedButton())  # 「完成」 typed
     m(tip_photo, TipDialog.photos, image)
     c(tip_photos_done, TipDialog.photos, StepCb.filter(F.action == "done"))
     m(tip_photo_expected, TipDialog.photos, not_command)
     c(tip_confirm, TipDialog.review, StepCb.filter(F.action == "confirm"))
-    c(tip_discard, TipDialog.review, StepCb.filter(F.action == "discard"))
+    c(discard, TipDialog.review, StepCb.filter(F.action == "discard"))
     m(follow_receipt, FollowDialog.receipt, F.text, not_command)
     c(follow_add, FollowCb.filter(F.action == "add"))
     c(follow_page, PageCb.filter(F.view == "fl"))

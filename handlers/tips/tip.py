@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from html import unescape  # a button's label is plain text, not HTML
 
 from aiogram import Bot
 from aiogram.filters import CommandObject
@@ -16,7 +17,7 @@ from bot.config import Settings
 from bot.i18n import BoundTranslator
 from bot.images import ImageRefused, clean_image
 from bot.tip_guard import TipGuard
-from bot.ui import StepCb, ask, collect_photo, fits, settle_press, step_button
+from bot.ui import StepCb, ask, ask_again, collect_photo, fits, settle_press, step_button
 from bot.viewer import Viewer
 from domain.anonymity import TipKeys
 from domain.enums import TipCategory, TipTarget
@@ -78,7 +79,7 @@ async def tip_target_text(
     kb = InlineKeyboardBuilder()
     for target in found:
         kb.button(
-            text=f"{t(f'tip.kind_{target.kind}')}: {target.name[:50]}",
+            text=unescape(t("label.tip_target", kind=t(f"tip.kind_{target.kind}"), name=target.name[:50])),
             callback_data=TargetCb(kind=target.kind, target_id=target.id),
         )
     # A workshop nobody registered is exactly what a tip may be about.
@@ -179,13 +180,49 @@ async def tip_category(
 
 
 async def tip_text(message: Message, t: BoundTranslator, state: FSMContext) -> None:
-    text = (message.text or "").strip()
+    await _take_text(message, t, state, message.text)
+
+
+async def _take_text(message: Message, t, state: FSMContext, typed: str | None) -> None:
+    text = (typed or "").strip()
     if not text_fits(text):
         await message.answer(t("tip.text_length", min=TEXT_MIN, max=TEXT_MAX, n=len(text)))
         return
-    await state.update_data(text=text, photos=[])
+    photos = (await state.get_data()).get("photos", [])  # sent before they were asked for
+    kept = len(photos)
+    await state.update_data(text=text, photos=photos)
+    if kept >= MAX_PHOTOS:
+        await _review(message, t, state)
+        return
     await state.set_state(TipDialog.photos)
-    await ask(message, state, t("tip.ask_photos", limit=MAX_PHOTOS), step_button(t("dialog.done"), "done"))
+    question = (
+        t("confirm.tip_ask_more_photos", n=kept, left=MAX_PHOTOS - kept)
+        if kept
+        else t("tip.ask_photos", limit=MAX_PHOTOS)
+    )
+    await ask(message, state, question, step_button(t("dialog.done"), "done"))
+
+
+async def tip_photo_early(
+    message: Message, t: BoundTranslator, state: FSMContext, bot: Bot, settings: Settings
+) -> None:
+    """A photo sent before the photos are asked for (at the target, the category or the text)
+    is kept for the tip, cleaned like the others; the question still open is put again with
+    its buttons. A caption sent with it at the text step is the text."""
+    photos = (await state.get_data()).get("photos", [])
+    if len(photos) >= MAX_PHOTOS:
+        await message.answer(t("confirm.tip_photos_full", limit=MAX_PHOTOS))
+    else:
+        try:
+            photos.append(base64.b64encode(await cleaned_image(message, bot, settings)).decode())
+            await state.update_data(photos=photos)
+            await message.answer(t("confirm.tip_photo_kept", n=len(photos), limit=MAX_PHOTOS))
+        except ImageRefused:
+            await message.answer(t("confirm.tip_photo_unusable"))
+    if await state.get_state() == TipDialog.text and message.caption:
+        await _take_text(message, t, state, message.caption)
+    elif not await ask_again(message, state):
+        await message.answer(t("tip.ask_target"))
 
 
 async def tip_photo(
@@ -272,12 +309,6 @@ async def tip_confirm(
     )
     await tip_guard.count_tip(viewer.user_id)
     await query.message.answer(t("tip.filed", receipt=receipt))
-
-
-async def tip_discard(query: CallbackQuery, t: BoundTranslator, state: FSMContext) -> None:
-    await state.clear()
-    await settle_press(query)
-    await query.message.answer(t("cancel.done"))
 
 
 async def private_only(message: Message, t: BoundTranslator) -> None:
