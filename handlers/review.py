@@ -17,7 +17,7 @@ from bot.clipping import clip
 from bot.config import Settings
 from bot.filters import HasRole
 from bot.i18n import BoundTranslator, Translator
-from bot.ui import ask, fits, reask, settle_press
+from bot.ui import ask, fits, reask, settle_press, show_card
 from bot.viewer import Viewer
 from domain.compliance import expiry_of
 from domain.enums import Role
@@ -53,19 +53,29 @@ def _names(settings: Settings) -> dict:
 
 
 async def review_command(
-    message: Message, t: BoundTranslator, viewer: Viewer, session: AsyncSession, settings: Settings
+    message: Message,
+    t: BoundTranslator,
+    viewer: Viewer,
+    session: AsyncSession,
+    settings: Settings,
+    state: FSMContext,
 ) -> None:
-    await _show(message, t, viewer, session, settings, 0)
+    await _show(message, t, viewer, session, settings, state, 0)
 
 
 async def review_from_notice(
-    query: CallbackQuery, t: BoundTranslator, viewer: Viewer, session: AsyncSession, settings: Settings
+    query: CallbackQuery,
+    t: BoundTranslator,
+    viewer: Viewer,
+    session: AsyncSession,
+    settings: Settings,
+    state: FSMContext,
 ) -> None:
     await query.answer()
-    await _show(query.message, t, viewer, session, settings, 0)
+    await _show(query.message, t, viewer, session, settings, state, 0)
 
 
-async def _show(message: Message, t, viewer, session, settings, offset: int) -> None:
+async def _show(message: Message, t, viewer, session, settings, state: FSMContext, offset: int) -> None:
     found, total = await ev.queue(session, jurisdictions(viewer), offset)
     if found is None and offset:
         found, total = await ev.queue(session, jurisdictions(viewer), 0)  # past the end: start again
@@ -78,26 +88,31 @@ async def _show(message: Message, t, viewer, session, settings, offset: int) -> 
         await message.answer(t("review.empty"))
         return
     sub, enterprise = found
+    await files_step.show(message, await ev.files_of(session, sub.id))
+    text = await _card_text(t, session, settings, sub, enterprise, offset, total)
+    # A card: 「通过」 or "reject" typed next counts as the press (which re-checks the jurisdiction).
+    await show_card(message, state, text, _card_buttons(t, sub.id, offset, total > 1))
+
+
+async def _card_text(
+    t, session, settings, sub: EvidenceSubmission, enterprise: Enterprise, offset, total
+) -> str:
     ind = _names(settings).get(sub.indicator)
     expiry = expiry_of(sub.fulfilled_on, sub.expires_on, ind.validity_months if ind else None)
     files = await ev.files_of(session, sub.id)
-    await files_step.show(message, files)
     place = (await names(session, [enterprise.division])).get(enterprise.division, enterprise.division)
-    await message.answer(
-        t(
-            "review.card",
-            n=offset + 1,
-            total=total,
-            name=enterprise.name,
-            uscc=enterprise.uscc,
-            division=place,
-            indicator=ind.name(t.locale) if ind else sub.indicator,
-            fulfilled=sub.fulfilled_on.isoformat(),
-            expiry=expiry.isoformat() if expiry else "",
-            submitted=local(sub.submitted_at, settings.tz).date().isoformat(),
-            files=len(files),
-        ),
-        reply_markup=_card_buttons(t, sub.id, offset, total > 1),
+    return t(
+        "review.card",
+        n=offset + 1,
+        total=total,
+        name=enterprise.name,
+        uscc=enterprise.uscc,
+        division=place,
+        indicator=ind.name(t.locale) if ind else sub.indicator,
+        fulfilled=sub.fulfilled_on.isoformat(),
+        expiry=expiry.isoformat() if expiry else "",
+        submitted=local(sub.submitted_at, settings.tz).date().isoformat(),
+        files=len(files),
     )
 
 
@@ -145,35 +160,15 @@ async def review_pressed(
 ) -> None:
     if callback_data.action == "next":
         await settle_press(query)
-        await _show(query.message, t, viewer, session, settings, callback_data.offset)
+        await _show(query.message, t, viewer, session, settings, state, callback_data.offset)
         return
     found = await ev.waiting_in(session, jurisdictions(viewer), callback_data.submission_id)
     if found is None or callback_data.action not in ("accept", "confirm", "keep", "reject"):
         await query.answer(t("review.gone"), show_alert=True)
         return
     sub, enterprise = found
-    if callback_data.action == "accept":
-        # Accepting changes the enterprise's compliance at once: said, and asked once more.
-        ind = _names(settings).get(sub.indicator)
-        await query.answer(
-            clip(
-                t(
-                    "confirm.accept_ask",
-                    name=enterprise.name,
-                    indicator=ind.name(t.locale) if ind else sub.indicator,
-                    fulfilled=sub.fulfilled_on.isoformat(),
-                ),
-                ALERT_LIMIT,
-            ),
-            show_alert=True,
-        )
-        await query.message.edit_reply_markup(reply_markup=_confirm_buttons(t, sub.id, callback_data.offset))
-        return
-    if callback_data.action == "keep":
-        await query.answer()
-        _, total = await ev.queue(session, jurisdictions(viewer), callback_data.offset)
-        markup = _card_buttons(t, sub.id, callback_data.offset, total > 1)
-        await query.message.edit_reply_markup(reply_markup=markup)
+    if callback_data.action in ("accept", "keep"):
+        await _swap_buttons(query, callback_data, t, viewer, session, settings, state, sub, enterprise)
         return
     await settle_press(query)
     if callback_data.action == "reject":
@@ -182,8 +177,36 @@ async def review_pressed(
         await ask(query.message, state, t("review.ask_reason", limit=REASON_LIMIT))
         return
     await _decide(
-        query.message, t, viewer, session, settings, bot, sender, translator, sub, enterprise, True, ""
+        query.message, t, viewer, session, settings, state, bot, sender, translator, sub, enterprise, True, ""
     )
+
+
+async def _swap_buttons(
+    query: CallbackQuery, callback_data: ReviewCb, t, viewer, session, settings, state, sub, enterprise
+) -> None:
+    """Accept asks once more (accepting changes the enterprise's compliance at once, which
+    the alert says); Back brings the card's own buttons back. Either way the card stays one
+    whose buttons may be typed (「确认采纳」, "back")."""
+    if callback_data.action == "accept":
+        ind = _names(settings).get(sub.indicator)
+        indicator = ind.name(t.locale) if ind else sub.indicator
+        ask_text = t(
+            "confirm.accept_ask",
+            name=enterprise.name,
+            indicator=indicator,
+            fulfilled=sub.fulfilled_on.isoformat(),
+        )
+        await query.answer(clip(ask_text, ALERT_LIMIT), show_alert=True)
+    else:
+        await query.answer()
+    offset = callback_data.offset
+    _, total = await ev.queue(session, jurisdictions(viewer), offset)
+    text = await _card_text(t, session, settings, sub, enterprise, offset, total)
+    if callback_data.action == "accept":
+        markup = _confirm_buttons(t, sub.id, offset)
+    else:
+        markup = _card_buttons(t, sub.id, offset, total > 1)
+    await show_card(query.message, state, text, markup, edit=True)
 
 
 async def reject_reason(
@@ -209,7 +232,7 @@ async def reject_reason(
     sub, enterprise = found
     reason = message.text.strip()
     await _decide(
-        message, t, viewer, session, settings, bot, sender, translator, sub, enterprise, False, reason
+        message, t, viewer, session, settings, state, bot, sender, translator, sub, enterprise, False, reason
     )
 
 
@@ -219,6 +242,7 @@ async def _decide(
     viewer: Viewer,
     session: AsyncSession,
     settings: Settings,
+    state: FSMContext,
     bot: Bot,
     sender: Sender,
     translator: Translator,
@@ -253,7 +277,7 @@ async def _decide(
     await message.answer(
         t("review.accepted" if accept else "review.rejected", name=enterprise.name, indicator=indicator)
     )
-    await _show(message, t, viewer, session, settings, 0)
+    await _show(message, t, viewer, session, settings, state, 0)
 
 
 def build_router() -> Router:

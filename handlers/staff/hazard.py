@@ -18,7 +18,9 @@ from bot.ui import (
     collect_photo,
     date_hint,
     fits,
+    hint_and_question,
     parse_day,
+    reask,
     settle_press,
     step_button,
     typed_choice,
@@ -133,8 +135,8 @@ async def hazard_photos_done(query: CallbackQuery, t: BoundTranslator, state: FS
     await _ask_level(query.message, t, state)
 
 
-async def hazard_photo_expected(message: Message, t: BoundTranslator) -> None:
-    await message.answer(t("dialog.photo_expected"), reply_markup=step_button(t("dialog.done"), "done"))
+# Whatever is not a photo at the photo step: the hint, then the question with its Done button.
+hazard_photo_expected = hint_and_question("dialog.photo_expected")
 
 
 async def _ask_level(message: Message, t: BoundTranslator, state: FSMContext) -> None:
@@ -199,8 +201,7 @@ async def hazard_deadline_text(
 ) -> None:
     day = parse_day(message.text or "", local_today(settings.tz))
     if day is None:
-        await message.answer(date_hint(t, local_today(settings.tz)))
-        await _ask_deadline(message, t, settings, state)
+        await reask(message, state, date_hint(t, local_today(settings.tz)))
         return
     await _review_hazard(message, day, t, settings, state)
 

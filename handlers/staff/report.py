@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.i18n import BoundTranslator
 from bot.status_view import days_text
-from bot.ui import ask
+from bot.ui import ask, hint_and_question, reask
 from bot.viewer import Viewer
 from domain.lifecycle import report_due, report_state
 from handlers.staff.common import REPORT_SUFFIXES, REPORT_TYPES, ReportDialog, VisitCb, agency_of, refuse
@@ -171,7 +171,7 @@ async def report_file(
         mime = message.document.mime_type or ""
         name = (message.document.file_name or "").lower()
         if mime not in REPORT_TYPES and not mime.startswith("image/") and not name.endswith(REPORT_SUFFIXES):
-            await message.answer(t("report.bad_type"))
+            await reask(message, state, t("report.bad_type"))
             return
         file_id = message.document.file_id
     else:
@@ -196,5 +196,5 @@ async def report_file(
     )
 
 
-async def report_file_expected(message: Message, t: BoundTranslator) -> None:
-    await message.answer(t("report.bad_type"))
+# Whatever is not a file at the file step: the hint, then the question (which visit) again.
+report_file_expected = hint_and_question("report.bad_type")

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.i18n import BoundTranslator, Translator
-from bot.ui import ask, fits, settle_press
+from bot.ui import ask, fits, reask, settle_press
 from bot.viewer import Viewer
 from domain.enums import Role
 from domain.lifecycle import Action
@@ -306,9 +306,9 @@ async def reject_reason(
 
 async def read_reason(message: Message, t: BoundTranslator, state: FSMContext) -> tuple[int, str] | None:
     """The reason typed for sending a rectification back, and the hazard it is for (the dialog
-    ends); None, with the limit said, when it is not a reason."""
+    ends); None, with the limit said and the question again, when it is not a reason."""
     if not fits(message.text, REASON_CHARS):
-        await message.answer(t("dialog.text_limit", limit=REASON_CHARS))
+        await reask(message, state, t("dialog.text_limit", limit=REASON_CHARS))
         return None
     hazard_id = (await state.get_data())["hazard_id"]
     await state.clear()
