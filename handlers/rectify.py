@@ -7,7 +7,7 @@ from aiogram import Bot, F, Router
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,19 +16,18 @@ from bot.filters import HasRole
 from bot.i18n import BoundTranslator, Translator
 from bot.viewer import Viewer
 from domain.enums import Role
-from domain.lifecycle import Action
 from handlers.callbacks import ListCb
 from handlers.lookup import jurisdictions
 from handlers.staff.verify import (
     before_and_after,
-    decide_rectification,
     press_verification,
-    read_reason,
+    reject_reason_handler,
     verify_buttons,
 )
 from notifications.sender import Sender
 from storage import gov_inspections as gov
 from storage import hazards
+from storage.models import Hazard
 
 
 class GovVerifyCb(CallbackData, prefix="gv"):
@@ -90,46 +89,22 @@ async def verify_pressed(
     sender: Sender,
     translator: Translator,
 ) -> None:
-    found = await gov.verifiable(session, jurisdictions(viewer), callback_data.hazard_id)
+    hazard = await _verifiable(session, viewer, settings, callback_data.hazard_id)
     await press_verification(
-        query, callback_data, found[0] if found else None, GovRejectDialog.reason, t, viewer, session,
-        settings, state, bot, sender, translator,
+        query, callback_data, hazard, GovRejectDialog.reason, t, viewer, session, settings, state, bot,
+        sender, translator,
     )  # fmt: skip
 
 
-async def reject_reason(
-    message: Message,
-    t: BoundTranslator,
-    viewer: Viewer,
-    session: AsyncSession,
-    settings: Settings,
-    state: FSMContext,
-    bot: Bot,
-    sender: Sender,
-    translator: Translator,
-) -> None:
-    typed = await read_reason(message, t, state)
-    if typed is None:
-        return
-    hazard_id, reason = typed
+async def _verifiable(
+    session: AsyncSession, viewer: Viewer, settings: Settings, hazard_id: int
+) -> Hazard | None:
+    """A government finding's rectification this regulator may verify, or None."""
     found = await gov.verifiable(session, jurisdictions(viewer), hazard_id)
-    if found is None:
-        await message.answer(t("verify.gone"))
-        return
-    hazard, _ = found
-    await decide_rectification(
-        message,
-        hazard,
-        Action.reject,
-        reason,
-        t,
-        viewer,
-        session,
-        settings,
-        bot,
-        sender,
-        translator,
-    )
+    return found[0] if found else None
+
+
+reject_reason = reject_reason_handler(_verifiable)
 
 
 def build_router() -> Router:

@@ -6,7 +6,17 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from bot.emulator.harness import TgUser
-from storage.models import Agency, Division, Enterprise, Hazard, Inspection, Tip, TipAttachment, Visit
+from storage.models import (
+    Agency,
+    Division,
+    Enterprise,
+    Hazard,
+    HazardEvent,
+    Inspection,
+    Tip,
+    TipAttachment,
+    Visit,
+)
 from tests.conftest import grant, rows
 from tests.test_chat_manners_e2e import buttons
 from tests.test_lifecycle_e2e import REG_B, STAFF, TODAY, press, record_visit, scene  # noqa: F401  (fixture)
@@ -139,6 +149,28 @@ async def test_a_photo_sent_before_its_step_is_kept_for_the_tip_and_the_question
     assert RECEIPT.search(filed.text)
     async with seeded() as s:
         assert await s.scalar(select(func.count()).select_from(TipAttachment)) == 3
+
+
+async def test_a_regulator_sends_a_government_finding_back_with_a_reason(scene):  # noqa: F811
+    """The reason typed after 「不通过」 is read by the same handler as the agency's /verify: a
+    reason that is too long is refused, a good one sends the rectification back."""
+    local, ent, sessions = scene["local"], scene["ent"], scene["sessions"]
+    await grant(sessions, REG_ZH, "regulator", ent["division"])
+    hazard_id = await _gov_finding(sessions, ent)
+
+    listing = await press(local, REG_ZH, await local.client.send(REG_ZH, "/review"), "复查整改")
+    asked = await press(local, REG_ZH, listing, "不通过")
+    assert "请说明整改不通过的原因" in asked.text
+    too_long = await local.client.send(REG_ZH, "堵" * 1001)
+    assert "1000" in too_long.text and await _status(sessions, hazard_id) == "submitted"
+    sent_back = await local.client.send(REG_ZH, "货物仍堵在安全出口")
+    assert "已退回整改：安全出口被货物堵塞-确认" in sent_back.text
+    assert await _status(sessions, hazard_id) != "submitted"
+    async with sessions() as s:
+        note = await s.scalar(
+            select(HazardEvent.note).where(HazardEvent.hazard_id == hazard_id).order_by(HazardEvent.id.desc())
+        )
+    assert note == "货物仍堵在安全出口"
 
 
 async def test_lists_name_places_and_enterprises_one_way_in_chinese_punctuation(scene):  # noqa: F811

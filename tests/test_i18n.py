@@ -110,3 +110,22 @@ def _templates(locale: str):
 
     with open(Path(__file__).parent.parent / "bot" / "locales" / f"{locale}.toml", "rb") as fh:
         yield from walk(tomllib.load(fh), "")
+
+
+@pytest.mark.parametrize(
+    ("key", "params", "one", "two"),
+    [
+        ("import.summary", {"kind": "visits", "written": True, "inserted": 1, "updated": 0,
+                            "unchanged": 0, "bad": 0, "lines": [], "more": 0}, ": 1 row\n", ": 2 rows\n"),
+        ("subsidy.confirmed", {"year": 2026}, "1 subsidy line of 2026", "2 subsidy lines of 2026"),
+        ("subsidy.done_review", {"year": 2026}, "approved: 1 line of", "approved: 2 lines of"),
+        ("subsidy.done_approve", {"year": 2026}, "approved: 1 line of", "approved: 2 lines of"),
+        ("subsidy.done_publish", {"year": 2026}, "Published: 1 line of", "Published: 2 lines of"),
+        ("subsidy.reason.months", {"done": 0}, "0 of 1 month", "0 of 2 months"),
+    ],
+)  # fmt: skip
+def test_english_texts_with_a_count_read_right_for_one_and_two(key, params, one, two):
+    t = Translator("en").bind("en")
+    name = {"import.summary": "rows", "subsidy.reason.months": "due"}.get(key, "n")
+    for n, expected in ((1, one), (2, two)):  # a whole word: "1 month" is not in "1 months"
+        assert re.search(re.escape(expected) + r"\b", t(key, **params, **{name: n}))

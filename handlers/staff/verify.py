@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from aiogram import Bot
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -198,6 +200,10 @@ def _confirm_close(t, cb: type[CallbackData], hazard_id: int):
     return kb.as_markup()
 
 
+# Who may verify which hazard: (session, viewer, settings, hazard id) → the hazard, or None.
+Finder = Callable[[AsyncSession, Viewer, Settings, int], Awaitable[Hazard | None]]
+
+
 async def _verifiable(session, viewer, settings, hazard_id: int) -> Hazard | None:
     agency_id = agency_of(viewer)
     hazard = await session.get(Hazard, hazard_id)
@@ -270,49 +276,40 @@ async def press_verification(
     )
 
 
-async def reject_reason(
-    message: Message,
-    t: BoundTranslator,
-    viewer: Viewer,
-    session: AsyncSession,
-    settings: Settings,
-    state: FSMContext,
-    bot: Bot,
-    sender: Sender,
-    translator: Translator,
-) -> None:
-    typed = await read_reason(message, t, state)
-    if typed is None:
-        return
-    hazard_id, reason = typed
-    hazard = await _verifiable(session, viewer, settings, hazard_id)
-    if hazard is None:
-        await message.answer(t("verify.gone"))
-        return
-    await decide_rectification(
-        message,
-        hazard,
-        Action.reject,
-        reason,
-        t,
-        viewer,
-        session,
-        settings,
-        bot,
-        sender,
-        translator,
-    )
+def reject_reason_handler(find: Finder):
+    """The handler of the reason typed for sending a rectification back, the same for the
+    agency's /verify and a regulator's check of a government finding; `find` says whether the
+    person may still verify the hazard (the dialog may have waited while it changed)."""
+
+    async def reject_reason(
+        message: Message,
+        t: BoundTranslator,
+        viewer: Viewer,
+        session: AsyncSession,
+        settings: Settings,
+        state: FSMContext,
+        bot: Bot,
+        sender: Sender,
+        translator: Translator,
+    ) -> None:
+        if not fits(message.text, REASON_CHARS):
+            await reask(message, state, t("dialog.text_limit", limit=REASON_CHARS))
+            return
+        hazard_id = (await state.get_data())["hazard_id"]
+        await state.clear()
+        hazard = await find(session, viewer, settings, hazard_id)
+        if hazard is None:
+            await message.answer(t("verify.gone"))
+            return
+        reason = message.text.strip()
+        await decide_rectification(
+            message, hazard, Action.reject, reason, t, viewer, session, settings, bot, sender, translator
+        )
+
+    return reject_reason
 
 
-async def read_reason(message: Message, t: BoundTranslator, state: FSMContext) -> tuple[int, str] | None:
-    """The reason typed for sending a rectification back, and the hazard it is for (the dialog
-    ends); None, with the limit said and the question again, when it is not a reason."""
-    if not fits(message.text, REASON_CHARS):
-        await reask(message, state, t("dialog.text_limit", limit=REASON_CHARS))
-        return None
-    hazard_id = (await state.get_data())["hazard_id"]
-    await state.clear()
-    return hazard_id, message.text.strip()
+reject_reason = reject_reason_handler(_verifiable)
 
 
 async def decide_rectification(
