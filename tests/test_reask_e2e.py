@@ -13,9 +13,8 @@ from storage.models import EvidenceSubmission, Hazard, ServiceReport
 from tests.conftest import grant
 from tests.test_chat_manners_e2e import buttons
 from tests.test_confirmations_e2e import _gov_finding
-from tests.test_evidence_e2e import PDF, submit
 from tests.test_lifecycle_e2e import PHOTO, REG_A, STAFF, TODAY, press, record_visit, scene  # noqa: F401
-from tests.test_review_e2e import without
+from tests.test_review_e2e import two_awaiting_review
 from tests.test_typed_buttons_e2e import STICKER
 
 STAFF_ZH = TgUser(985000001, "Chen", "", "", "zh")
@@ -119,13 +118,7 @@ REV_REG_ZH = TgUser(985000005, "Shi", "", "", "zh")
 
 
 async def test_the_review_card_takes_its_buttons_words_typed(local, seeded, county):
-    ent = without(county, "TRAIN", "DRILL")
-    await grant(seeded, REV_OWNER, "owner", ent["uscc"])
-    day = TODAY.replace(day=1).isoformat()
-    await submit(local, REV_OWNER, "Safety training", [("training.pdf", PDF)], day)
-    await submit(local, REV_OWNER, "Emergency plans", [("drill.pdf", PDF)], day)
-    for reg in (REV_REG, REV_REG_ZH):
-        await grant(seeded, reg, "regulator", ent["division"])
+    await two_awaiting_review(local, seeded, county, REV_OWNER, REV_REG, REV_REG_ZH)
 
     card = await local.client.send(REV_REG, "/review")
     assert "Evidence 1 of 2 awaiting review" in card.text

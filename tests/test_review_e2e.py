@@ -27,6 +27,19 @@ def without(county, *codes: str) -> dict:
     return next(e for e in rows(county, "enterprises") if not any((e["uscc"], c) in valid for c in codes))
 
 
+async def two_awaiting_review(local, seeded, county, owner: TgUser, *regulators: TgUser) -> dict:
+    """An enterprise whose owner sent training and drill evidence, which the `regulators` of
+    its township are to review."""
+    ent = without(county, "TRAIN", "DRILL")
+    await grant(seeded, owner, "owner", ent["uscc"])
+    day = TODAY.replace(day=1).isoformat()
+    await submit(local, owner, "Safety training", [("training.pdf", PDF)], day)
+    await submit(local, owner, "Emergency plans", [("drill.pdf", PDF)], day)
+    for reg in regulators:
+        await grant(seeded, reg, "regulator", ent["division"])
+    return ent
+
+
 def trained(text: str) -> int:
     return int(re.search(r"^Training rate: [\d.]+% \((\d+)\)$", text, re.M).group(1))
 

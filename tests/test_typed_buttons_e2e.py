@@ -18,7 +18,7 @@ from storage.models import (
 )
 from tests.conftest import grant, rows
 from tests.test_chat_manners_e2e import buttons
-from tests.test_evidence_e2e import PDF, open_indicator, submit
+from tests.test_evidence_e2e import PDF, open_indicator
 from tests.test_inspect_e2e import clean
 from tests.test_lifecycle_e2e import (  # noqa: F401  (fixture)
     OWNER,
@@ -30,7 +30,7 @@ from tests.test_lifecycle_e2e import (  # noqa: F401  (fixture)
     scene,
     submit_fix,
 )
-from tests.test_review_e2e import without
+from tests.test_review_e2e import two_awaiting_review
 from tests.test_tips_e2e import REG_A, TIPSTER, file_tip, town  # noqa: F401  (fixture)
 
 OWNER_ZH = TgUser(982000001, "Qian", "", "", "zh")
@@ -292,11 +292,7 @@ REV_REG_ZH = TgUser(982000011, "Feng", "", "", "zh")
 
 
 async def test_a_rejection_reason_is_asked_again_when_missed(local, seeded, county):
-    ent = without(county, "TRAIN", "DRILL")
-    await grant(seeded, REV_OWNER, "owner", ent["uscc"])
-    day = TODAY.replace(day=1).isoformat()
-    await submit(local, REV_OWNER, "Safety training", [("training.pdf", PDF)], day)
-    await submit(local, REV_OWNER, "Emergency plans", [("drill.pdf", PDF)], day)
+    ent = await two_awaiting_review(local, seeded, county, REV_OWNER)
     for reg, ask_reason, still_open, rejected in (
         (REV_REG, "Why is it rejected?", "The question is still open", "Rejected:"),
         (REV_REG_ZH, "请说明退回理由", "上一个问题还没有回答", "已退回"),
