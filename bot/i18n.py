@@ -52,7 +52,9 @@ class Translator:
         self._envs = {escape: _environment(escape) for escape in {autoescape, False}}
         self._escape = autoescape
         self._texts = {loc: _load(loc) for loc in LOCALES}
-        self._cache: dict[tuple[str, str, bool], Template] = {}
+        # A text with no Jinja syntax renders to itself: kept as a string, not a template
+        # (a render's context costs more than a card's handful of plain labels are worth).
+        self._cache: dict[tuple[str, str, bool], Template | str] = {}
 
     def keys(self, locale: str) -> set[str]:
         return set(self._texts[locale])
@@ -68,9 +70,10 @@ class Translator:
         loc = locale if locale in LOCALES else self.default_locale
         tpl = self._cache.get((loc, key, escape))
         if tpl is None:
-            tpl = self._envs[escape].from_string(self._texts[loc][key])
+            text = self._texts[loc][key]
+            tpl = text.strip() if _is_plain(text) else self._envs[escape].from_string(text)
             self._cache[(loc, key, escape)] = tpl
-        return tpl.render(**params).strip()
+        return tpl if isinstance(tpl, str) else tpl.render(**params).strip()
 
     def bind(self, locale: str) -> BoundTranslator:
         return BoundTranslator(self, locale)
@@ -88,6 +91,11 @@ class BoundTranslator:
 
     def label(self, key: str, /, **params: object) -> str:
         return self.translator.label(key, self.locale, **params)
+
+
+def _is_plain(text: str) -> bool:
+    """No Jinja syntax and no line ending Jinja would rewrite: the text is its own rendering."""
+    return not any(mark in text for mark in ("{{", "{%", "{#", "\r"))
 
 
 def _environment(autoescape: bool) -> Environment:

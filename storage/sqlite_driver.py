@@ -1,4 +1,5 @@
-"""aiosqlite with one trip to its thread per statement instead of four.
+"""aiosqlite with one trip to its thread per statement instead of four, and none to roll back
+a connection with no transaction open.
 
 SQLAlchemy's aiosqlite adapter awaits the database thread to make a cursor, to execute, to
 fetch and to close: four hand-offs between threads for each statement, which cost more than
@@ -86,6 +87,14 @@ class _OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 class _OneTripConnection(AsyncAdapt_aiosqlite_connection):
     __slots__ = ()
     _cursor_cls = _OneTripCursor
+
+    def rollback(self) -> None:
+        # A session that only read leaves no transaction open (pysqlite begins one before a
+        # write): its rollback on close would be a trip to the thread to do nothing.
+        # `in_transaction` is safe to read from this thread (no check of the owning thread).
+        if self._connection._connection and not self._connection._conn.in_transaction:
+            return
+        super().rollback()
 
 
 class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):

@@ -129,3 +129,16 @@ def test_english_texts_with_a_count_read_right_for_one_and_two(key, params, one,
     name = {"import.summary": "rows", "subsidy.reason.months": "due"}.get(key, "n")
     for n, expected in ((1, one), (2, two)):  # a whole word: "1 month" is not in "1 months"
         assert re.search(re.escape(expected) + r"\b", t(key, **params, **{name: n}))
+
+
+@pytest.mark.parametrize("locale", ["zh", "en"])
+def test_every_text_reads_as_jinja_renders_it(locale):
+    # Texts without template syntax skip Jinja; what a user reads must not change.
+    translator = Translator()
+    for key in sorted(translator.keys(locale)):
+        source = translator._texts[locale][key]
+        if "{{" in source or "{%" in source:
+            continue
+        for escape in (True, False):
+            jinja = translator._envs[escape].from_string(source).render().strip()
+            assert translator._render(key, locale, escape, {}) == jinja, key

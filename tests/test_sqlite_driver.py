@@ -56,3 +56,19 @@ async def test_counts_returning_and_errors_as_before(engine):
     with pytest.raises(OperationalError):
         async with engine.connect() as conn:
             await conn.execute(text("SELECT * FROM missing"))
+
+
+async def test_closing_after_reads_alone_costs_no_trip(engine, hand_offs):
+    async with engine.connect() as conn:
+        await conn.execute(text("SELECT 1"))
+        hand_offs.clear()
+    assert hand_offs == []  # nothing to roll back: the pool's reset stays on this thread
+
+
+async def test_an_unfinished_write_is_still_rolled_back(engine, hand_offs):
+    async with engine.connect() as conn:
+        await conn.execute(text("INSERT INTO t (v) VALUES ('gone')"))
+        hand_offs.clear()
+    assert len(hand_offs) == 1  # the rollback
+    async with engine.connect() as conn:
+        assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar() == 0
