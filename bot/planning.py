@@ -20,6 +20,8 @@ from storage.models import Outbox
 
 log = logging.getLogger(__name__)
 
+BUSY_ATTEMPTS = 6  # each waits SQLite's busy timeout (storage.db.BUSY_TIMEOUT_MS)
+
 
 async def plan_reminders(
     settings: Settings, sessions: async_sessionmaker[AsyncSession], translator: Translator
@@ -27,16 +29,25 @@ async def plan_reminders(
     """Today's reminders for people and the overdue list for channels, in the outbox."""
     day = today(settings.tz)
     catalogue = load_catalogue(settings.indicator_catalogue)
-    async with sessions() as session:
-        try:
-            recipients, items = await run_reminders(session, translator, day, settings.reminders(), catalogue)
-        except PlannerBusy:
-            # Skipping loses nothing: the planner holding the lock plans and logs the same items.
-            log.warning("reminders: skipped, another planner has held the database past its busy timeout")
-            return "skipped (another planner is running)"
-        await fanout.overdue(session, translator, day)
-        await session.commit()
-    return f"{items} items for {recipients} recipients"
+    # Another writer (a planner, an import, a digest) may hold SQLite past its busy timeout:
+    # try again, as planning twice finds nothing new; give up only after several waits.
+    for _ in range(BUSY_ATTEMPTS):
+        async with sessions() as session:
+            try:
+                recipients, items = await run_reminders(
+                    session, translator, day, settings.reminders(), catalogue
+                )
+            except PlannerBusy:
+                continue
+            await fanout.overdue(session, translator, day)
+            await session.commit()
+        return f"{items} items for {recipients} recipients"
+    log.warning(
+        "reminders: not planned, the database stayed locked by another writer (a planner, an "
+        "import or a digest) through %d waits; the next run plans what is due then",
+        BUSY_ATTEMPTS,
+    )
+    return "skipped (the database stayed locked)"
 
 
 async def waiting(sessions: async_sessionmaker[AsyncSession]) -> int:

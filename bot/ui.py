@@ -174,9 +174,21 @@ async def asked_button(state: FSMContext, typed: str | None, exact: bool = False
         if b.get("callback_data")
     ]
     exact = [data for label, short, data in buttons if said in (label, short)]
-    within = [data for label, _, data in buttons if said in label] if len(said) >= 2 and not exact else []
+    # Words within a button's are taken for it only when they are words: never digits (a
+    # typed date is not the button that shows one) and never the words just typed to open
+    # this card (the same word sent twice must not confirm what it only asked about).
+    loose = len(said) >= 2 and not exact and not any(c.isdigit() for c in said)
+    loose = loose and said != (await state.get_data()).get("typed_before")
+    within = [data for label, _, data in buttons if said in label] if loose else []
     found = exact or within
     return (asked["message_id"], found[0]) if len(found) == 1 else None
+
+
+async def remember_typed(state: FSMContext, typed: str | None) -> None:
+    """After a typed press: the words, so that the card or question it opened does not take
+    the same words again for one of its own buttons."""
+    if await state.get_state() is not None:
+        await state.update_data(typed_before=_words(typed or ""))
 
 
 async def asked_again(state: FSMContext) -> dict | None:

@@ -44,7 +44,7 @@ class ReviewCb(CallbackData, prefix="rv"):
     offset: int = 0
 
 
-class RejectDialog(StatesGroup):
+class EvidenceRejectDialog(StatesGroup):
     reason = State()
 
 
@@ -172,7 +172,7 @@ async def review_pressed(
         return
     await settle_press(query)
     if callback_data.action == "reject":
-        await state.set_state(RejectDialog.reason)
+        await state.set_state(EvidenceRejectDialog.reason)
         await state.update_data(submission_id=sub.id)
         await ask(query.message, state, t("review.ask_reason", limit=REASON_LIMIT))
         return
@@ -190,7 +190,7 @@ async def _swap_buttons(
     if callback_data.action == "accept":
         ind = _names(settings).get(sub.indicator)
         indicator = ind.name(t.locale) if ind else sub.indicator
-        ask_text = t(
+        ask_text = t.label(  # an alert is plain text, like a button's
             "confirm.accept_ask",
             name=enterprise.name,
             indicator=indicator,
@@ -287,5 +287,5 @@ def build_router() -> Router:
     router.message.register(review_command, Command("review"))
     router.callback_query.register(review_from_notice, ListCb.filter(F.what == "review"))
     router.callback_query.register(review_pressed, ReviewCb.filter())
-    router.message.register(reject_reason, RejectDialog.reason, ~F.text.startswith("/"))
+    router.message.register(reject_reason, EvidenceRejectDialog.reason, ~F.text.startswith("/"))
     return router

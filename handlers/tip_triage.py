@@ -124,6 +124,8 @@ async def open_tip(
         await query.answer(t("tips.not_yours"), show_alert=True)
         return
     await query.answer()
+    if await state.get_state() in (AnswerDialog.text.state, CloseDialog.reply.state):
+        await state.clear()  # a reply goes to the tip whose card asked for it, not to this one
     photos = await store.attachments(session, tip_keys, tip.id)
     for n, photo in enumerate(photos, start=1):
         await query.message.answer_photo(BufferedInputFile(photo, filename=f"tip-{tip.id}-{n}.jpg"))

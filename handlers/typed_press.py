@@ -16,7 +16,7 @@ from aiogram.fsm.state import State
 from aiogram.methods import AnswerCallbackQuery, TelegramMethod
 from aiogram.types import CallbackQuery, Message
 
-from bot.ui import asked_button, in_dialog
+from bot.ui import asked_button, in_dialog, remember_typed
 
 
 class _TypedPress:
@@ -29,7 +29,7 @@ class _TypedPress:
     async def __call__(self, method: TelegramMethod, request_timeout: int | None = None) -> Any:
         if isinstance(method, AnswerCallbackQuery):
             if method.text:
-                await self._bot.send_message(self._chat_id, method.text)
+                await self._bot.send_message(self._chat_id, method.text, parse_mode=None)  # alerts are plain
             return True
         return await self._bot(method, request_timeout)
 
@@ -85,3 +85,4 @@ async def typed_press(
     await dispatcher.propagate_event(
         "callback_query", query, bot=bot, dispatcher=dispatcher, state=state, **data
     )
+    await remember_typed(state, message.text)

@@ -7,7 +7,7 @@ staff of one agency share theirs). Exactly once per item and recipient: the log 
 per (recipient, item), and a planner first takes a row lock (the "reminders" job mark), so
 a second planner waits for the first to commit and then finds nothing new. On SQLite that
 wait is bounded by the busy timeout: a planner still waiting then gives up with
-`PlannerBusy`, having written nothing (the one holding the lock plans the same items).
+`PlannerBusy`, having written nothing, and `bot.planning` tries again.
 Nothing here imports aiogram: `jobs run reminders` plans without it."""
 
 from __future__ import annotations

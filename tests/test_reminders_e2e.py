@@ -7,13 +7,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot import commands
+from bot import commands, planning
 from bot.emulator.harness import LocalRun, TgUser
 from domain.compliance import Thresholds
 from domain.indicators import load_catalogue
 from domain.lifecycle import Action
 from domain.uscc import complete
-from notifications.reminders import run_reminders
+from notifications.reminders import PlannerBusy, run_reminders
 from storage import db, hazards
 from storage.clock import today, utcnow
 from storage.importer import import_file
@@ -184,11 +184,31 @@ async def test_two_planners_at_once_remind_each_person_once(town):
         assert len(await reminders_for(run, person)) == 1, person
 
 
+async def test_a_planner_kept_waiting_once_tries_again_and_plans(town, monkeypatch):
+    """A writer that held the database through one wait (an import, say) does not cost the
+    day's reminders: the planner tries again and plans each person once."""
+    run = town
+    waits = []
+
+    async def busy_once(*args, **kw):
+        if not waits:
+            waits.append(1)
+            raise PlannerBusy
+        return await run_reminders(*args, **kw)
+
+    monkeypatch.setattr(planning, "run_reminders", busy_once)
+    assert await commands.jobs(run.settings, Namespace(name="reminders")) == 0
+    assert waits == [1]
+    for person in (OWNER_A, OWNER_B, STAFF, REG_B):
+        assert len(await reminders_for(run, person)) == 1, person
+
+
 async def test_a_planner_kept_waiting_on_sqlite_skips_cleanly_and_the_next_run_plans(
     town, monkeypatch, caplog
 ):
-    """`jobs run reminders` while another planner holds SQLite past the busy timeout: it says
-    so in the log, exits 0 and writes nothing; the next run plans each person once."""
+    """`jobs run reminders` while another writer holds SQLite through every wait of the
+    planner: it says so in the log, exits 0 and writes nothing; the next run plans each
+    person once."""
     run = town
     if not run.settings.database_url.startswith("sqlite"):
         pytest.skip("PostgreSQL waits on the row lock instead")
@@ -199,7 +219,7 @@ async def test_a_planner_kept_waiting_on_sqlite_skips_cleanly_and_the_next_run_p
         await other.flush()
         assert await commands.jobs(run.settings, args) == 0
         await other.rollback()
-    assert "reminders: skipped, another planner" in caplog.text
+    assert "reminders: not planned, the database stayed locked" in caplog.text
     assert await reminders_for(run, OWNER_A) == []
     assert await commands.jobs(run.settings, args) == 0
     assert await commands.jobs(run.settings, args) == 0
