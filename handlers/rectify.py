@@ -18,15 +18,9 @@ from bot.viewer import Viewer
 from domain.enums import Role
 from handlers.callbacks import ListCb
 from handlers.lookup import jurisdictions
-from handlers.staff.verify import (
-    before_and_after,
-    press_verification,
-    reject_reason_handler,
-    verify_buttons,
-)
+from handlers.staff.verify import press_verification, reject_reason_handler, send_rectification
 from notifications.sender import Sender
 from storage import gov_inspections as gov
-from storage import hazards
 from storage.models import Hazard
 
 
@@ -60,21 +54,7 @@ async def list_pressed(
     total = await gov.count_waiting(session, jurisdictions(viewer))
     await query.message.answer(t("rectify.header", n=total, shown=len(waiting), more=total - len(waiting)))
     for hazard, enterprise in waiting:
-        event, photos = await hazards.latest_event(session, hazard.id, "submitted")
-        _, before = await hazards.latest_event(session, hazard.id, "created")
-        await before_and_after(query.message, t, hazard.description, before, photos)
-        await query.message.answer(
-            t(
-                "verify.item",
-                name=enterprise.name,
-                description=hazard.description,
-                deadline=hazard.deadline.isoformat(),
-                note=event.note if event else "",
-                photos=len(photos),
-                level=t(f"level.{hazard.level}"),
-            ),
-            reply_markup=verify_buttons(t, GovVerifyCb, hazard.id),
-        )
+        await send_rectification(query.message, t, session, hazard, enterprise.name, GovVerifyCb)
 
 
 async def verify_pressed(

@@ -151,21 +151,27 @@ async def _send_waiting(message: Message, t, viewer, session, settings, enterpri
         return
     await message.answer(t("verify.header", n=len(waiting)))
     for hazard, name in waiting:
-        event, photos = await hazards.latest_event(session, hazard.id, "submitted")
-        _, before = await hazards.latest_event(session, hazard.id, "created")
-        await before_and_after(message, t, hazard.description, before, photos)
-        await message.answer(
-            t(
-                "verify.item",
-                name=name,
-                description=hazard.description,
-                deadline=hazard.deadline.isoformat(),
-                note=event.note if event else "",
-                photos=len(photos),
-                level=t(f"level.{hazard.level}"),
-            ),
-            reply_markup=verify_buttons(t, VerifyCb, hazard.id),
-        )
+        await send_rectification(message, t, session, hazard, name, VerifyCb)
+
+
+async def send_rectification(message: Message, t, session, hazard, name: str, cb) -> None:
+    """A rectification to verify: the hazard's photos and the rectification's as one album,
+    then its card with the buttons of `cb` (the agency's or a regulator's)."""
+    event, photos = await hazards.latest_event(session, hazard.id, "submitted")
+    _, before = await hazards.latest_event(session, hazard.id, "created")
+    await before_and_after(message, t, hazard.description, before, photos)
+    await message.answer(
+        t(
+            "verify.item",
+            name=name,
+            description=hazard.description,
+            deadline=hazard.deadline.isoformat(),
+            note=event.note if event else "",
+            photos=len(photos),
+            level=t(f"level.{hazard.level}"),
+        ),
+        reply_markup=verify_buttons(t, cb, hazard.id),
+    )
 
 
 async def before_and_after(
